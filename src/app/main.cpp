@@ -1,0 +1,26 @@
+#include "composition_root.hpp"
+
+#include <csignal>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  // SIGTERM/SIGINT are taken by sigwait in run(); block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto outcome = deliveryhub::core::config::parse_command_line(argc, argv, std::cout, std::cerr);
+  if (!outcome.settings) return outcome.exit_code;
+  try {
+    return deliveryhub::app::run(*outcome.settings);
+  } catch (const deliveryhub::app::ConfigurationError& e) {
+    std::cerr << "deliveryhub: invalid setting: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "deliveryhub: cannot start: " << e.what() << "\n";
+    return 1;
+  }
+}

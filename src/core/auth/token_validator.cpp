@@ -1,0 +1,149 @@
+#include "core/auth/token_validator.hpp"
+
+#include "core/errors.hpp"
+
+#include <jwt.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace deliveryhub::core::auth {
+namespace {
+
+Error invalid_token(std::string detail) {
+  Error error(ErrorKind::unauthorized, std::move(detail));
+  error.with_header("WWW-Authenticate", R"(Bearer error="invalid_token")");
+  return error;
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+TokenValidator::TokenValidator(ValidatorOptions options, KeySet keys)
+    : options_(std::move(options)), keys_(std::move(keys)) {}
+
+void TokenValidator::set_keys(KeySet keys) {
+  std::unique_lock lock(keys_mutex_);
+  keys_ = std::move(keys);
+  std::unique_lock cache_lock(cache_mutex_);
+  cache_.clear();
+}
+
+Principal TokenValidator::validate(std::string_view token) const {
+  const auto now = unix_now();
+  {
+    std::shared_lock lock(cache_mutex_);
+    auto found = cache_.find(std::string(token));
+    if (found != cache_.end() && found->second.expires_at + options_.leeway.count() >= now) {
+      return found->second.principal;
+    }
+  }
+  Principal principal = verify(token);
+  return principal;
+}
+
+Principal TokenValidator::verify(std::string_view token) const {
+  if (token.size() > 8192) throw invalid_token("The access token is too long");
+  const auto first_dot = token.find('.');
+  const auto second_dot = first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos) {
+    throw invalid_token("The access token is not a JWS compact serialization");
+  }
+  const auto header_text = base64url_decode(token.substr(0, first_dot));
+  if (!header_text) throw invalid_token("The token header is not base64url");
+  const auto header = nlohmann::json::parse(*header_text, nullptr, false);
+  if (!header.is_object()) throw invalid_token("The token header is not a JSON object");
+  if (header.value("alg", "") != "ES256") throw invalid_token("The token algorithm is not allowed");
+  if (header.value("typ", "") != "at+jwt") throw invalid_token("The token is not an access token");
+  const auto kid = header.value("kid", "");
+
+  PublicKey key;
+  {
+    std::shared_lock lock(keys_mutex_);
+    const PublicKey* found = keys_.find(kid);
+    if (!found) throw invalid_token("The token was signed with an unknown key");
+    key = *found;
+  }
+
+  // libjwt verifies the signature with the key we chose; the alg was pinned to ES256 above, so
+  // an HS256 token "signed" with the public key never reaches it.
+  jwt_t* raw = nullptr;
+  const std::string token_text(token);
+  if (jwt_decode(&raw, token_text.c_str(), reinterpret_cast<const unsigned char*>(key.pem.data()),
+                 static_cast<int>(key.pem.size())) != 0 || raw == nullptr) {
+    throw invalid_token("The access token signature is invalid");
+  }
+  std::unique_ptr<jwt_t, decltype(&jwt_free)> decoded(raw, jwt_free);
+  if (jwt_get_alg(decoded.get()) != JWT_ALG_ES256) throw invalid_token("The token algorithm is not allowed");
+  char* grants = jwt_get_grants_json(decoded.get(), nullptr);
+  const auto claims = nlohmann::json::parse(grants ? grants : "", nullptr, false);
+  std::free(grants);
+  if (!claims.is_object()) throw invalid_token("The token claims are not a JSON object");
+
+  const auto now = unix_now();
+  const auto leeway = options_.leeway.count();
+  const auto exp = claims.find("exp");
+  if (exp == claims.end() || !exp->is_number_integer()) throw invalid_token("The token has no expiry");
+  if (exp->get<std::int64_t>() + leeway < now) throw invalid_token("The access token has expired");
+  if (auto nbf = claims.find("nbf"); nbf != claims.end()) {
+    if (!nbf->is_number_integer() || nbf->get<std::int64_t>() - leeway > now) {
+      throw invalid_token("The access token is not valid yet");
+    }
+  }
+  if (claims.value("iss", "") != options_.issuer) throw invalid_token("The token issuer is not trusted");
+  const auto aud = claims.find("aud");
+  bool audience_ok = aud != claims.end() && aud->is_string() && aud->get<std::string>() == options_.audience;
+  if (aud != claims.end() && aud->is_array()) {
+    for (const auto& item : *aud) audience_ok = audience_ok || (item.is_string() && item.get<std::string>() == options_.audience);
+  }
+  if (!audience_ok) throw invalid_token("The token is not meant for this API");
+  const auto sub = claims.find("sub");
+  if (sub == claims.end() || !sub->is_string() || sub->get<std::string>().empty()) {
+    throw invalid_token("The token has no subject");
+  }
+  Principal principal;
+  principal.subject = sub->get<std::string>();
+  if (auto roles = claims.find("roles"); roles != claims.end() && roles->is_array()) {
+    for (const auto& role : *roles) {
+      if (role.is_string()) principal.roles.push_back(role.get<std::string>());
+    }
+  }
+  if (auto client = claims.find("client_id"); client != claims.end() && client->is_string()) {
+    principal.client_id = client->get<std::string>();
+  }
+
+  std::unique_lock lock(cache_mutex_);
+  if (cache_.size() >= options_.cache_capacity) {
+    std::erase_if(cache_, [&](const auto& entry) { return entry.second.expires_at + options_.leeway.count() < now; });
+    if (cache_.size() >= options_.cache_capacity) cache_.clear();
+  }
+  cache_.insert_or_assign(std::string(token), Cached{principal, exp->get<std::int64_t>()});
+  return principal;
+}
+
+Principal TokenValidator::authenticate(const http::Request& request) const {
+  const auto header = request.header("Authorization");
+  if (header.empty()) {
+    Error error(ErrorKind::unauthorized, "This endpoint needs a bearer access token");
+    error.with_header("WWW-Authenticate", "Bearer");
+    throw error;
+  }
+  constexpr std::string_view kScheme = "Bearer ";
+  if (header.size() <= kScheme.size() || !http::iequals(header.substr(0, kScheme.size()), kScheme)) {
+    throw invalid_token("The Authorization header must use the Bearer scheme");
+  }
+  return validate(header.substr(kScheme.size()));
+}
+
+void require_any_role(const Principal& principal, std::initializer_list<std::string_view> roles) {
+  for (auto role : roles) {
+    if (principal.has_role(role)) return;
+  }
+  throw Error(ErrorKind::forbidden, "Your role may not do this");
+}
+
+}  // namespace deliveryhub::core::auth

@@ -1,0 +1,59 @@
+#pragma once
+#include "core/auth/keys.hpp"
+#include "core/auth/principal.hpp"
+#include "core/http/message.hpp"
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+namespace deliveryhub::core::auth {
+
+struct ValidatorOptions {
+  std::string issuer;
+  std::string audience;
+  std::chrono::seconds leeway{30};
+  std::size_t cache_capacity = 10'000;
+};
+
+/// Validates ES256 access tokens: the key is chosen by the header's kid from the configured key
+/// set (never from the token itself); alg must be ES256 (so never "none" and never HS*); typ
+/// must be at+jwt; exp is required; exp/nbf are checked with the leeway; iss and aud must match.
+/// Tokens already verified are cached until they expire, so a repeated token costs a hash
+/// lookup rather than an ECDSA verification. Thread-safe.
+class TokenValidator {
+ public:
+  TokenValidator(ValidatorOptions options, KeySet keys);
+
+  /// The principal of a valid token; throws core::Error(unauthorized) with
+  /// `WWW-Authenticate: Bearer error="invalid_token"` otherwise.
+  Principal validate(std::string_view token) const;
+
+  /// Reads `Authorization: Bearer …`. No header → Error(unauthorized) with a bare
+  /// `WWW-Authenticate: Bearer`; a bad token → as validate().
+  Principal authenticate(const http::Request& request) const;
+
+  /// Replaces the key set (rotation, or an external issuer's refreshed JWKS).
+  void set_keys(KeySet keys);
+
+ private:
+  Principal verify(std::string_view token) const;
+
+  ValidatorOptions options_;
+  mutable std::shared_mutex keys_mutex_;
+  KeySet keys_;
+  struct Cached {
+    Principal principal;
+    std::int64_t expires_at;  // Unix seconds
+  };
+  mutable std::shared_mutex cache_mutex_;
+  mutable std::unordered_map<std::string, Cached> cache_;
+};
+
+/// Throws core::Error(forbidden) unless `principal` has one of `roles`.
+void require_any_role(const Principal& principal, std::initializer_list<std::string_view> roles);
+
+}  // namespace deliveryhub::core::auth

@@ -1,0 +1,134 @@
+#include "core/config/settings.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+namespace deliveryhub::core::config {
+namespace {
+
+// HOST:PORT with a port 0..65535; IPv6 hosts in brackets.
+bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) return false;
+  host = listen.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string digits = listen.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  const auto value = std::stoul(digits);
+  if (value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+std::vector<std::string> split_list(const std::vector<std::string>& raw, char separator) {
+  std::vector<std::string> out;
+  for (const auto& item : raw) {
+    std::size_t start = 0;
+    while (start <= item.size()) {
+      auto end = item.find(separator, start);
+      auto part = item.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      if (!part.empty()) out.push_back(part);
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  Settings s;
+  CLI::App app{"deliveryhub — the back office of a delivery business", "deliveryhub"};
+  app.set_version_flag("--version", std::string(version()));
+  app.set_config("--config", "", "Read settings from a TOML or INI file")->envname("DELIVERYHUB_CONFIG");
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+  auto* serve = app.add_subcommand("serve", "Run the selected modules (the default command)");
+  auto* migrate = app.add_subcommand("migrate", "Apply the selected modules' schema migrations and exit");
+  serve->fallthrough();
+  migrate->fallthrough();
+
+  std::vector<std::string> modules_raw;
+  std::vector<std::string> clients_raw;
+  long grace = s.shutdown_grace.count(), read_timeout = s.read_timeout.count(), idle = s.idle_timeout.count();
+  long access_ttl = s.access_token_ttl.count(), refresh_ttl = s.refresh_token_ttl.count();
+  std::string level = s.log_level;
+
+  app.add_option("--modules", modules_raw, "Modules to run here: all, or a comma-separated list")
+      ->envname("DELIVERYHUB_MODULES")->delimiter(',');
+  app.add_option("--listen", s.listen, "HOST:PORT to serve on (port 0: any free port)")
+      ->envname("DELIVERYHUB_LISTEN")->capture_default_str();
+  app.add_option("--database", s.database, "sqlite:PATH or postgresql://…")
+      ->envname("DELIVERYHUB_DATABASE")->capture_default_str();
+  app.add_option("--bus", s.bus, "inproc or amqp://…")->envname("DELIVERYHUB_BUS")->capture_default_str();
+  app.add_option("--remote", s.remotes, "MODULE=URL where a module this process does not run is served (repeatable)")
+      ->envname("DELIVERYHUB_REMOTE");
+  app.add_option("--log-level", level, "trace, debug, info, warn, error, critical or off")
+      ->envname("DELIVERYHUB_LOG_LEVEL")->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--jwt-key-file", s.jwt_key_file, "PEM file with the EC P-256 key that signs access tokens")
+      ->envname("DELIVERYHUB_JWT_KEY_FILE");
+  app.add_option("--issuer", s.issuer, "The iss of access tokens")->envname("DELIVERYHUB_ISSUER")->capture_default_str();
+  app.add_option("--audience", s.audience, "The aud of access tokens")->envname("DELIVERYHUB_AUDIENCE")->capture_default_str();
+  app.add_option("--external-jwks-file", s.external_jwks_file,
+                 "Trust access tokens of an external issuer (with --issuer/--audience) whose JWKS is in this file")
+      ->envname("DELIVERYHUB_EXTERNAL_JWKS_FILE");
+  app.add_option("--client", clients_raw, "Machine client ID:SECRET:ROLE[+ROLE] (repeatable)")
+      ->envname("DELIVERYHUB_CLIENTS");
+  app.add_option("--access-token-ttl", access_ttl, "Access token lifetime, seconds")
+      ->envname("DELIVERYHUB_ACCESS_TOKEN_TTL")->capture_default_str()->check(CLI::Range(60L, 86400L));
+  app.add_option("--refresh-token-ttl", refresh_ttl, "Refresh token lifetime, seconds")
+      ->envname("DELIVERYHUB_REFRESH_TOKEN_TTL")->capture_default_str()->check(CLI::Range(300L, 365L * 86400L));
+  app.add_option("--io-threads", s.io_threads, "Threads doing network I/O")
+      ->envname("DELIVERYHUB_IO_THREADS")->capture_default_str()->check(CLI::Range(1U, 64U));
+  app.add_option("--worker-threads", s.worker_threads, "Threads running request handlers and database work")
+      ->envname("DELIVERYHUB_WORKER_THREADS")->capture_default_str()->check(CLI::Range(1U, 256U));
+  app.add_option("--max-connections", s.max_connections, "Open connections beyond this are refused")
+      ->envname("DELIVERYHUB_MAX_CONNECTIONS")->capture_default_str()->check(CLI::Range(1UL, 1000000UL));
+  app.add_option("--read-timeout", read_timeout, "Seconds to receive a request body")
+      ->envname("DELIVERYHUB_READ_TIMEOUT")->capture_default_str()->check(CLI::Range(1L, 3600L));
+  app.add_option("--idle-timeout", idle, "Seconds a kept-alive connection may wait for its next request")
+      ->envname("DELIVERYHUB_IDLE_TIMEOUT")->capture_default_str()->check(CLI::Range(1L, 3600L));
+  app.add_option("--shutdown-grace", grace, "Seconds in-flight requests get to finish after SIGTERM")
+      ->envname("DELIVERYHUB_SHUTDOWN_GRACE")->capture_default_str()->check(CLI::Range(0L, 3600L));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return {std::nullopt, 0};
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return {std::nullopt, 0};
+  } catch (const CLI::CallForVersion&) {
+    out << version() << "\n";
+    return {std::nullopt, 0};
+  } catch (const CLI::ParseError& e) {
+    err << "deliveryhub: invalid setting: " << e.what() << "\n";
+    return {std::nullopt, 2};
+  }
+  if (migrate->parsed()) s.command = "migrate";
+  if (!split_listen(s.listen, s.host, s.port)) {
+    err << "deliveryhub: invalid setting: --listen must be HOST:PORT, got '" << s.listen << "'\n";
+    return {std::nullopt, 2};
+  }
+  if (!modules_raw.empty()) s.modules = split_list(modules_raw, ',');
+  s.clients = split_list(clients_raw, ' ');
+  for (const auto& remote : s.remotes) {
+    if (remote.find('=') == std::string::npos || remote.front() == '=') {
+      err << "deliveryhub: invalid setting: --remote must be MODULE=URL, got '" << remote << "'\n";
+      return {std::nullopt, 2};
+    }
+  }
+  s.log_level = level;
+  s.shutdown_grace = std::chrono::seconds(grace);
+  s.read_timeout = std::chrono::seconds(read_timeout);
+  s.idle_timeout = std::chrono::seconds(idle);
+  s.access_token_ttl = std::chrono::seconds(access_ttl);
+  s.refresh_token_ttl = std::chrono::seconds(refresh_ttl);
+  return {s, 0};
+}
+
+}  // namespace deliveryhub::core::config

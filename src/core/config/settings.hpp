@@ -1,0 +1,56 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace deliveryhub::core::config {
+
+/// Everything a process is told at start-up: flags, DELIVERYHUB_* environment twins, and an
+/// optional config file (TOML/INI), in that order of precedence.
+struct Settings {
+  std::string command = "serve";  // serve | migrate
+  std::vector<std::string> modules{"all"};
+  std::string listen = "127.0.0.1:8080";
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string database = "sqlite:./data/deliveryhub.db";
+  std::string bus = "inproc";
+  std::vector<std::string> remotes;  // MODULE=URL
+  std::string log_level = "info";
+
+  // Identity and tokens.
+  std::string jwt_key_file;  // empty: a development key in the data folder
+  std::string issuer = "deliveryhub";
+  std::string audience = "deliveryhub-api";
+  std::string external_jwks_file;  // set: trust that issuer's keys instead of our own
+  std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
+  std::chrono::seconds access_token_ttl{900};
+  std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
+
+  // Server.
+  unsigned io_threads = 1;
+  unsigned worker_threads = 4;
+  std::size_t max_connections = 1024;
+  std::chrono::seconds read_timeout{15};
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds shutdown_grace{10};
+};
+
+/// The outcome of reading the command line: settings to run with, or an exit code (0 after
+/// --help/--version, 2 for an invalid setting, with one clear line already written to `err`).
+struct ParseOutcome {
+  std::optional<Settings> settings;
+  int exit_code = 0;
+};
+
+ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+/// The build's version, e.g. "0.1.0+g1a2b3c4".
+const char* version();
+const char* git_commit();
+const char* build_type();
+
+}  // namespace deliveryhub::core::config

@@ -1,0 +1,116 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace deliveryhub::core::db {
+
+/// A SQL value. Text carries strings and JSON; integers carry times (Unix ms), money, versions.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+using Params = std::vector<Value>;
+
+/// One result row; columns by position, in the order of the SELECT list.
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  bool is_null(std::size_t column) const;
+  std::int64_t integer(std::size_t column) const;
+  const std::string& text(std::size_t column) const;
+  std::optional<std::string> optional_text(std::size_t column) const;
+  std::optional<std::int64_t> optional_integer(std::size_t column) const;
+  std::size_t size() const { return values_.size(); }
+
+ private:
+  std::vector<Value> values_;
+};
+using Rows = std::vector<Row>;
+
+/// A statement broke a UNIQUE or PRIMARY KEY constraint.
+class UniqueViolation : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Any other database failure. Not a client error: it becomes a 500 (or 503) at the boundary.
+class DatabaseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// An open transaction. SQL uses $1, $2 … placeholders on every backend.
+/// Not thread-safe: it belongs to the thread running the transaction.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  /// Runs one statement; returns the number of rows it changed.
+  virtual std::int64_t execute(std::string_view sql, const Params& params = {}) = 0;
+  virtual Rows query(std::string_view sql, const Params& params = {}) = 0;
+  std::optional<Row> query_one(std::string_view sql, const Params& params = {});
+
+  /// Runs `callback` after this transaction commits (never if it rolls back).
+  void after_commit(std::function<void()> callback) { after_commit_.push_back(std::move(callback)); }
+  /// For backends: runs and clears the after-commit callbacks.
+  void run_after_commit();
+
+ private:
+  std::vector<std::function<void()>> after_commit_;
+};
+
+/// A database: the one place that knows the backend. Thread-safe.
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  /// Runs `work` in a read-write transaction: commits when it returns, rolls back when it throws
+  /// (and rethrows). Writers are serialised on SQLite.
+  virtual void write_transaction(const std::function<void(Transaction&)>& work) = 0;
+  /// Runs `work` in a read-only transaction (a consistent snapshot).
+  virtual void read_transaction(const std::function<void(Transaction&)>& work) = 0;
+  /// Runs a script of several statements (migrations) inside the given transaction.
+  virtual void execute_script(Transaction& tx, std::string_view sql) = 0;
+  /// "sqlite" or "postgresql".
+  virtual std::string_view backend() const = 0;
+  /// A cheap liveness check of the store, for /readyz.
+  virtual bool ping() = 0;
+
+  template <class Work>
+  auto write(Work&& work) -> std::invoke_result_t<Work, Transaction&> {
+    return run(&Database::write_transaction, std::forward<Work>(work));
+  }
+  template <class Work>
+  auto read(Work&& work) -> std::invoke_result_t<Work, Transaction&> {
+    return run(&Database::read_transaction, std::forward<Work>(work));
+  }
+
+ private:
+  template <class Work>
+  auto run(void (Database::*kind)(const std::function<void(Transaction&)>&), Work&& work)
+      -> std::invoke_result_t<Work, Transaction&> {
+    using Result = std::invoke_result_t<Work, Transaction&>;
+    if constexpr (std::is_void_v<Result>) {
+      (this->*kind)([&](Transaction& tx) { work(tx); });
+    } else {
+      std::optional<Result> result;
+      (this->*kind)([&](Transaction& tx) { result.emplace(work(tx)); });
+      return std::move(*result);
+    }
+  }
+};
+
+struct DatabaseOptions {
+  std::size_t read_connections = 4;
+  int busy_timeout_ms = 5000;
+};
+
+/// Opens "sqlite:PATH" (creating the file and its folder). Throws std::invalid_argument for an
+/// unsupported URL and DatabaseError when the store cannot be opened.
+std::unique_ptr<Database> open_database(const std::string& url, const DatabaseOptions& options = {});
+
+}  // namespace deliveryhub::core::db

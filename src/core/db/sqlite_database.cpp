@@ -1,0 +1,230 @@
+#include "core/db/sqlite_database.hpp"
+
+#include <sqlite3.h>
+
+#include <unordered_map>
+
+namespace deliveryhub::core::db {
+
+std::string rewrite_placeholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  char quote = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '$' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+      out.push_back('?');
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+class SqliteConnection {
+ public:
+  SqliteConnection(const std::string& path, bool read_only, int busy_timeout_ms) {
+    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw DatabaseError("cannot open SQLite database '" + path + "': " + message);
+    }
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    sqlite3_extended_result_codes(db_, 1);
+    if (!read_only) exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA foreign_keys=ON");
+    exec("PRAGMA synchronous=NORMAL");
+  }
+  ~SqliteConnection() {
+    for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+    sqlite3_close(db_);
+  }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error ? error : "unknown error";
+      sqlite3_free(error);
+      throw DatabaseError("SQLite: " + message);
+    }
+  }
+
+  // Runs a prepared statement, collecting rows when `rows` is given.
+  std::int64_t run(std::string_view sql, const Params& params, Rows* rows) {
+    sqlite3_stmt* statement = prepare(sql);
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{statement};
+    const int expected = sqlite3_bind_parameter_count(statement);
+    if (expected != static_cast<int>(params.size())) {
+      throw DatabaseError("statement expects " + std::to_string(expected) + " parameters, got " +
+                          std::to_string(params.size()) + ": " + std::string(sql));
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) bind(statement, static_cast<int>(i + 1), params[i]);
+    while (true) {
+      const int rc = sqlite3_step(statement);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) fail(rc);
+      if (!rows) continue;
+      const int columns = sqlite3_column_count(statement);
+      std::vector<Value> values;
+      values.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) values.push_back(column(statement, c));
+      rows->emplace_back(std::move(values));
+    }
+    return sqlite3_changes64(db_);
+  }
+
+ private:
+  sqlite3_stmt* prepare(std::string_view sql) {
+    auto found = statements_.find(std::string(sql));
+    if (found != statements_.end()) return found->second;
+    const std::string rewritten = rewrite_placeholders(sql);
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v3(db_, rewritten.c_str(), static_cast<int>(rewritten.size()),
+                           SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
+      throw DatabaseError(std::string("SQLite prepare: ") + sqlite3_errmsg(db_) + " in: " + std::string(sql));
+    }
+    statements_.emplace(std::string(sql), statement);
+    return statement;
+  }
+
+  void bind(sqlite3_stmt* statement, int index, const Value& value) {
+    int rc = SQLITE_OK;
+    if (std::holds_alternative<std::monostate>(value)) {
+      rc = sqlite3_bind_null(statement, index);
+    } else if (const auto* number = std::get_if<std::int64_t>(&value)) {
+      rc = sqlite3_bind_int64(statement, index, *number);
+    } else if (const auto* real = std::get_if<double>(&value)) {
+      rc = sqlite3_bind_double(statement, index, *real);
+    } else {
+      const auto& text = std::get<std::string>(value);
+      rc = sqlite3_bind_text64(statement, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    }
+    if (rc != SQLITE_OK) fail(rc);
+  }
+
+  static Value column(sqlite3_stmt* statement, int c) {
+    switch (sqlite3_column_type(statement, c)) {
+      case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(statement, c));
+      case SQLITE_FLOAT: return sqlite3_column_double(statement, c);
+      case SQLITE_NULL: return std::monostate{};
+      default: {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, c));
+        return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, c)));
+      }
+    }
+  }
+
+  [[noreturn]] void fail(int rc) {
+    std::string message = sqlite3_errmsg(db_);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) throw UniqueViolation(message);
+    throw DatabaseError("SQLite: " + message);
+  }
+
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+namespace {
+
+class SqliteTransaction final : public Transaction {
+ public:
+  explicit SqliteTransaction(SqliteConnection& connection) : connection_(connection) {}
+  std::int64_t execute(std::string_view sql, const Params& params) override {
+    return connection_.run(sql, params, nullptr);
+  }
+  Rows query(std::string_view sql, const Params& params) override {
+    Rows rows;
+    connection_.run(sql, params, &rows);
+    return rows;
+  }
+
+ private:
+  SqliteConnection& connection_;
+};
+
+void run_transaction(SqliteConnection& connection, const char* begin,
+                     const std::function<void(Transaction&)>& work) {
+  connection.exec(begin);
+  SqliteTransaction tx(connection);
+  try {
+    work(tx);
+    connection.exec("COMMIT");
+  } catch (...) {
+    try {
+      connection.exec("ROLLBACK");
+    } catch (...) {  // the original error matters more
+    }
+    throw;
+  }
+  tx.run_after_commit();
+}
+
+}  // namespace
+
+SqliteDatabase::SqliteDatabase(const std::string& path, const DatabaseOptions& options) {
+  writer_ = std::make_unique<SqliteConnection>(path, false, options.busy_timeout_ms);
+  const std::size_t readers = options.read_connections == 0 ? 1 : options.read_connections;
+  for (std::size_t i = 0; i < readers; ++i) {
+    readers_.push_back(std::make_unique<SqliteConnection>(path, true, options.busy_timeout_ms));
+    idle_readers_.push_back(readers_.back().get());
+  }
+}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+void SqliteDatabase::write_transaction(const std::function<void(Transaction&)>& work) {
+  std::lock_guard lock(writer_mutex_);
+  run_transaction(*writer_, "BEGIN IMMEDIATE", work);
+}
+
+void SqliteDatabase::read_transaction(const std::function<void(Transaction&)>& work) {
+  SqliteConnection* connection = nullptr;
+  {
+    std::unique_lock lock(readers_mutex_);
+    reader_returned_.wait(lock, [&] { return !idle_readers_.empty(); });
+    connection = idle_readers_.back();
+    idle_readers_.pop_back();
+  }
+  struct Return {
+    SqliteDatabase& db;
+    SqliteConnection* connection;
+    ~Return() {
+      {
+        std::lock_guard lock(db.readers_mutex_);
+        db.idle_readers_.push_back(connection);
+      }
+      db.reader_returned_.notify_one();
+    }
+  } give_back{*this, connection};
+  run_transaction(*connection, "BEGIN", work);
+}
+
+void SqliteDatabase::execute_script(Transaction& tx, std::string_view sql) {
+  (void)tx;  // the script runs on the writer connection, which `tx` holds
+  writer_->exec(std::string(sql));
+}
+
+bool SqliteDatabase::ping() {
+  try {
+    read_transaction([](Transaction& tx) { tx.query("SELECT 1"); });
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace deliveryhub::core::db

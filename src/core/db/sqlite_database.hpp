@@ -1,0 +1,40 @@
+#pragma once
+#include "core/db/database.hpp"
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace deliveryhub::core::db {
+
+class SqliteConnection;
+
+/// SQLite in WAL mode: one writer connection (writers take turns behind a mutex) and a pool of
+/// reader connections that read concurrently with the writer. Statements are prepared once per
+/// connection and cached.
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(const std::string& path, const DatabaseOptions& options);
+  ~SqliteDatabase() override;
+
+  void write_transaction(const std::function<void(Transaction&)>& work) override;
+  void read_transaction(const std::function<void(Transaction&)>& work) override;
+  void execute_script(Transaction& tx, std::string_view sql) override;
+  std::string_view backend() const override { return "sqlite"; }
+  bool ping() override;
+
+ private:
+  std::unique_ptr<SqliteConnection> writer_;
+  std::mutex writer_mutex_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+  std::vector<SqliteConnection*> idle_readers_;
+  std::mutex readers_mutex_;
+  std::condition_variable reader_returned_;
+};
+
+/// Rewrites $N placeholders to SQLite's ?N, leaving string literals alone. Exposed for tests.
+std::string rewrite_placeholders(std::string_view sql);
+
+}  // namespace deliveryhub::core::db

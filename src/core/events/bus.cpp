@@ -1,0 +1,30 @@
+#include "core/events/bus.hpp"
+
+#include "core/log/log.hpp"
+#include "core/util/clock.hpp"
+
+namespace deliveryhub::core::events {
+
+bool deliver_once(const Subscription& subscription, const Envelope& envelope) {
+  log::ScopedContext context({envelope.id, log::trace_id_of(envelope.traceparent)});
+  const std::string claim_sql = "INSERT INTO " + subscription.module +
+                                "_inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3) "
+                                "ON CONFLICT DO NOTHING";
+  return subscription.database->write([&](db::Transaction& tx) {
+    const auto claimed = tx.execute(claim_sql, {subscription.consumer, envelope.id,
+                                                to_unix_ms(std::chrono::system_clock::now())});
+    if (claimed == 0) return false;
+    subscription.handler(envelope, tx);
+    return true;
+  });
+}
+
+void InProcessBus::subscribe(Subscription subscription) { subscriptions_.push_back(std::move(subscription)); }
+
+void InProcessBus::publish(const Envelope& envelope) {
+  for (const auto& subscription : subscriptions_) {
+    if (subscription.event_type == envelope.type) deliver_once(subscription, envelope);
+  }
+}
+
+}  // namespace deliveryhub::core::events

@@ -1,0 +1,54 @@
+#pragma once
+#include "core/db/database.hpp"
+#include "core/events/bus.hpp"
+#include "core/events/outbox.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace deliveryhub::core::events {
+
+struct RelayOptions {
+  std::chrono::milliseconds poll_interval{500};  // also picks up rows written by other processes
+  std::size_t batch_size = 200;
+  std::chrono::milliseconds first_retry{200};
+  std::chrono::milliseconds max_retry{30'000};
+};
+
+/// Moves committed events from the outboxes of the local modules to the bus, in outbox order,
+/// and marks each delivered once the bus accepted it. A failed event is retried with
+/// exponential backoff; later events of the same aggregate wait for it, other aggregates go on.
+/// After a restart, whatever was not marked delivered is sent again (at least once).
+class OutboxRelay {
+ public:
+  OutboxRelay(db::Database& db, std::vector<std::string> modules, EventBus& bus, const Clock& clock,
+              std::shared_ptr<OutboxSignal> signal, RelayOptions options = {});
+  ~OutboxRelay();
+
+  /// Starts the background thread.
+  void start();
+  /// Finishes the current pass and stops the thread.
+  void stop();
+  /// One pass over every outbox; returns how many events were delivered. For tests and start-up.
+  std::size_t dispatch_once();
+  /// Undelivered events across the outboxes (a metric and a test hook).
+  std::int64_t backlog();
+
+ private:
+  std::size_t dispatch_module(const std::string& module);
+
+  db::Database& db_;
+  std::vector<std::string> modules_;
+  EventBus& bus_;
+  const Clock& clock_;
+  std::shared_ptr<OutboxSignal> signal_;
+  RelayOptions options_;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+};
+
+}  // namespace deliveryhub::core::events

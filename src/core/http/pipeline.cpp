@@ -1,0 +1,98 @@
+#include "core/http/pipeline.hpp"
+
+#include "core/db/database.hpp"
+#include "core/http/problem.hpp"
+#include "core/log/log.hpp"
+#include "core/util/ids.hpp"
+
+#include <chrono>
+
+namespace deliveryhub::core::http {
+namespace {
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Metric labels must stay bounded whatever clients send.
+std::string_view method_label(std::string_view method) {
+  for (std::string_view known : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+    if (method == known) return known;
+  }
+  return "OTHER";
+}
+
+}  // namespace
+
+void Pipeline::prepare(Request& request) const {
+  const auto given = request.header("X-Request-Id");
+  request.request_id = valid_request_id(given) ? std::string(given) : new_id("req");
+  const auto traceparent = request.header("traceparent");
+  if (!log::trace_id_of(traceparent).empty()) request.traceparent = std::string(traceparent);
+}
+
+Response Pipeline::handle(Request& request) const {
+  const auto started = std::chrono::steady_clock::now();
+  prepare(request);
+  log::ScopedContext context({request.request_id, log::trace_id_of(request.traceparent)});
+  metrics_.in_flight().Increment();
+  Response response;
+  try {
+    auto match = router_.match(request.method, request.path);
+    request.route = std::string(match.pattern);
+    switch (match.outcome) {
+      case Router::Match::Outcome::found:
+        request.params = std::move(match.params);
+        response = (*match.handler)(request);
+        break;
+      case Router::Match::Outcome::method_not_allowed:
+        response = problem_response(
+            Error(ErrorKind::method_not_allowed, request.method + " is not allowed here").with_header("Allow", match.allow),
+            request.request_id);
+        break;
+      case Router::Match::Outcome::not_found:
+        response = problem_response(Error(ErrorKind::not_found, "No resource at " + request.path), request.request_id);
+        break;
+    }
+  } catch (const Error& error) {
+    response = problem_response(error, request.request_id);
+  } catch (const db::DatabaseError& error) {
+    log::error("database error", {{"error", error.what()}});
+    response = problem_response(Error(ErrorKind::internal, error.what()), request.request_id);
+  } catch (const std::exception& error) {
+    log::error("unhandled error", {{"error", error.what()}});
+    response = problem_response(Error(ErrorKind::internal, error.what()), request.request_id);
+  }
+  metrics_.in_flight().Decrement();
+  finish(request, response, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return response;
+}
+
+Response Pipeline::reject(Request& request, const Error& error) const {
+  prepare(request);
+  log::ScopedContext context({request.request_id, log::trace_id_of(request.traceparent)});
+  Response response = problem_response(error, request.request_id);
+  finish(request, response, 0.0);
+  return response;
+}
+
+void Pipeline::finish(const Request& request, Response& response, double seconds) const {
+  response.headers.set("X-Request-Id", request.request_id);
+  metrics_.observe(method_label(request.method), request.route, response.status, seconds);
+  const std::string_view path = request.path.size() > 256 ? std::string_view(request.path).substr(0, 256) : request.path;
+  log::info("request", {{"method", method_label(request.method)},
+                        {"path", path},
+                        {"route", request.route},
+                        {"status", response.status},
+                        {"duration_ms", seconds * 1000.0},
+                        {"bytes", response.body.size()},
+                        {"remote", request.remote_address}});
+}
+
+}  // namespace deliveryhub::core::http

@@ -1,0 +1,31 @@
+#pragma once
+#include "core/errors.hpp"
+#include "core/http/message.hpp"
+#include "core/http/router.hpp"
+#include "core/metrics/metrics.hpp"
+
+namespace deliveryhub::core::http {
+
+/// What happens to every request between the socket and the handler, with no socket in sight:
+/// request id, trace context, routing (404/405), the handler, errors → problem responses,
+/// metrics, one access-log line. A pure function of the request and the router's handlers.
+class Pipeline {
+ public:
+  Pipeline(const Router& router, metrics::HttpMetrics& metrics) : router_(router), metrics_(metrics) {}
+
+  /// Handles a parsed request. Never throws.
+  Response handle(Request& request) const;
+
+  /// The response for a request the server could not read (too large, malformed): `error` as a
+  /// problem, logged and counted like any other. Never throws.
+  Response reject(Request& request, const Error& error) const;
+
+ private:
+  void prepare(Request& request) const;
+  void finish(const Request& request, Response& response, double seconds) const;
+
+  const Router& router_;
+  metrics::HttpMetrics& metrics_;
+};
+
+}  // namespace deliveryhub::core::http

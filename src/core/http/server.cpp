@@ -1,0 +1,225 @@
+#include "core/http/server.hpp"
+
+#include "core/log/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace deliveryhub::core::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+Request to_request(bhttp::request<bhttp::string_body>&& message, const std::string& remote) {
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  const auto question = request.target.find('?');
+  request.path = request.target.substr(0, question);
+  if (question != std::string::npos) request.query = request.target.substr(question + 1);
+  for (const auto& field : message) request.headers.add(std::string(field.name_string()), std::string(field.value()));
+  request.body = std::move(message.body());
+  request.remote_address = remote;
+  return request;
+}
+
+bhttp::response<bhttp::string_body> to_message(Response&& response, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), version};
+  for (auto& [name, value] : response.headers.fields()) message.set(name, value);
+  message.body() = std::move(response.body);
+  message.keep_alive(keep_alive);
+  message.prepare_payload();
+  return message;
+}
+
+// Maps a read failure to the problem the client should see; nullopt means "just close".
+std::optional<Error> read_error_problem(const beast::error_code& ec) {
+  if (ec == bhttp::error::header_limit) {
+    return Error(ErrorKind::header_fields_too_large, "Request headers exceed 16 KiB");
+  }
+  if (ec == bhttp::error::body_limit) return Error(ErrorKind::payload_too_large, "The body exceeds 1 MiB");
+  if (ec.category() == beast::error_code(bhttp::error::end_of_stream).category() && ec != bhttp::error::end_of_stream &&
+      ec != bhttp::error::partial_message) {
+    return Error(ErrorKind::bad_request, "Malformed HTTP request: " + ec.message());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, const Pipeline& p)
+      : options(std::move(o)), pipeline(p), acceptor(io), workers(options.worker_threads) {}
+
+  ServerOptions options;
+  const Pipeline& pipeline;
+  asio::io_context io{static_cast<int>(options.io_threads)};
+  tcp::acceptor acceptor;
+  asio::thread_pool workers;
+  std::vector<std::thread> threads;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> active{0};
+  bool stopped = false;
+
+  asio::awaitable<void> accept_loop() {
+    while (acceptor.is_open()) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), kUseTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+        continue;  // e.g. EMFILE: try again
+      }
+      if (connections.load() >= options.max_connections) {
+        asio::co_spawn(socket.get_executor(), refuse(std::move(socket)), asio::detached);
+        continue;
+      }
+      ++connections;
+      asio::co_spawn(socket.get_executor(), session(beast::tcp_stream(std::move(socket))), [this](std::exception_ptr) {
+        --connections;
+      });
+    }
+  }
+
+  // Over the connection cap: one 503 and close, without reading.
+  asio::awaitable<void> refuse(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    Request request;
+    request.method = "-";
+    Response response = pipeline.reject(request, Error(ErrorKind::unavailable, "Too many open connections")
+                                                     .with_header("Retry-After", "1"));
+    auto message = to_message(std::move(response), 11, false);
+    stream.expires_after(std::chrono::seconds(2));
+    co_await bhttp::async_write(stream, message, kUseTuple);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  asio::awaitable<void> session(beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    beast::error_code remote_ec;
+    const auto endpoint = stream.socket().remote_endpoint(remote_ec);
+    const std::string remote = remote_ec ? std::string() : endpoint.address().to_string();
+    while (!draining) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      parser.body_limit(options.body_limit);
+      stream.expires_after(options.idle_timeout);
+      auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+      if (!header_ec) {
+        if (bhttp::token_list(parser.get()[bhttp::field::expect]).exists("100-continue")) {
+          bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, parser.get().version()};
+          stream.expires_after(options.read_timeout);
+          co_await bhttp::async_write(stream, proceed, kUseTuple);
+        }
+        stream.expires_after(options.read_timeout);
+      }
+      auto [ec, bytes] = header_ec ? std::tuple{header_ec, std::size_t{0}}
+                                   : co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+      if (ec) {
+        if (auto problem = read_error_problem(ec)) {
+          Request request;
+          request.method = parser.is_header_done() ? std::string(parser.get().method_string()) : "-";
+          request.remote_address = remote;
+          Response response = pipeline.reject(request, *problem);
+          auto message = to_message(std::move(response), 11, false);
+          stream.expires_after(std::chrono::seconds(5));
+          co_await bhttp::async_write(stream, message, kUseTuple);
+        }
+        break;
+      }
+      const unsigned version = parser.get().version();
+      bool keep_alive = parser.get().keep_alive();
+      Request request = to_request(parser.release(), remote);
+      ++active;
+      // Run the handler on the worker pool; resume here, on this connection's strand.
+      Response response = co_await asio::co_spawn(
+          workers.get_executor(), [&]() -> asio::awaitable<Response> { co_return pipeline.handle(request); },
+          asio::use_awaitable);
+      keep_alive = keep_alive && !draining;
+      auto message = to_message(std::move(response), version, keep_alive);
+      stream.expires_after(options.read_timeout);
+      auto [write_ec, written] = co_await bhttp::async_write(stream, message, kUseTuple);
+      --active;
+      if (write_ec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+};
+
+Server::Server(ServerOptions options, const Pipeline& pipeline)
+    : impl_(std::make_unique<Impl>(std::move(options), pipeline)) {}
+
+Server::~Server() { stop(); }
+
+std::uint16_t Server::start() {
+  auto& s = *impl_;
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(s.options.host, ec);
+  if (ec) throw std::runtime_error("cannot listen on '" + s.options.host + "': not an IP address");
+  const tcp::endpoint endpoint{address, s.options.port};
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) + ": " +
+                             ec.message());
+  }
+  const auto port = s.acceptor.local_endpoint().port();
+  asio::co_spawn(s.io, s.accept_loop(), asio::detached);
+  for (unsigned i = 0; i < s.options.io_threads; ++i) s.threads.emplace_back([&s] { s.io.run(); });
+  return port;
+}
+
+void Server::begin_drain() {
+  auto& s = *impl_;
+  s.draining = true;
+  asio::post(s.io, [&s] {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+  });
+}
+
+std::size_t Server::active_requests() const { return impl_->active.load(); }
+
+bool Server::wait_idle(std::chrono::steady_clock::time_point deadline) const {
+  while (impl_->active.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+void Server::stop() {
+  auto& s = *impl_;
+  if (s.stopped) return;
+  s.stopped = true;
+  s.draining = true;
+  s.io.stop();
+  for (auto& thread : s.threads) {
+    if (thread.joinable()) thread.join();
+  }
+  s.workers.join();
+}
+
+}  // namespace deliveryhub::core::http

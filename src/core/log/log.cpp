@@ -1,0 +1,83 @@
+#include "core/log/log.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace deliveryhub::core::log {
+namespace {
+
+thread_local Context t_context;
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  return static_cast<spdlog::level::level_enum>(static_cast<int>(level));
+}
+
+std::shared_ptr<spdlog::logger> logger() {
+  static std::shared_ptr<spdlog::logger> instance = [] {
+    auto created = spdlog::stdout_logger_mt("deliveryhub");
+    created->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
+    created->flush_on(spdlog::level::warn);
+    return created;
+  }();
+  return instance;
+}
+
+bool is_hex(std::string_view text) {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Level> parse_level(std::string_view text) {
+  constexpr std::string_view kNames[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  for (int i = 0; i < 7; ++i) {
+    if (text == kNames[i]) return static_cast<Level>(i);
+  }
+  return std::nullopt;
+}
+
+void init(Level level) {
+  logger()->set_level(to_spdlog(level));
+  spdlog::flush_every(std::chrono::seconds(1));
+}
+
+void flush() { logger()->flush(); }
+
+const Context& current() { return t_context; }
+
+ScopedContext::ScopedContext(Context context) : previous_(std::move(t_context)) {
+  t_context = std::move(context);
+}
+ScopedContext::~ScopedContext() { t_context = std::move(previous_); }
+
+void write(Level level, std::string_view message, const nlohmann::json& fields) {
+  auto& sink = *logger();
+  if (!sink.should_log(to_spdlog(level))) return;
+  nlohmann::json line = fields.is_object() ? fields : nlohmann::json::object();
+  line["msg"] = message;
+  if (!t_context.request_id.empty()) line["request_id"] = t_context.request_id;
+  if (!t_context.trace_id.empty()) line["trace_id"] = t_context.trace_id;
+  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Drop the outer braces: the pattern supplies them around ts and level.
+  sink.log(to_spdlog(level), std::string_view(text).substr(1, text.size() - 2));
+}
+
+std::string trace_id_of(std::string_view traceparent) {
+  // version "-" trace-id(32) "-" parent-id(16) "-" flags(2)
+  if (traceparent.size() < 55 || traceparent[2] != '-' || traceparent[35] != '-' || traceparent[52] != '-') {
+    return {};
+  }
+  auto version = traceparent.substr(0, 2);
+  auto trace = traceparent.substr(3, 32);
+  auto parent = traceparent.substr(36, 16);
+  auto flags = traceparent.substr(53, 2);
+  if (!is_hex(version) || version == "ff" || !is_hex(trace) || !is_hex(parent) || !is_hex(flags)) return {};
+  if (version == "00" && traceparent.size() != 55) return {};
+  if (trace == std::string(32, '0') || parent == std::string(16, '0')) return {};
+  return std::string(trace);
+}
+
+}  // namespace deliveryhub::core::log

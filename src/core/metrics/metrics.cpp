@@ -1,0 +1,37 @@
+#include "core/metrics/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+namespace deliveryhub::core::metrics {
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
+
+std::string Metrics::serialize() const {
+  return prometheus::TextSerializer{}.Serialize(registry_->Collect());
+}
+
+HttpMetrics::HttpMetrics(Metrics& metrics)
+    : requests_(prometheus::BuildCounter()
+                    .Name("deliveryhub_http_requests_total")
+                    .Help("HTTP requests handled, by route template, method and status")
+                    .Register(metrics.registry())),
+      latency_(prometheus::BuildHistogram()
+                   .Name("deliveryhub_http_request_duration_seconds")
+                   .Help("Time from a parsed request to its response, by route template and method")
+                   .Register(metrics.registry())),
+      in_flight_(&prometheus::BuildGauge()
+                      .Name("deliveryhub_http_requests_in_flight")
+                      .Help("Requests being handled now")
+                      .Register(metrics.registry())
+                      .Add({})) {}
+
+void HttpMetrics::observe(std::string_view method, std::string_view route, int status, double seconds) {
+  static const prometheus::Histogram::BucketBoundaries kBuckets{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  const std::string route_label = route.empty() ? "unmatched" : std::string(route);
+  requests_.Add({{"route", route_label}, {"method", std::string(method)}, {"status", std::to_string(status)}})
+      .Increment();
+  latency_.Add({{"route", route_label}, {"method", std::string(method)}}, kBuckets).Observe(seconds);
+}
+
+}  // namespace deliveryhub::core::metrics

@@ -1,0 +1,77 @@
+#pragma once
+// The customers module's public interface: what other modules may know about customers and
+// accounts. Implemented in-process by the module, and (later) by an HTTP client.
+#include "core/util/clock.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace deliveryhub::customers {
+
+enum class CustomerStatus { active, suspended };
+
+struct Address {
+  std::string id;  // adr_…
+  std::string label;
+  std::string line1;
+  std::string city;
+  std::string postal_code;
+  std::string country;  // ISO 3166-1 alpha-2, upper case
+};
+
+struct Customer {
+  std::string id;  // cus_…
+  std::string email;
+  std::string name;
+  std::optional<std::string> phone;
+  CustomerStatus status = CustomerStatus::active;
+  std::vector<Address> addresses;
+  core::TimePoint created_at;
+  core::TimePoint updated_at;
+  std::int64_t version = 1;
+
+  const Address* find_address(std::string_view address_id) const {
+    for (const auto& address : addresses) {
+      if (address.id == address_id) return &address;
+    }
+    return nullptr;
+  }
+};
+
+/// Roles of the principals that log in. Customers register themselves; couriers are created by
+/// the delivery module; operators by bootstrap or by other operators.
+enum class AccountRole { customer, courier, operator_ };
+
+struct NewStaffAccount {
+  std::string email;
+  std::string password;
+  std::string name;
+  AccountRole role = AccountRole::courier;  // courier or operator_
+};
+
+struct Account {
+  std::string id;  // acc_… (cus_… for customers)
+  std::string email;
+  std::string name;
+  AccountRole role;
+};
+
+/// Thread-safe. Errors are core::Error.
+class CustomersApi {
+ public:
+  virtual ~CustomersApi() = default;
+
+  /// The customer with that id, or nullopt (also for ids of non-customer accounts).
+  virtual std::optional<Customer> find_customer(std::string_view customer_id) = 0;
+
+  /// Creates the login of a courier or an operator. Throws core::Error: validation for a bad
+  /// email/password/name or a customer role, conflict when the email is taken.
+  virtual Account create_staff_account(const NewStaffAccount& account) = 0;
+};
+
+std::string_view to_string(CustomerStatus status);
+std::string_view to_string(AccountRole role);
+
+}  // namespace deliveryhub::customers

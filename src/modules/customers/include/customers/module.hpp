@@ -1,0 +1,21 @@
+#pragma once
+// For the composition root (src/app) only: other modules use api.hpp.
+#include "core/module/module.hpp"
+#include "customers/api.hpp"
+
+#include <memory>
+
+namespace deliveryhub::customers {
+
+/// The customers module: its routes, tables, events, the OAuth token endpoint and the JWKS.
+class CustomersModule : public core::Module {
+ public:
+  /// The in-process implementation of the module's API, for modules that depend on it.
+  virtual CustomersApi& api() = 0;
+};
+
+/// Builds the module. Reads the signing key, machine clients and bootstrap operator from the
+/// settings and environment; throws std::runtime_error with a clear reason when they are invalid.
+std::unique_ptr<CustomersModule> make_module(core::Platform& platform);
+
+}  // namespace deliveryhub::customers

@@ -1,0 +1,27 @@
+#pragma once
+#include "core/auth/keys.hpp"
+#include "core/http/router.hpp"
+#include "identity/login_throttle.hpp"
+#include "identity/machine_clients.hpp"
+#include "identity/token_issuer.hpp"
+#include "service.hpp"
+
+namespace deliveryhub::customers {
+
+struct OAuthServices {
+  CustomersService& customers;
+  const TokenIssuer& issuer;
+  const MachineClients& clients;
+  LoginThrottle& throttle;
+  core::db::Database& db;
+  const core::Clock& clock;
+  const core::auth::SigningKey& key;
+  std::string issuer_name;
+  std::chrono::seconds refresh_ttl;
+};
+
+/// POST /oauth/token (RFC 6749: password, client_credentials, refresh_token with rotation),
+/// GET /.well-known/jwks.json and GET /.well-known/openid-configuration.
+void add_oauth_routes(core::http::Router& router, OAuthServices& services);
+
+}  // namespace deliveryhub::customers

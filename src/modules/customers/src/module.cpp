@@ -1,0 +1,80 @@
+#include "customers/module.hpp"
+
+#include "core/log/log.hpp"
+#include "identity/login_throttle.hpp"
+#include "identity/machine_clients.hpp"
+#include "identity/oauth_routes.hpp"
+#include "identity/passwords.hpp"
+#include "identity/token_issuer.hpp"
+#include "migrations.hpp"
+#include "routes.hpp"
+#include "service.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace deliveryhub::customers {
+namespace {
+
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+class Module final : public CustomersModule {
+ public:
+  explicit Module(core::Platform& platform)
+      : platform_(platform),
+        outbox_("customers", platform.clock, platform.outbox_signal),
+        service_(platform.database, outbox_, platform.clock, hasher_),
+        clients_(platform.settings.clients),
+        throttle_(platform.clock) {
+    if (!platform.signing_key) throw std::runtime_error("the customers module needs a token signing key");
+    issuer_.emplace(*platform.signing_key, platform.settings.issuer, platform.settings.audience,
+                    platform.settings.access_token_ttl, platform.clock);
+    oauth_.emplace(OAuthServices{service_, *issuer_, clients_, throttle_, platform.database, platform.clock,
+                                 *platform.signing_key, platform.settings.issuer, platform.settings.refresh_token_ttl});
+  }
+
+  std::string_view name() const override { return "customers"; }
+  std::vector<core::db::Migration> migrations() const override { return customers::migrations(); }
+  CustomersApi& api() override { return service_; }
+
+  void add_routes(core::http::Router& router) override {
+    add_customer_routes(router, service_, platform_.tokens);
+    add_oauth_routes(router, *oauth_);
+  }
+
+  void start() override {
+    const auto email = env_or_empty("DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL");
+    const auto password = env_or_empty("DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD");
+    if (email.empty() != password.empty()) {
+      throw std::runtime_error(
+          "set both DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL and DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD, or neither");
+    }
+    if (email.empty()) return;
+    try {
+      if (service_.ensure_operator(email, password)) core::log::info("bootstrap operator created", {{"email", email}});
+    } catch (const core::Error& e) {
+      std::string reasons;
+      for (const auto& field : e.errors()) reasons += " " + field.field + " " + field.message + ";";
+      throw std::runtime_error("bootstrap operator:" + (reasons.empty() ? " " + e.detail() : reasons));
+    }
+  }
+
+ private:
+  core::Platform& platform_;
+  core::events::Outbox outbox_;
+  PasswordHasher hasher_;
+  CustomersService service_;
+  MachineClients clients_;
+  LoginThrottle throttle_;
+  std::optional<TokenIssuer> issuer_;
+  std::optional<OAuthServices> oauth_;
+};
+
+}  // namespace
+
+std::unique_ptr<CustomersModule> make_module(core::Platform& platform) { return std::make_unique<Module>(platform); }
+
+}  // namespace deliveryhub::customers

@@ -1,0 +1,12 @@
+#pragma once
+#include "core/auth/token_validator.hpp"
+#include "core/http/router.hpp"
+#include "service.hpp"
+
+namespace deliveryhub::customers {
+
+/// /api/v1/customers…: HTTP in, service calls, HTTP out; authorization decided here.
+void add_customer_routes(core::http::Router& router, CustomersService& service,
+                         const core::auth::TokenValidator& tokens);
+
+}  // namespace deliveryhub::customers

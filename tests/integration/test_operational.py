@@ -1,0 +1,145 @@
+"""Operational endpoints, request ids, routing errors."""
+import re
+import uuid
+
+import pytest
+
+from conftest import (REQUEST_ID_RE, assert_json, assert_problem, describe, media_type)
+
+
+def test_livez(server):
+    resp = server.call("GET", "/livez")
+    assert assert_json(resp, 200) == {"status": "ok"}
+
+
+def test_readyz_when_ready(server):
+    resp = server.call("GET", "/readyz")
+    assert assert_json(resp, 200) == {"status": "ready"}
+
+
+def test_version(server):
+    body = assert_json(server.call("GET", "/version"), 200)
+    for key in ("version", "git_commit", "build_type"):
+        assert isinstance(body.get(key), str) and body[key], f"version.{key}: {body!r}"
+
+
+def test_openapi_document(server):
+    resp = server.call("GET", "/openapi.yaml")
+    assert resp.status == 200, describe(resp)
+    assert media_type(resp) == "application/yaml", describe(resp)
+    text = resp.body
+    assert isinstance(text, str)
+    assert re.search(r"^openapi:\s*[\"']?3\.1", text, re.MULTILINE), text[:200]
+    assert "/api/v1/customers" in text
+    assert "/oauth/token" in text
+
+
+def test_operational_endpoints_need_no_token(server):
+    for path in ("/livez", "/readyz", "/version", "/metrics", "/openapi.yaml",
+                 "/.well-known/jwks.json", "/.well-known/openid-configuration"):
+        resp = server.call("GET", path)
+        assert resp.status == 200, f"{path}: {describe(resp)}"
+
+
+def _metric_samples(text: str, needle: str) -> list[tuple[str, float]]:
+    samples = []
+    for line in text.splitlines():
+        if line.startswith("#") or needle not in line:
+            continue
+        name_and_labels, _, value = line.rpartition(" ")
+        samples.append((name_and_labels, float(value)))
+    return samples
+
+
+def test_metrics_count_requests_by_route_template(server):
+    account = server.register_customer()
+    resp = server.call("GET", f"/api/v1/customers/{account.id}", token=account.token)
+    assert resp.status == 200, describe(resp)
+    stray = f"/no-such-route-{uuid.uuid4().hex}"
+    assert server.call("GET", stray).status == 404
+
+    metrics = server.call("GET", "/metrics")
+    assert metrics.status == 200, describe(metrics)
+    assert media_type(metrics) == "text/plain", describe(metrics)
+    text = metrics.body
+    assert "# TYPE" in text
+    samples = _metric_samples(text, 'route="/api/v1/customers/{id}"')
+    assert samples, "no sample labelled with the route template /api/v1/customers/{id}"
+    assert any(value >= 1 for _, value in samples), samples
+    # Labels use templates, never raw ids or unmatched paths (bounded cardinality).
+    assert account.id not in text
+    assert stray not in text
+
+
+@pytest.mark.parametrize("request_id", [
+    "it-" + uuid.uuid4().hex,
+    "A.b_c-9",
+    "x",
+    "r" * 128,
+])
+def test_valid_request_id_is_echoed(server, request_id):
+    resp = server.call("GET", "/livez", headers={"X-Request-Id": request_id})
+    assert resp.status == 200
+    assert resp.headers.get("x-request-id") == request_id
+
+
+def test_request_id_is_echoed_on_problems_and_in_body(server):
+    request_id = "it-" + uuid.uuid4().hex
+    resp = server.call("GET", "/api/v1/nothing-here", headers={"X-Request-Id": request_id})
+    body = assert_problem(resp, 404, "not-found")
+    assert resp.headers.get("x-request-id") == request_id
+    assert body["request_id"] == request_id
+
+
+def test_request_id_is_generated_when_absent(server):
+    ids = []
+    for _ in range(2):
+        resp = server.call("GET", "/livez")
+        assert resp.status == 200
+        rid = resp.headers.get("x-request-id", "")
+        assert REQUEST_ID_RE.match(rid), describe(resp)
+        ids.append(rid)
+    assert ids[0] != ids[1]
+
+
+@pytest.mark.parametrize("bad_id", [
+    "has space",
+    "r" * 129,
+    "slash/inside",
+    "semi;colon",
+    "quote\"d",
+    "percent%20",
+    "",
+])
+def test_invalid_request_id_is_replaced(server, bad_id):
+    resp = server.call("GET", "/livez", headers={"X-Request-Id": bad_id})
+    assert resp.status == 200, describe(resp)
+    rid = resp.headers.get("x-request-id", "")
+    assert rid != bad_id
+    assert REQUEST_ID_RE.match(rid), describe(resp)
+
+
+@pytest.mark.parametrize("path", ["/nope", "/api/v1/nope", "/api/v2/customers",
+                                  "/api/v1/customers/cus_x/unknown-sub-resource"])
+def test_unknown_route_is_404_problem(server, path):
+    resp = server.call("GET", path, token=server.operator_token())
+    assert_problem(resp, 404, "not-found")
+
+
+def _allow(resp) -> set:
+    return {m.strip().upper() for m in resp.headers.get("allow", "").split(",") if m.strip()}
+
+
+@pytest.mark.parametrize("method,path,expected", [
+    ("DELETE", "/api/v1/customers", {"GET", "POST"}),
+    ("PUT", "/api/v1/customers/cus_01JD3ZZZZZZZZZZZZZZZZZZZZZ", {"GET", "PATCH"}),
+    ("GET", "/oauth/token", {"POST"}),
+    ("POST", "/livez", {"GET"}),
+    ("DELETE", "/api/v1/customers/cus_01JD3ZZZZZZZZZZZZZZZZZZZZZ/suspend", {"POST"}),
+])
+def test_wrong_method_is_405_with_allow(server, method, path, expected):
+    resp = server.call(method, path, token=server.operator_token())
+    assert_problem(resp, 405, "method-not-allowed")
+    allow = _allow(resp)
+    assert expected <= allow, describe(resp)
+    assert method not in allow, describe(resp)
