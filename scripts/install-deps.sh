@@ -6,7 +6,7 @@ set -euo pipefail
 build_packages=(
   build-essential cmake ninja-build ccache mold pkg-config git
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libsqlite3-dev libpqxx-dev
-  libjwt-dev libssl-dev prometheus-cpp-dev libcli11-dev libsodium-dev librabbitmq-dev
+  libssl-dev prometheus-cpp-dev libcli11-dev libsodium-dev librabbitmq-dev
 )
 test_packages=(
   catch2 python3 python3-pytest curl clang libclang-rt-14-dev nodejs npm

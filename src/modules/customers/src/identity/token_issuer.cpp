@@ -2,7 +2,7 @@
 
 #include "core/util/ids.hpp"
 
-#include <jwt.h>
+#include "core/auth/jws.hpp"
 #include <nlohmann/json.hpp>
 #include <openssl/sha.h>
 #include <sodium.h>
@@ -24,22 +24,8 @@ std::string TokenIssuer::issue(const std::string& subject, const std::vector<std
                            {"exp", now + ttl_.count()}, {"jti", core::new_id("jti")}, {"roles", roles}};
   if (!client_id.empty()) claims["client_id"] = client_id;
 
-  jwt_t* raw = nullptr;
-  if (jwt_new(&raw) != 0) throw std::runtime_error("jwt_new failed");
-  std::unique_ptr<jwt_t, decltype(&jwt_free)> token(raw, jwt_free);
-  const auto& pem = key_.private_pem();
-  if (jwt_add_grants_json(token.get(), claims.dump().c_str()) != 0 ||
-      jwt_add_header(token.get(), "typ", "at+jwt") != 0 ||
-      jwt_add_header(token.get(), "kid", key_.kid().c_str()) != 0 ||
-      jwt_set_alg(token.get(), JWT_ALG_ES256, reinterpret_cast<const unsigned char*>(pem.data()),
-                  static_cast<int>(pem.size())) != 0) {
-    throw std::runtime_error("cannot build the access token");
-  }
-  char* encoded = jwt_encode_str(token.get());
-  if (!encoded) throw std::runtime_error("cannot sign the access token");
-  std::string result(encoded);
-  std::free(encoded);
-  return result;
+  const nlohmann::json header = {{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", key_.kid()}};
+  return core::auth::sign_es256(header.dump(), claims.dump(), key_.private_pem());
 }
 
 std::string hash_refresh_token(std::string_view token) {

@@ -1,0 +1,104 @@
+#include "core/config/settings.hpp"
+#include "core/log/log.hpp"
+#include "core/util/clock.hpp"
+#include "core/util/ids.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <sstream>
+
+using namespace deliveryhub::core;
+
+namespace {
+config::ParseOutcome parse(std::vector<const char*> args, std::string* err_text = nullptr) {
+  args.insert(args.begin(), "deliveryhub");
+  std::ostringstream out, err;
+  auto outcome = config::parse_command_line(static_cast<int>(args.size()), args.data(), out, err);
+  if (err_text) *err_text = err.str();
+  return outcome;
+}
+}  // namespace
+
+TEST_CASE("defaults are the embedded single process") {
+  auto outcome = parse({"serve"});
+  REQUIRE(outcome.settings);
+  CHECK(outcome.settings->command == "serve");
+  CHECK(outcome.settings->host == "127.0.0.1");
+  CHECK(outcome.settings->port == 8080);
+  CHECK(outcome.settings->database == "sqlite:./data/deliveryhub.db");
+  CHECK(outcome.settings->modules == std::vector<std::string>{"all"});
+}
+
+TEST_CASE("flags parse, lists split, migrate is a command") {
+  auto outcome = parse({"migrate", "--modules", "customers,orders", "--listen", "0.0.0.0:0", "--remote",
+                        "payments=http://p:8080", "--shutdown-grace", "3"});
+  REQUIRE(outcome.settings);
+  CHECK(outcome.settings->command == "migrate");
+  CHECK(outcome.settings->modules == std::vector<std::string>{"customers", "orders"});
+  CHECK(outcome.settings->port == 0);
+  CHECK(outcome.settings->remotes.size() == 1);
+  CHECK(outcome.settings->shutdown_grace == std::chrono::seconds(3));
+}
+
+TEST_CASE("invalid settings exit 2 with one line") {
+  for (auto args : std::vector<std::vector<const char*>>{{"serve", "--listen", "nope"},
+                                                         {"serve", "--listen", "127.0.0.1:70000"},
+                                                         {"serve", "--log-level", "loud"},
+                                                         {"serve", "--worker-threads", "0"},
+                                                         {"serve", "--remote", "=x"},
+                                                         {"serve", "--no-such-flag"}}) {
+    std::string err;
+    auto outcome = parse(args, &err);
+    CHECK_FALSE(outcome.settings);
+    CHECK(outcome.exit_code == 2);
+    CHECK(err.rfind("deliveryhub: invalid setting:", 0) == 0);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("environment twins set flags") {
+  setenv("DELIVERYHUB_LISTEN", "127.0.0.1:9999", 1);
+  auto outcome = parse({"serve"});
+  unsetenv("DELIVERYHUB_LISTEN");
+  REQUIRE(outcome.settings);
+  CHECK(outcome.settings->port == 9999);
+}
+
+TEST_CASE("--help and --version exit 0") {
+  CHECK(parse({"--help"}).exit_code == 0);
+  CHECK_FALSE(parse({"--version"}).settings);
+  CHECK(parse({"--version"}).exit_code == 0);
+}
+
+TEST_CASE("ids are prefixed, valid, unique and increasing") {
+  std::set<std::string> seen;
+  std::string previous;
+  for (int i = 0; i < 5000; ++i) {
+    auto id = new_id("ord");
+    REQUIRE(is_id(id, "ord"));
+    REQUIRE(id > previous);
+    previous = id;
+    seen.insert(id);
+  }
+  CHECK(seen.size() == 5000);
+  CHECK_FALSE(is_id("ord_123", "ord"));
+  CHECK_FALSE(is_id(new_id("cus"), "ord"));
+  CHECK_FALSE(is_id("ord_01M8BB4HN1C7WFQKD8HRN8X7JU", "ord"));  // U is not Crockford base32
+}
+
+TEST_CASE("RFC 3339 formatting round-trips") {
+  auto t = from_unix_ms(1795677112123);
+  CHECK(format_rfc3339(t) == "2026-11-26T07:11:52.123Z");
+  CHECK(parse_rfc3339("2026-11-26T07:11:52.123Z") == t);
+  CHECK_FALSE(parse_rfc3339("2026-11-26 07:11:52"));
+  CHECK_FALSE(parse_rfc3339("2026-11-26T07:11:52.123+01:00"));
+}
+
+TEST_CASE("traceparent validation") {
+  CHECK(log::trace_id_of("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01") ==
+        "4bf92f3577b34da6a3ce929d0e0e4736");
+  CHECK(log::trace_id_of("00-00000000000000000000000000000000-00f067aa0ba902b7-01").empty());
+  CHECK(log::trace_id_of("garbage").empty());
+  CHECK(log::trace_id_of("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").empty());
+}

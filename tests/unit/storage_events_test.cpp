@@ -1,0 +1,208 @@
+#include "core/db/database.hpp"
+#include "core/errors.hpp"
+#include "core/db/migrations.hpp"
+#include "core/db/sqlite_database.hpp"
+#include "core/events/bus.hpp"
+#include "core/events/outbox.hpp"
+#include "core/events/relay.hpp"
+#include "core/util/ids.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+using namespace deliveryhub::core;
+
+namespace {
+
+struct TempDb {
+  std::filesystem::path dir;
+  TempDb() {
+    dir = std::filesystem::temp_directory_path() / new_id("dbtest");
+    std::filesystem::create_directories(dir);
+  }
+  ~TempDb() { std::filesystem::remove_all(dir); }
+  std::string url() const { return "sqlite:" + (dir / "test.db").string(); }
+};
+
+std::vector<db::Migration> test_migrations() {
+  return {{1, "items", "CREATE TABLE test_items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"},
+          events::event_tables_migration("test", 2)};
+}
+
+// A bus that records what it was given, failing on demand.
+class RecordingBus final : public events::EventBus {
+ public:
+  void subscribe(events::Subscription) override {}
+  void publish(const events::Envelope& envelope) override {
+    if (fail_type == envelope.type) throw std::runtime_error("consumer down");
+    seen.push_back(envelope);
+  }
+  std::vector<events::Envelope> seen;
+  std::string fail_type;
+};
+
+}  // namespace
+
+TEST_CASE("placeholders become SQLite's ?N outside string literals") {
+  CHECK(db::rewrite_placeholders("SELECT $1, '$2', $10") == "SELECT ?1, '$2', ?10");
+}
+
+TEST_CASE("transactions commit, roll back on exceptions, and map unique violations") {
+  TempDb temp;
+  auto database = db::open_database(temp.url());
+  CHECK(db::apply_migrations(*database, "test", test_migrations()) == 2);
+  CHECK(db::apply_migrations(*database, "test", test_migrations()) == 0);
+
+  database->write([](db::Transaction& tx) { tx.execute("INSERT INTO test_items VALUES ($1, $2)", {std::string("a"), std::int64_t{1}}); });
+  CHECK_THROWS_AS(database->write([](db::Transaction& tx) {
+    tx.execute("INSERT INTO test_items VALUES ($1, $2)", {std::string("b"), std::int64_t{2}});
+    throw std::runtime_error("abort");
+  }), std::runtime_error);
+  CHECK_THROWS_AS(database->write([](db::Transaction& tx) {
+    tx.execute("INSERT INTO test_items VALUES ($1, $2)", {std::string("a"), std::int64_t{3}});
+  }), db::UniqueViolation);
+  auto count = database->read([](db::Transaction& tx) { return tx.query_one("SELECT COUNT(*) FROM test_items")->integer(0); });
+  CHECK(count == 1);
+  CHECK(database->ping());
+}
+
+TEST_CASE("an edited migration is refused") {
+  TempDb temp;
+  auto database = db::open_database(temp.url());
+  db::apply_migrations(*database, "test", test_migrations());
+  auto edited = test_migrations();
+  edited[0].name = "renamed";
+  CHECK_THROWS_AS(db::apply_migrations(*database, "test", edited), db::DatabaseError);
+}
+
+TEST_CASE("outbox events commit with the state change, or not at all") {
+  TempDb temp;
+  auto database = db::open_database(temp.url());
+  db::apply_migrations(*database, "test", test_migrations());
+  SystemClock clock;
+  auto signal = std::make_shared<events::OutboxSignal>();
+  events::Outbox outbox("test", clock, signal);
+  RecordingBus bus;
+  events::OutboxRelay relay(*database, {"test"}, bus, clock, signal);
+
+  database->write([&](db::Transaction& tx) {
+    tx.execute("INSERT INTO test_items VALUES ('x', 1)");
+    outbox.add(tx, "item.created", "x", {{"n", 1}});
+    outbox.add(tx, "item.changed", "x", {{"n", 2}});
+  });
+  CHECK_THROWS(database->write([&](db::Transaction& tx) {
+    outbox.add(tx, "item.ghost", "y", {});
+    throw std::runtime_error("rolled back");
+  }));
+  CHECK(relay.backlog() == 2);
+  CHECK(relay.dispatch_once() == 2);
+  REQUIRE(bus.seen.size() == 2);
+  CHECK(bus.seen[0].type == "item.created");
+  CHECK(bus.seen[0].sequence == 1);
+  CHECK(bus.seen[1].sequence == 2);
+  CHECK(relay.backlog() == 0);
+  CHECK(relay.dispatch_once() == 0);  // delivered events are not sent again
+}
+
+TEST_CASE("a failing event holds back its aggregate only, and survives a restart") {
+  TempDb temp;
+  SystemClock clock;
+  auto signal = std::make_shared<events::OutboxSignal>();
+  {
+    auto database = db::open_database(temp.url());
+    db::apply_migrations(*database, "test", test_migrations());
+    events::Outbox outbox("test", clock, signal);
+    database->write([&](db::Transaction& tx) {
+      outbox.add(tx, "item.poison", "a", {});
+      outbox.add(tx, "item.after", "a", {});
+      outbox.add(tx, "item.other", "b", {});
+    });
+    RecordingBus bus;
+    bus.fail_type = "item.poison";
+    events::OutboxRelay relay(*database, {"test"}, bus, clock, signal);
+    CHECK(relay.dispatch_once() == 1);
+    REQUIRE(bus.seen.size() == 1);
+    CHECK(bus.seen[0].aggregate_id == "b");  // "a" waits behind its failed first event
+  }
+  // "Restart": a new database handle and relay see the undelivered events again.
+  auto database = db::open_database(temp.url());
+  database->write([](db::Transaction& tx) { tx.execute("UPDATE test_outbox SET next_attempt_at = NULL"); });
+  RecordingBus bus;
+  events::OutboxRelay relay(*database, {"test"}, bus, clock, signal);
+  CHECK(relay.dispatch_once() == 2);
+  REQUIRE(bus.seen.size() == 2);
+  CHECK(bus.seen[0].type == "item.poison");
+  CHECK(bus.seen[1].type == "item.after");
+}
+
+TEST_CASE("the inbox applies each event once per consumer") {
+  TempDb temp;
+  auto database = db::open_database(temp.url());
+  db::apply_migrations(*database, "test", test_migrations());
+  int applied = 0;
+  events::Subscription subscription{"item.created", "test.counter", "test", database.get(),
+                                    [&](const events::Envelope&, db::Transaction& tx) {
+                                      ++applied;
+                                      tx.execute("INSERT INTO test_items VALUES ($1, 1)", {new_id("itm")});
+                                    }};
+  events::Envelope envelope;
+  envelope.id = new_id("evt");
+  envelope.type = "item.created";
+  CHECK(events::deliver_once(subscription, envelope));
+  CHECK_FALSE(events::deliver_once(subscription, envelope));
+  CHECK(applied == 1);
+
+  // A handler that throws leaves no inbox row, so the retry applies it.
+  events::Envelope second = envelope;
+  second.id = new_id("evt");
+  bool fail = true;
+  events::Subscription flaky = subscription;
+  flaky.handler = [&](const events::Envelope&, db::Transaction&) {
+    if (fail) throw std::runtime_error("transient");
+    ++applied;
+  };
+  CHECK_THROWS(events::deliver_once(flaky, second));
+  fail = false;
+  CHECK(events::deliver_once(flaky, second));
+  CHECK(applied == 2);
+}
+
+TEST_CASE("the in-process bus delivers to subscribers of the type") {
+  TempDb temp;
+  auto database = db::open_database(temp.url());
+  db::apply_migrations(*database, "test", test_migrations());
+  events::InProcessBus bus;
+  std::vector<std::string> got;
+  bus.subscribe({"a.happened", "test.one", "test", database.get(),
+                 [&](const events::Envelope& e, db::Transaction&) { got.push_back("one:" + e.id); }});
+  bus.subscribe({"b.happened", "test.two", "test", database.get(),
+                 [&](const events::Envelope& e, db::Transaction&) { got.push_back("two:" + e.id); }});
+  events::Envelope e;
+  e.id = new_id("evt");
+  e.type = "a.happened";
+  bus.publish(e);
+  bus.publish(e);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0] == "one:" + e.id);
+}
+
+TEST_CASE("envelopes survive a JSON round trip and bad ones are refused") {
+  events::Envelope e;
+  e.id = new_id("evt");
+  e.type = "customer.registered";
+  e.source = "customers";
+  e.aggregate_id = "cus_1";
+  e.sequence = 3;
+  e.occurred_at = from_unix_ms(1795677112123);
+  e.payload = {{"customer_id", "cus_1"}};
+  auto back = events::envelope_from_json(events::to_json(e));
+  CHECK(back.id == e.id);
+  CHECK(back.sequence == 3);
+  CHECK(to_unix_ms(back.occurred_at) == 1795677112123);
+  CHECK(back.payload == e.payload);
+  auto bad = events::to_json(e);
+  bad["sequence"] = "3";
+  CHECK_THROWS_AS(events::envelope_from_json(bad), Error);
+  CHECK_THROWS_AS(events::envelope_from_json(nlohmann::json::array()), Error);
+}
