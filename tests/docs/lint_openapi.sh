@@ -11,11 +11,12 @@ redocly=$tool_dir/node_modules/.bin/redocly
 for cmd in node npm; do
   command -v "$cmd" >/dev/null || { echo "lint_openapi: $cmd not found (scripts/install-deps.sh installs it)" >&2; exit 2; }
 done
-# @redocly/cli 2.x needs Node.js >= 20.19 (20.x) or >= 22.12.
+# The pinned @redocly/cli 1.x declares `engines.node: >=18.17.0`, so Debian 12's own nodejs
+# (18.x) is enough. (2.x would need >= 20.19, which Debian 12 does not ship.)
 if ! node -e '
   const [maj, min] = process.versions.node.split(".").map(Number);
-  process.exit((maj === 20 && min >= 19) || (maj === 22 && min >= 12) || maj > 22 ? 0 : 1);'; then
-  echo "lint_openapi: Node.js $(node --version) is too old for @redocly/cli; need >= 20.19 or >= 22.12" >&2
+  process.exit(maj > 18 || (maj === 18 && min >= 17) ? 0 : 1);'; then
+  echo "lint_openapi: Node.js $(node --version) is too old for @redocly/cli; need >= 18.17" >&2
   exit 2
 fi
 

@@ -312,7 +312,8 @@ def test_list_is_newest_first_with_cursor(server):
 @pytest.mark.parametrize("limit", ["0", "201", "-1", "abc", "1.5"])
 def test_list_rejects_bad_limit(server, limit):
     resp = server.call("GET", f"/api/v1/customers?limit={limit}", token=server.operator_token())
-    assert_problem(resp, 400, "bad-request")
+    body = assert_problem(resp, 400, "validation-error")
+    assert [e["field"] for e in body["errors"]] == ["limit"]
 
 
 @pytest.mark.parametrize("limit", ["1", "200"])

@@ -61,7 +61,7 @@ std::string new_id(std::string_view prefix) {
     for (int b = 0; b < 5; ++b) {
       int pos = bit + b;
       value <<= 1;
-      if (pos >= 0) value |= (bytes[static_cast<std::size_t>(pos / 8)] >> (7 - pos % 8)) & 1U;
+      if (pos >= 0) value |= (static_cast<unsigned>(bytes[static_cast<std::size_t>(pos / 8)]) >> (7 - pos % 8)) & 1U;
     }
     out.push_back(kCrockford[value]);
   }
