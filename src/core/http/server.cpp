@@ -66,6 +66,25 @@ std::optional<Error> read_error_problem(const beast::error_code& ec) {
 
 }  // namespace
 
+Request parse_request(std::string_view raw, const ServerOptions& options) {
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+  parser.body_limit(options.body_limit);
+  parser.eager(true);
+  beast::error_code ec;
+  std::size_t used = parser.put(asio::buffer(raw.data(), raw.size()), ec);
+  if (!ec && !parser.is_done()) {
+    parser.put_eof(ec);
+    if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+  }
+  (void)used;
+  if (ec) {
+    if (auto problem = read_error_problem(ec)) throw *problem;
+    throw Error(ErrorKind::bad_request, "Incomplete HTTP request");
+  }
+  return to_request(parser.release(), "127.0.0.1");
+}
+
 struct Server::Impl {
   Impl(ServerOptions o, const Pipeline& p)
       : options(std::move(o)), pipeline(p), acceptor(io), workers(options.worker_threads) {}

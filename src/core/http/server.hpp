@@ -20,6 +20,11 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};  // between requests on a kept-alive connection
 };
 
+/// Parses one complete HTTP/1.1 request from `raw` with the server's parser and limits.
+/// Returns the request, or throws core::Error (bad_request, header_fields_too_large,
+/// payload_too_large) exactly as the server would answer. For fuzzing and tests.
+Request parse_request(std::string_view raw, const ServerOptions& options = {});
+
 /// HTTP/1.1 server: Beast coroutine sessions on `io_threads`, handlers on a separate pool of
 /// `worker_threads` so that blocking work (the database) never stalls network I/O.
 /// Everything about sockets lives here; what a request means is the Pipeline's business.

@@ -1,0 +1,99 @@
+"""The process as an operator sees it: --modules selection, migrate, flags, start-up errors."""
+import json
+import os
+import sqlite3
+import subprocess
+import tempfile
+
+from conftest import binary_path
+
+
+def run(args, env_extra=None, cwd=None, timeout=30):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DELIVERYHUB_")}
+    env.update(env_extra or {})
+    return subprocess.run([binary_path(), *args], capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=cwd or tempfile.gettempdir(), stdin=subprocess.DEVNULL)
+
+
+def test_serve_with_only_customers_starts(make_server):
+    srv = make_server(extra_args=["--modules", "customers"])
+    assert srv.call("GET", "/readyz").status == 200
+    listening = [line for line in srv.logs if line.get("msg") == "listening"]
+    assert listening and listening[0]["modules"] == "customers"
+
+
+def test_serve_with_all_modules_starts(make_server):
+    srv = make_server(extra_args=["--modules", "all"])
+    assert srv.call("GET", "/livez").status == 200
+
+
+def test_unknown_module_fails_with_the_valid_list():
+    result = run(["serve", "--modules", "customers,bogus", "--listen", "127.0.0.1:0"])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "unknown module 'bogus'" in lines[0] and "valid: all, customers" in lines[0]
+
+
+def test_invalid_flag_value_exits_2_with_one_line():
+    result = run(["serve", "--listen", "localhost"])
+    assert result.returncode == 2
+    assert result.stderr.startswith("deliveryhub: invalid setting:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_environment_twin_is_validated_too():
+    result = run(["serve"], env_extra={"DELIVERYHUB_LOG_LEVEL": "chatty"})
+    assert result.returncode == 2
+    assert "log-level" in result.stderr
+
+
+def test_unreadable_signing_key_is_a_clear_start_up_error():
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run(["serve", "--listen", "127.0.0.1:0", "--database", f"sqlite:{tmp}/db.sqlite",
+                      "--jwt-key-file", f"{tmp}/missing.pem"])
+    assert result.returncode == 1
+    assert "cannot read JWT signing key" in result.stderr
+
+
+def test_bootstrap_needs_both_variables():
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run(["serve", "--listen", "127.0.0.1:0", "--database", f"sqlite:{tmp}/db.sqlite"],
+                     env_extra={"DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL": "ops@example.com"})
+    assert result.returncode == 1
+    assert "DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD" in result.stderr
+
+
+def test_migrate_applies_the_schema_and_exits():
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"{tmp}/db.sqlite"
+        first = run(["migrate", "--database", f"sqlite:{db}"], cwd=tmp)
+        assert first.returncode == 0, first.stderr
+        applied = [json.loads(l) for l in first.stdout.splitlines() if '"migrations checked"' in l]
+        assert applied and applied[0]["applied"] == 3
+        again = run(["migrate", "--database", f"sqlite:{db}"], cwd=tmp)
+        assert again.returncode == 0
+        assert '"applied":0' in again.stdout
+        with sqlite3.connect(db) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"customers_accounts", "customers_addresses", "customers_refresh_tokens",
+                "customers_outbox", "customers_inbox", "schema_migrations"} <= tables
+
+
+def test_version_and_help():
+    version = run(["--version"])
+    assert version.returncode == 0 and version.stdout.strip()
+    help_text = run(["--help"])
+    assert help_text.returncode == 0
+    for flag in ("--modules", "--listen", "--database", "--bus", "--remote", "--config", "--log-level"):
+        assert flag in help_text.stdout
+
+
+def test_config_file_sets_options(make_server):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "deliveryhub.toml")
+        with open(path, "w") as f:
+            f.write('modules = "customers"\nshutdown-grace = 2\n')
+        srv = make_server(extra_args=["--config", path])
+        listening = [line for line in srv.logs if line.get("msg") == "listening"]
+        assert listening[0]["modules"] == "customers"
