@@ -30,7 +30,9 @@ bool contains(const std::vector<std::string>& list, std::string_view name) {
   return std::find(list.begin(), list.end(), name) != list.end();
 }
 
-std::string remote_module_of(const std::string& remote) { return remote.substr(0, remote.find('=')); }
+std::string remote_module_of(const std::string& remote) {
+  return remote.substr(0, remote.find('='));
+}
 
 // The folder of the SQLite file (dev key lives there), or "./data" for other stores.
 fs::path data_folder(const std::string& database_url) {
@@ -135,8 +137,8 @@ int run(const core::config::Settings& settings) {
   core::SystemClock clock;
   core::events::InProcessBus bus;
   auto outbox_signal = std::make_shared<core::events::OutboxSignal>();
-  core::Platform platform{*database, bus, outbox_signal, clock, tokens, metrics, settings,
-                          signing_key ? &*signing_key : nullptr};
+  core::Platform platform{*database, bus,     outbox_signal, clock,
+                          tokens,    metrics, settings,      signing_key ? &*signing_key : nullptr};
 
   // The explicit module list: no static self-registration.
   std::vector<std::unique_ptr<core::Module>> modules;
@@ -165,8 +167,8 @@ int run(const core::config::Settings& settings) {
 
   core::metrics::HttpMetrics http_metrics(metrics);
   http::Pipeline pipeline(router, http_metrics);
-  http::ServerOptions options{settings.host,           settings.port,        settings.io_threads,
-                              settings.worker_threads, settings.max_connections};
+  http::ServerOptions options{settings.host, settings.port, settings.io_threads, settings.worker_threads,
+                              settings.max_connections};
   options.read_timeout = settings.read_timeout;
   options.idle_timeout = settings.idle_timeout;
   http::Server server(options, pipeline);
@@ -189,8 +191,8 @@ int run(const core::config::Settings& settings) {
 
   // Drain: not ready at once, stop accepting, let in-flight requests finish within the grace.
   state.phase = http::Phase::draining;
-  core::log::info("draining", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
-                               {"in_flight", server.active_requests()}});
+  core::log::info("draining",
+                  {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}, {"in_flight", server.active_requests()}});
   server.begin_drain();
   const bool drained = server.wait_idle(std::chrono::steady_clock::now() + settings.shutdown_grace);
   server.stop();

@@ -45,8 +45,8 @@ struct World {
     core::log::init(core::log::Level::off);
     std::filesystem::create_directories(dir);
     db = core::db::open_database("sqlite:" + (dir / "fuzz.db").string());
-    platform = std::make_unique<core::Platform>(core::Platform{
-        *db, bus, std::make_shared<core::events::OutboxSignal>(), clock, tokens, metrics, settings, &key});
+    platform = std::make_unique<core::Platform>(core::Platform{*db, bus, std::make_shared<core::events::OutboxSignal>(),
+                                                               clock, tokens, metrics, settings, &key});
     module = customers::make_module(*platform);
     core::db::apply_migrations(*db, "customers", module->migrations());
     module->add_routes(router);
@@ -68,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     response = world.pipeline->reject(partial, error);
   }
   if (response.status >= 500) std::abort();
-  if (response.status >= 400 && response.headers.find("Content-Type") != std::optional<std::string_view>("application/problem+json")) {
+  if (response.status >= 400 &&
+      response.headers.find("Content-Type") != std::optional<std::string_view>("application/problem+json")) {
     std::abort();
   }
   return 0;

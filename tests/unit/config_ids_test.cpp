@@ -4,7 +4,6 @@
 #include "core/util/ids.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <set>
 #include <sstream>
 

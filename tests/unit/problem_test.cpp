@@ -1,5 +1,6 @@
-#include "core/http/json_body.hpp"
 #include "core/http/problem.hpp"
+
+#include "core/http/json_body.hpp"
 
 #include <catch2/catch.hpp>
 

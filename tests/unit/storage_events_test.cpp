@@ -1,14 +1,13 @@
 #include "core/db/database.hpp"
-#include "core/errors.hpp"
 #include "core/db/migrations.hpp"
 #include "core/db/sqlite_database.hpp"
+#include "core/errors.hpp"
 #include "core/events/bus.hpp"
 #include "core/events/outbox.hpp"
 #include "core/events/relay.hpp"
 #include "core/util/ids.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 using namespace deliveryhub::core;
@@ -54,15 +53,20 @@ TEST_CASE("transactions commit, roll back on exceptions, and map unique violatio
   CHECK(db::apply_migrations(*database, "test", test_migrations()) == 2);
   CHECK(db::apply_migrations(*database, "test", test_migrations()) == 0);
 
-  database->write([](db::Transaction& tx) { tx.execute("INSERT INTO test_items VALUES ($1, $2)", {std::string("a"), std::int64_t{1}}); });
+  database->write([](db::Transaction& tx) {
+    tx.execute("INSERT INTO test_items VALUES ($1, $2)", {std::string("a"), std::int64_t{1}});
+  });
   CHECK_THROWS_AS(database->write([](db::Transaction& tx) {
     tx.execute("INSERT INTO test_items VALUES ($1, $2)", {std::string("b"), std::int64_t{2}});
     throw std::runtime_error("abort");
-  }), std::runtime_error);
+  }),
+                  std::runtime_error);
   CHECK_THROWS_AS(database->write([](db::Transaction& tx) {
     tx.execute("INSERT INTO test_items VALUES ($1, $2)", {std::string("a"), std::int64_t{3}});
-  }), db::UniqueViolation);
-  auto count = database->read([](db::Transaction& tx) { return tx.query_one("SELECT COUNT(*) FROM test_items")->integer(0); });
+  }),
+                  db::UniqueViolation);
+  auto count =
+      database->read([](db::Transaction& tx) { return tx.query_one("SELECT COUNT(*) FROM test_items")->integer(0); });
   CHECK(count == 1);
   CHECK(database->ping());
 }

@@ -1,11 +1,12 @@
+#include "core/auth/token_validator.hpp"
+
 #include "core/auth/jws.hpp"
 #include "core/auth/keys.hpp"
-#include "core/auth/token_validator.hpp"
 #include "core/errors.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/hmac.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 
 using namespace deliveryhub::core;
@@ -28,8 +29,8 @@ struct Fixture {
   }
   nlohmann::json header() const { return {{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", key.kid()}}; }
   nlohmann::json claims() const {
-    return {{"iss", "dh-test"}, {"aud", "dh-api"}, {"sub", "cus_1"}, {"exp", now_s() + 600},
-            {"nbf", now_s() - 1}, {"iat", now_s()}, {"roles", {"customer"}}};
+    return {{"iss", "dh-test"},   {"aud", "dh-api"}, {"sub", "cus_1"},       {"exp", now_s() + 600},
+            {"nbf", now_s() - 1}, {"iat", now_s()},  {"roles", {"customer"}}};
   }
   std::string token(const nlohmann::json& h, const nlohmann::json& c) const {
     return sign_es256(h.dump(), c.dump(), key.private_pem());
@@ -129,8 +130,8 @@ TEST_CASE("unknown kid, wrong typ, tampered payload, other key are refused") {
 
 TEST_CASE("malformed tokens are refused") {
   Fixture f;
-  for (const std::string& token : std::vector<std::string>{"", "abc", "a.b", "a.b.c.d", "!!!.???.***", "e30.e30.", "e30.e30.AAAA",
-                                  std::string(9000, 'a')}) {
+  for (const std::string& token : std::vector<std::string>{"", "abc", "a.b", "a.b.c.d", "!!!.???.***", "e30.e30.",
+                                                           "e30.e30.AAAA", std::string(9000, 'a')}) {
     require_rejected(f.validator, token);
   }
 }

@@ -8,10 +8,10 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
-#include <cstring>
 #include <stdexcept>
 
 namespace deliveryhub::core::auth {
@@ -36,8 +36,8 @@ std::string public_pem_of(EVP_PKEY* key) {
 std::string public_point_of(EVP_PKEY* key) {
   unsigned char buffer[65];
   std::size_t length = 0;
-  if (!EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, buffer, sizeof buffer, &length) ||
-      length != 65 || buffer[0] != 0x04) {
+  if (!EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, buffer, sizeof buffer, &length) || length != 65 ||
+      buffer[0] != 0x04) {
     throw std::runtime_error("the key is not an uncompressed P-256 point");
   }
   return std::string(reinterpret_cast<char*>(buffer), length);
@@ -58,7 +58,6 @@ std::string sha256(std::string_view data) {
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
   return std::string(reinterpret_cast<char*>(digest), sizeof digest);
 }
-
 
 }  // namespace
 
@@ -96,7 +95,7 @@ SigningKey SigningKey::from_private_pem(const std::string& pem) {
   const std::string y = base64url_encode(std::string_view(point).substr(33, 32));
   // RFC 7638: the thumbprint hashes the required members in lexicographic order, no spaces.
   result.kid_ = base64url_encode(sha256(R"({"crv":"P-256","kty":"EC","x":")" + x + R"(","y":")" + y + R"("})"));
-  result.jwk_ = {{"kty", "EC"}, {"crv", "P-256"}, {"x", x}, {"y", y},
+  result.jwk_ = {{"kty", "EC"},        {"crv", "P-256"}, {"x", x},      {"y", y},
                  {"kid", result.kid_}, {"alg", "ES256"}, {"use", "sig"}};
   return result;
 }
@@ -148,9 +147,9 @@ KeySet KeySet::from_jwks(const nlohmann::json& jwks) {
   }
   KeySet set;
   for (const auto& jwk : jwks["keys"]) {
-    if (!jwk.is_object() || jwk.value("kty", "") != "EC" || jwk.value("crv", "") != "P-256" ||
-        !jwk.contains("kid") || !jwk["kid"].is_string() || !jwk.contains("x") || !jwk.contains("y") ||
-        !jwk["x"].is_string() || !jwk["y"].is_string()) {
+    if (!jwk.is_object() || jwk.value("kty", "") != "EC" || jwk.value("crv", "") != "P-256" || !jwk.contains("kid") ||
+        !jwk["kid"].is_string() || !jwk.contains("x") || !jwk.contains("y") || !jwk["x"].is_string() ||
+        !jwk["y"].is_string()) {
       continue;
     }
     auto x = base64url_decode(jwk["x"].get<std::string>());

@@ -1,8 +1,7 @@
 #pragma once
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace deliveryhub::core::auth {

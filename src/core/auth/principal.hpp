@@ -8,13 +8,11 @@ namespace deliveryhub::core::auth {
 
 /// Who is calling, as proven by a validated access token.
 struct Principal {
-  std::string subject;             // cus_… for customers, acc_… for couriers and operators, the client id for machines
+  std::string subject;  // cus_… for customers, acc_… for couriers and operators, the client id for machines
   std::vector<std::string> roles;  // customer | courier | operator | service
   std::string client_id;           // set for client_credentials tokens
 
-  bool has_role(std::string_view role) const {
-    return std::find(roles.begin(), roles.end(), role) != roles.end();
-  }
+  bool has_role(std::string_view role) const { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
 };
 
 }  // namespace deliveryhub::core::auth

@@ -1,7 +1,6 @@
 #include "core/config/settings.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <ostream>
 
 namespace deliveryhub::core::config {
@@ -57,42 +56,66 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   std::string level = s.log_level;
 
   app.add_option("--modules", modules_raw, "Modules to run here: all, or a comma-separated list")
-      ->envname("DELIVERYHUB_MODULES")->delimiter(',');
+      ->envname("DELIVERYHUB_MODULES")
+      ->delimiter(',');
   app.add_option("--listen", s.listen, "HOST:PORT to serve on (port 0: any free port)")
-      ->envname("DELIVERYHUB_LISTEN")->capture_default_str();
+      ->envname("DELIVERYHUB_LISTEN")
+      ->capture_default_str();
   app.add_option("--database", s.database, "sqlite:PATH or postgresql://…")
-      ->envname("DELIVERYHUB_DATABASE")->capture_default_str();
+      ->envname("DELIVERYHUB_DATABASE")
+      ->capture_default_str();
   app.add_option("--bus", s.bus, "inproc or amqp://…")->envname("DELIVERYHUB_BUS")->capture_default_str();
   app.add_option("--remote", s.remotes, "MODULE=URL where a module this process does not run is served (repeatable)")
       ->envname("DELIVERYHUB_REMOTE");
   app.add_option("--log-level", level, "trace, debug, info, warn, error, critical or off")
-      ->envname("DELIVERYHUB_LOG_LEVEL")->capture_default_str()
+      ->envname("DELIVERYHUB_LOG_LEVEL")
+      ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--jwt-key-file", s.jwt_key_file, "PEM file with the EC P-256 key that signs access tokens")
       ->envname("DELIVERYHUB_JWT_KEY_FILE");
-  app.add_option("--issuer", s.issuer, "The iss of access tokens")->envname("DELIVERYHUB_ISSUER")->capture_default_str();
-  app.add_option("--audience", s.audience, "The aud of access tokens")->envname("DELIVERYHUB_AUDIENCE")->capture_default_str();
+  app.add_option("--issuer", s.issuer, "The iss of access tokens")
+      ->envname("DELIVERYHUB_ISSUER")
+      ->capture_default_str();
+  app.add_option("--audience", s.audience, "The aud of access tokens")
+      ->envname("DELIVERYHUB_AUDIENCE")
+      ->capture_default_str();
   app.add_option("--external-jwks-file", s.external_jwks_file,
                  "Trust access tokens of an external issuer (with --issuer/--audience) whose JWKS is in this file")
       ->envname("DELIVERYHUB_EXTERNAL_JWKS_FILE");
   app.add_option("--client", clients_raw, "Machine client ID:SECRET:ROLE[+ROLE] (repeatable)")
       ->envname("DELIVERYHUB_CLIENTS");
   app.add_option("--access-token-ttl", access_ttl, "Access token lifetime, seconds")
-      ->envname("DELIVERYHUB_ACCESS_TOKEN_TTL")->capture_default_str()->check(CLI::Range(60L, 86400L));
+      ->envname("DELIVERYHUB_ACCESS_TOKEN_TTL")
+      ->capture_default_str()
+      ->check(CLI::Range(60L, 86400L));
   app.add_option("--refresh-token-ttl", refresh_ttl, "Refresh token lifetime, seconds")
-      ->envname("DELIVERYHUB_REFRESH_TOKEN_TTL")->capture_default_str()->check(CLI::Range(300L, 365L * 86400L));
+      ->envname("DELIVERYHUB_REFRESH_TOKEN_TTL")
+      ->capture_default_str()
+      ->check(CLI::Range(300L, 365L * 86400L));
   app.add_option("--io-threads", s.io_threads, "Threads doing network I/O")
-      ->envname("DELIVERYHUB_IO_THREADS")->capture_default_str()->check(CLI::Range(1U, 64U));
+      ->envname("DELIVERYHUB_IO_THREADS")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 64U));
   app.add_option("--worker-threads", s.worker_threads, "Threads running request handlers and database work")
-      ->envname("DELIVERYHUB_WORKER_THREADS")->capture_default_str()->check(CLI::Range(1U, 256U));
+      ->envname("DELIVERYHUB_WORKER_THREADS")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 256U));
   app.add_option("--max-connections", s.max_connections, "Open connections beyond this are refused")
-      ->envname("DELIVERYHUB_MAX_CONNECTIONS")->capture_default_str()->check(CLI::Range(1UL, 1000000UL));
+      ->envname("DELIVERYHUB_MAX_CONNECTIONS")
+      ->capture_default_str()
+      ->check(CLI::Range(1UL, 1000000UL));
   app.add_option("--read-timeout", read_timeout, "Seconds to receive a request body")
-      ->envname("DELIVERYHUB_READ_TIMEOUT")->capture_default_str()->check(CLI::Range(1L, 3600L));
+      ->envname("DELIVERYHUB_READ_TIMEOUT")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 3600L));
   app.add_option("--idle-timeout", idle, "Seconds a kept-alive connection may wait for its next request")
-      ->envname("DELIVERYHUB_IDLE_TIMEOUT")->capture_default_str()->check(CLI::Range(1L, 3600L));
+      ->envname("DELIVERYHUB_IDLE_TIMEOUT")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 3600L));
   app.add_option("--shutdown-grace", grace, "Seconds in-flight requests get to finish after SIGTERM")
-      ->envname("DELIVERYHUB_SHUTDOWN_GRACE")->capture_default_str()->check(CLI::Range(0L, 3600L));
+      ->envname("DELIVERYHUB_SHUTDOWN_GRACE")
+      ->capture_default_str()
+      ->check(CLI::Range(0L, 3600L));
 
   try {
     app.parse(argc, argv);

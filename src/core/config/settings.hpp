@@ -25,7 +25,7 @@ struct Settings {
   std::string jwt_key_file;  // empty: a development key in the data folder
   std::string issuer = "deliveryhub";
   std::string audience = "deliveryhub-api";
-  std::string external_jwks_file;  // set: trust that issuer's keys instead of our own
+  std::string external_jwks_file;    // set: trust that issuer's keys instead of our own
   std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
   std::chrono::seconds access_token_ttl{900};
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};

@@ -54,7 +54,8 @@ std::unique_ptr<Database> open_database(const std::string& url, const DatabaseOp
     return std::make_unique<SqliteDatabase>(path.string(), options);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    throw std::invalid_argument("PostgreSQL storage is not available in this build yet (issue: split deployment); use sqlite:PATH");
+    throw std::invalid_argument(
+        "PostgreSQL storage is not available in this build yet (issue: split deployment); use sqlite:PATH");
   }
   throw std::invalid_argument("unsupported database URL '" + url + "': expected sqlite:PATH or postgresql://…");
 }

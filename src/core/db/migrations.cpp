@@ -15,8 +15,8 @@ int apply_migrations(Database& db, std::string_view module, const std::vector<Mi
   });
   std::map<std::int64_t, std::string> applied;
   db.read([&](Transaction& tx) {
-    for (const auto& row : tx.query("SELECT version, name FROM schema_migrations WHERE module = $1",
-                                    {std::string(module)})) {
+    for (const auto& row :
+         tx.query("SELECT version, name FROM schema_migrations WHERE module = $1", {std::string(module)})) {
       applied.emplace(row.integer(0), row.text(1));
     }
   });
@@ -28,8 +28,7 @@ int apply_migrations(Database& db, std::string_view module, const std::vector<Mi
     if (found != applied.end()) {
       if (found->second != migration.name) {
         throw DatabaseError("migration " + std::string(module) + "/" + std::to_string(migration.version) +
-                            " was applied as '" + found->second + "' but the code calls it '" +
-                            migration.name + "'");
+                            " was applied as '" + found->second + "' but the code calls it '" + migration.name + "'");
       }
       continue;
     }

@@ -28,8 +28,8 @@ std::string rewrite_placeholders(std::string_view sql) {
 class SqliteConnection {
  public:
   SqliteConnection(const std::string& path, bool read_only, int busy_timeout_ms) {
-    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -93,8 +93,8 @@ class SqliteConnection {
     if (found != statements_.end()) return found->second;
     const std::string rewritten = rewrite_placeholders(sql);
     sqlite3_stmt* statement = nullptr;
-    if (sqlite3_prepare_v3(db_, rewritten.c_str(), static_cast<int>(rewritten.size()),
-                           SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, rewritten.c_str(), static_cast<int>(rewritten.size()), SQLITE_PREPARE_PERSISTENT,
+                           &statement, nullptr) != SQLITE_OK) {
       throw DatabaseError(std::string("SQLite prepare: ") + sqlite3_errmsg(db_) + " in: " + std::string(sql));
     }
     statements_.emplace(std::string(sql), statement);
@@ -118,9 +118,12 @@ class SqliteConnection {
 
   static Value column(sqlite3_stmt* statement, int c) {
     switch (sqlite3_column_type(statement, c)) {
-      case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(statement, c));
-      case SQLITE_FLOAT: return sqlite3_column_double(statement, c);
-      case SQLITE_NULL: return std::monostate{};
+      case SQLITE_INTEGER:
+        return static_cast<std::int64_t>(sqlite3_column_int64(statement, c));
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(statement, c);
+      case SQLITE_NULL:
+        return std::monostate{};
       default: {
         const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, c));
         return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, c)));
@@ -156,8 +159,7 @@ class SqliteTransaction final : public Transaction {
   SqliteConnection& connection_;
 };
 
-void run_transaction(SqliteConnection& connection, const char* begin,
-                     const std::function<void(Transaction&)>& work) {
+void run_transaction(SqliteConnection& connection, const char* begin, const std::function<void(Transaction&)>& work) {
   connection.exec(begin);
   SqliteTransaction tx(connection);
   try {

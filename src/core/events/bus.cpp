@@ -11,15 +11,17 @@ bool deliver_once(const Subscription& subscription, const Envelope& envelope) {
                                 "_inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3) "
                                 "ON CONFLICT DO NOTHING";
   return subscription.database->write([&](db::Transaction& tx) {
-    const auto claimed = tx.execute(claim_sql, {subscription.consumer, envelope.id,
-                                                to_unix_ms(std::chrono::system_clock::now())});
+    const auto claimed =
+        tx.execute(claim_sql, {subscription.consumer, envelope.id, to_unix_ms(std::chrono::system_clock::now())});
     if (claimed == 0) return false;
     subscription.handler(envelope, tx);
     return true;
   });
 }
 
-void InProcessBus::subscribe(Subscription subscription) { subscriptions_.push_back(std::move(subscription)); }
+void InProcessBus::subscribe(Subscription subscription) {
+  subscriptions_.push_back(std::move(subscription));
+}
 
 void InProcessBus::publish(const Envelope& envelope) {
   for (const auto& subscription : subscriptions_) {

@@ -1,22 +1,21 @@
 #pragma once
 #include "core/util/clock.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace deliveryhub::core::events {
 
 /// An event as it travels: what happened (type, payload), to which aggregate, in which order.
 struct Envelope {
-  std::string id;            // evt_…, unique; consumers dedupe on it
-  std::string type;          // e.g. "customer.registered"
-  std::string source;        // the publishing module
-  std::string aggregate_id;  // e.g. the customer or order id; ordering is per aggregate
-  std::int64_t sequence = 0; // 1, 2, … per aggregate within its source module
+  std::string id;             // evt_…, unique; consumers dedupe on it
+  std::string type;           // e.g. "customer.registered"
+  std::string source;         // the publishing module
+  std::string aggregate_id;   // e.g. the customer or order id; ordering is per aggregate
+  std::int64_t sequence = 0;  // 1, 2, … per aggregate within its source module
   TimePoint occurred_at;
-  std::string traceparent;   // W3C trace context of the request that caused it, may be empty
+  std::string traceparent;  // W3C trace context of the request that caused it, may be empty
   nlohmann::json payload = nlohmann::json::object();
 };
 

@@ -22,31 +22,37 @@ void OutboxSignal::wait_for(std::chrono::milliseconds timeout) {
 db::Migration event_tables_migration(std::string_view module, int version) {
   const std::string m(module);
   return {version, "event tables (outbox, inbox)",
-          "CREATE TABLE " + m + "_outbox ("
-          " position INTEGER PRIMARY KEY AUTOINCREMENT,"
-          " id TEXT NOT NULL UNIQUE,"
-          " type TEXT NOT NULL,"
-          " aggregate_id TEXT NOT NULL,"
-          " sequence BIGINT NOT NULL,"
-          " occurred_at BIGINT NOT NULL,"
-          " traceparent TEXT NOT NULL,"
-          " payload TEXT NOT NULL,"
-          " delivered_at BIGINT,"
-          " attempts INTEGER NOT NULL DEFAULT 0,"
-          " next_attempt_at BIGINT,"
-          " last_error TEXT,"
-          " UNIQUE (aggregate_id, sequence));"
-          "CREATE INDEX " + m + "_outbox_undelivered ON " + m + "_outbox (position) WHERE delivered_at IS NULL;"
-          "CREATE TABLE " + m + "_inbox ("
-          " consumer TEXT NOT NULL,"
-          " event_id TEXT NOT NULL,"
-          " processed_at BIGINT NOT NULL,"
-          " PRIMARY KEY (consumer, event_id));"};
+          "CREATE TABLE " + m +
+              "_outbox ("
+              " position INTEGER PRIMARY KEY AUTOINCREMENT,"
+              " id TEXT NOT NULL UNIQUE,"
+              " type TEXT NOT NULL,"
+              " aggregate_id TEXT NOT NULL,"
+              " sequence BIGINT NOT NULL,"
+              " occurred_at BIGINT NOT NULL,"
+              " traceparent TEXT NOT NULL,"
+              " payload TEXT NOT NULL,"
+              " delivered_at BIGINT,"
+              " attempts INTEGER NOT NULL DEFAULT 0,"
+              " next_attempt_at BIGINT,"
+              " last_error TEXT,"
+              " UNIQUE (aggregate_id, sequence));"
+              "CREATE INDEX " +
+              m + "_outbox_undelivered ON " + m +
+              "_outbox (position) WHERE delivered_at IS NULL;"
+              "CREATE TABLE " +
+              m +
+              "_inbox ("
+              " consumer TEXT NOT NULL,"
+              " event_id TEXT NOT NULL,"
+              " processed_at BIGINT NOT NULL,"
+              " PRIMARY KEY (consumer, event_id));"};
 }
 
 Outbox::Outbox(std::string module, const Clock& clock, std::shared_ptr<OutboxSignal> signal)
     : module_(std::move(module)),
-      insert_sql_("INSERT INTO " + module_ + "_outbox (id, type, aggregate_id, sequence, occurred_at, traceparent, payload) "
+      insert_sql_("INSERT INTO " + module_ +
+                  "_outbox (id, type, aggregate_id, sequence, occurred_at, traceparent, payload) "
                   "VALUES ($1, $2, $3, $4, $5, $6, $7)"),
       sequence_sql_("SELECT COALESCE(MAX(sequence), 0) + 1 FROM " + module_ + "_outbox WHERE aggregate_id = $1"),
       clock_(clock),
@@ -71,8 +77,7 @@ Envelope Outbox::add(db::Transaction& tx, std::string type, std::string aggregat
   }
   envelope.sequence = tx.query_one(sequence_sql_, {envelope.aggregate_id})->integer(0);
   tx.execute(insert_sql_, {envelope.id, envelope.type, envelope.aggregate_id, envelope.sequence,
-                           to_unix_ms(envelope.occurred_at), envelope.traceparent,
-                           envelope.payload.dump()});
+                           to_unix_ms(envelope.occurred_at), envelope.traceparent, envelope.payload.dump()});
   tx.after_commit([signal = signal_] {
     if (signal) signal->notify();
   });

@@ -9,10 +9,11 @@ namespace deliveryhub::core::events {
 
 OutboxRelay::OutboxRelay(db::Database& db, std::vector<std::string> modules, EventBus& bus, const Clock& clock,
                          std::shared_ptr<OutboxSignal> signal, RelayOptions options)
-    : db_(db), modules_(std::move(modules)), bus_(bus), clock_(clock), signal_(std::move(signal)),
-      options_(options) {}
+    : db_(db), modules_(std::move(modules)), bus_(bus), clock_(clock), signal_(std::move(signal)), options_(options) {}
 
-OutboxRelay::~OutboxRelay() { stop(); }
+OutboxRelay::~OutboxRelay() {
+  stop();
+}
 
 void OutboxRelay::start() {
   if (running_.exchange(true)) return;
@@ -54,10 +55,11 @@ std::int64_t OutboxRelay::backlog() {
 std::size_t OutboxRelay::dispatch_module(const std::string& module) {
   const std::string table = module + "_outbox";
   db::Rows rows = db_.read([&](db::Transaction& tx) {
-    return tx.query("SELECT position, id, type, aggregate_id, sequence, occurred_at, traceparent, payload, "
-                    "attempts, next_attempt_at FROM " + table +
-                        " WHERE delivered_at IS NULL ORDER BY position LIMIT $1",
-                    {static_cast<std::int64_t>(options_.batch_size)});
+    return tx.query(
+        "SELECT position, id, type, aggregate_id, sequence, occurred_at, traceparent, payload, "
+        "attempts, next_attempt_at FROM " +
+            table + " WHERE delivered_at IS NULL ORDER BY position LIMIT $1",
+        {static_cast<std::int64_t>(options_.batch_size)});
   });
   const auto now = to_unix_ms(clock_.now());
   std::unordered_set<std::string> blocked;  // aggregates whose earlier event is still pending
@@ -89,11 +91,12 @@ std::size_t OutboxRelay::dispatch_module(const std::string& module) {
       blocked.insert(aggregate);
       const auto attempts = row.integer(8) + 1;
       const auto backoff = std::min<std::int64_t>(
-          options_.max_retry.count(),
-          options_.first_retry.count() << std::min<std::int64_t>(attempts - 1, 20));
-      log::warn("event delivery failed; will retry",
-                {{"event_id", envelope.id}, {"event_type", envelope.type}, {"attempts", attempts},
-                 {"retry_in_ms", backoff}, {"error", e.what()}});
+          options_.max_retry.count(), options_.first_retry.count() << std::min<std::int64_t>(attempts - 1, 20));
+      log::warn("event delivery failed; will retry", {{"event_id", envelope.id},
+                                                      {"event_type", envelope.type},
+                                                      {"attempts", attempts},
+                                                      {"retry_in_ms", backoff},
+                                                      {"error", e.what()}});
       db_.write([&](db::Transaction& tx) {
         tx.execute("UPDATE " + table + " SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE position = $4",
                    {attempts, to_unix_ms(clock_.now()) + backoff, std::string(e.what()), row.integer(0)});

@@ -12,8 +12,7 @@ std::string_view media_type_of(std::string_view content_type) {
 
 }  // namespace
 
-nlohmann::json parse_json_object(const Request& request,
-                                 std::initializer_list<std::string_view> media_types) {
+nlohmann::json parse_json_object(const Request& request, std::initializer_list<std::string_view> media_types) {
   const auto media = media_type_of(request.header("Content-Type"));
   bool accepted = false;
   for (auto type : media_types) accepted = accepted || iequals(media, type);
@@ -62,8 +61,7 @@ void FieldReader::fail(std::string_view name, std::string message) {
   errors_.push_back({prefix_ + std::string(name), std::move(message)});
 }
 
-std::optional<std::string> FieldReader::required_string(std::string_view name, std::size_t min,
-                                                        std::size_t max) {
+std::optional<std::string> FieldReader::required_string(std::string_view name, std::size_t min, std::size_t max) {
   const auto* value = field(name);
   if (!value) {
     fail(name, "is required");
@@ -82,14 +80,12 @@ std::optional<std::string> FieldReader::required_string(std::string_view name, s
   return text;
 }
 
-std::optional<std::string> FieldReader::optional_string(std::string_view name, std::size_t min,
-                                                        std::size_t max) {
+std::optional<std::string> FieldReader::optional_string(std::string_view name, std::size_t min, std::size_t max) {
   if (!field(name)) return std::nullopt;
   return required_string(name, min, max);
 }
 
-std::optional<std::int64_t> FieldReader::required_integer(std::string_view name, std::int64_t min,
-                                                          std::int64_t max) {
+std::optional<std::int64_t> FieldReader::required_integer(std::string_view name, std::int64_t min, std::int64_t max) {
   const auto* value = field(name);
   if (!value) {
     fail(name, "is required");
@@ -112,8 +108,7 @@ std::optional<std::int64_t> FieldReader::required_integer(std::string_view name,
   return number;
 }
 
-std::optional<std::int64_t> FieldReader::optional_integer(std::string_view name, std::int64_t min,
-                                                          std::int64_t max) {
+std::optional<std::int64_t> FieldReader::optional_integer(std::string_view name, std::int64_t min, std::int64_t max) {
   if (!field(name)) return std::nullopt;
   return required_integer(name, min, max);
 }
@@ -130,7 +125,8 @@ std::optional<bool> FieldReader::optional_bool(std::string_view name) {
 
 void FieldReader::throw_if_failed() const {
   if (errors_.empty()) return;
-  std::string detail = errors_.size() == 1 ? "1 field is invalid" : std::to_string(errors_.size()) + " fields are invalid";
+  std::string detail =
+      errors_.size() == 1 ? "1 field is invalid" : std::to_string(errors_.size()) + " fields are invalid";
   throw Error(ErrorKind::validation, detail, errors_);
 }
 

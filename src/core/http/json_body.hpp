@@ -2,10 +2,9 @@
 #include "core/errors.hpp"
 #include "core/http/message.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,8 +23,7 @@ nlohmann::json parse_json_object(const Request& request,
 /// that is how clients are kept from setting status, roles, owners or prices.
 class FieldReader {
  public:
-  FieldReader(const nlohmann::json& object, std::initializer_list<std::string_view> allowed,
-              std::string prefix = "");
+  FieldReader(const nlohmann::json& object, std::initializer_list<std::string_view> allowed, std::string prefix = "");
 
   /// A string of `min`..`max` characters (UTF-8 code points); nullopt (and a violation) if not.
   std::optional<std::string> required_string(std::string_view name, std::size_t min, std::size_t max);

@@ -1,6 +1,5 @@
 #pragma once
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,9 +43,7 @@ struct Request {
   std::string route;  // the matched route template, e.g. /api/v1/customers/{id}
   PathParams params;
 
-  std::string_view header(std::string_view name) const {
-    return headers.find(name).value_or(std::string_view{});
-  }
+  std::string_view header(std::string_view name) const { return headers.find(name).value_or(std::string_view{}); }
   /// The path parameter of that name; empty when absent.
   std::string_view param(std::string_view name) const;
   /// The first query parameter of that name, percent-decoded.

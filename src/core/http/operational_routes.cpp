@@ -5,8 +5,8 @@
 
 namespace deliveryhub::core::http {
 
-void add_operational_routes(Router& router, OperationalState& state, db::Database& database,
-                            metrics::Metrics& metrics, std::string_view openapi_yaml) {
+void add_operational_routes(Router& router, OperationalState& state, db::Database& database, metrics::Metrics& metrics,
+                            std::string_view openapi_yaml) {
   router.add("GET", "/livez", [](const Request&) { return Response::json(200, {{"status", "ok"}}); });
 
   router.add("GET", "/readyz", [&state, &database](const Request& request) {
@@ -16,10 +16,10 @@ void add_operational_routes(Router& router, OperationalState& state, db::Databas
     if (phase == Phase::draining) not_ready = "draining";
     if (not_ready.empty() && !database.ping()) not_ready = "database_unavailable";
     if (not_ready.empty()) return Response::json(200, {{"status", "ready"}});
-    Response response = problem_response(
-        Error(ErrorKind::unavailable, "Not ready: " + std::string(not_ready)).with_extension("state", not_ready)
-            .with_header("Retry-After", "1"),
-        request.request_id);
+    Response response = problem_response(Error(ErrorKind::unavailable, "Not ready: " + std::string(not_ready))
+                                             .with_extension("state", not_ready)
+                                             .with_header("Retry-After", "1"),
+                                         request.request_id);
     return response;
   });
 
@@ -28,9 +28,9 @@ void add_operational_routes(Router& router, OperationalState& state, db::Databas
   });
 
   router.add("GET", "/version", [](const Request&) {
-    return Response::json(200, {{"version", config::version()},
-                                {"git_commit", config::git_commit()},
-                                {"build_type", config::build_type()}});
+    return Response::json(
+        200,
+        {{"version", config::version()}, {"git_commit", config::git_commit()}, {"build_type", config::build_type()}});
   });
 
   router.add("GET", "/openapi.yaml", [openapi_yaml](const Request&) {

@@ -17,7 +17,7 @@ struct OperationalState {
 
 /// /livez (no dependency checks), /readyz (phase and database), /metrics, /version and
 /// /openapi.yaml. No token needed.
-void add_operational_routes(Router& router, OperationalState& state, db::Database& database,
-                            metrics::Metrics& metrics, std::string_view openapi_yaml);
+void add_operational_routes(Router& router, OperationalState& state, db::Database& database, metrics::Metrics& metrics,
+                            std::string_view openapi_yaml);
 
 }  // namespace deliveryhub::core::http

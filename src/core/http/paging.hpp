@@ -2,7 +2,6 @@
 #include "core/http/message.hpp"
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 

@@ -13,8 +13,8 @@ namespace {
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -52,9 +52,9 @@ Response Pipeline::handle(Request& request) const {
         response = (*match.handler)(request);
         break;
       case Router::Match::Outcome::method_not_allowed:
-        response = problem_response(
-            Error(ErrorKind::method_not_allowed, request.method + " is not allowed here").with_header("Allow", match.allow),
-            request.request_id);
+        response = problem_response(Error(ErrorKind::method_not_allowed, request.method + " is not allowed here")
+                                        .with_header("Allow", match.allow),
+                                    request.request_id);
         break;
       case Router::Match::Outcome::not_found:
         response = problem_response(Error(ErrorKind::not_found, "No resource at " + request.path), request.request_id);
@@ -85,7 +85,8 @@ Response Pipeline::reject(Request& request, const Error& error) const {
 void Pipeline::finish(const Request& request, Response& response, double seconds) const {
   response.headers.set("X-Request-Id", request.request_id);
   metrics_.observe(method_label(request.method), request.route, response.status, seconds);
-  const std::string_view path = request.path.size() > 256 ? std::string_view(request.path).substr(0, 256) : request.path;
+  const std::string_view path =
+      request.path.size() > 256 ? std::string_view(request.path).substr(0, 256) : request.path;
   log::info("request", {{"method", method_label(request.method)},
                         {"path", path},
                         {"route", request.route},

@@ -11,30 +11,45 @@ struct ProblemType {
 
 ProblemType problem_type(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::bad_request: return {400, "bad-request", "Bad request"};
-    case ErrorKind::validation: return {400, "validation-error", "Invalid request fields"};
-    case ErrorKind::unauthorized: return {401, "unauthorized", "Authentication required"};
-    case ErrorKind::forbidden: return {403, "forbidden", "Forbidden"};
-    case ErrorKind::not_found: return {404, "not-found", "Not found"};
-    case ErrorKind::method_not_allowed: return {405, "method-not-allowed", "Method not allowed"};
-    case ErrorKind::conflict: return {409, "conflict", "Conflict with the current state"};
-    case ErrorKind::precondition_failed: return {412, "precondition-failed", "Precondition failed"};
-    case ErrorKind::payload_too_large: return {413, "payload-too-large", "Payload too large"};
+    case ErrorKind::bad_request:
+      return {400, "bad-request", "Bad request"};
+    case ErrorKind::validation:
+      return {400, "validation-error", "Invalid request fields"};
+    case ErrorKind::unauthorized:
+      return {401, "unauthorized", "Authentication required"};
+    case ErrorKind::forbidden:
+      return {403, "forbidden", "Forbidden"};
+    case ErrorKind::not_found:
+      return {404, "not-found", "Not found"};
+    case ErrorKind::method_not_allowed:
+      return {405, "method-not-allowed", "Method not allowed"};
+    case ErrorKind::conflict:
+      return {409, "conflict", "Conflict with the current state"};
+    case ErrorKind::precondition_failed:
+      return {412, "precondition-failed", "Precondition failed"};
+    case ErrorKind::payload_too_large:
+      return {413, "payload-too-large", "Payload too large"};
     case ErrorKind::unsupported_media_type:
       return {415, "unsupported-media-type", "Unsupported media type"};
     case ErrorKind::header_fields_too_large:
       return {431, "request-header-fields-too-large", "Request header fields too large"};
-    case ErrorKind::unprocessable: return {422, "unprocessable", "Unprocessable request"};
-    case ErrorKind::too_many_requests: return {429, "too-many-requests", "Too many requests"};
-    case ErrorKind::unavailable: return {503, "service-unavailable", "Service unavailable"};
-    case ErrorKind::internal: break;
+    case ErrorKind::unprocessable:
+      return {422, "unprocessable", "Unprocessable request"};
+    case ErrorKind::too_many_requests:
+      return {429, "too-many-requests", "Too many requests"};
+    case ErrorKind::unavailable:
+      return {503, "service-unavailable", "Service unavailable"};
+    case ErrorKind::internal:
+      break;
   }
   return {500, "internal-error", "Internal server error"};
 }
 
 }  // namespace
 
-int status_of(ErrorKind kind) { return problem_type(kind).status; }
+int status_of(ErrorKind kind) {
+  return problem_type(kind).status;
+}
 
 Response problem_response(const Error& error, std::string_view request_id) {
   const ProblemType type = problem_type(error.kind());

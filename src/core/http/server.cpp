@@ -2,6 +2,7 @@
 
 #include "core/log/log.hpp"
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,8 +14,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-
-#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -112,9 +111,8 @@ struct Server::Impl {
         continue;
       }
       ++connections;
-      asio::co_spawn(socket.get_executor(), session(beast::tcp_stream(std::move(socket))), [this](std::exception_ptr) {
-        --connections;
-      });
+      asio::co_spawn(socket.get_executor(), session(beast::tcp_stream(std::move(socket))),
+                     [this](std::exception_ptr) { --connections; });
     }
   }
 
@@ -123,8 +121,8 @@ struct Server::Impl {
     beast::tcp_stream stream(std::move(socket));
     Request request;
     request.method = "-";
-    Response response = pipeline.reject(request, Error(ErrorKind::unavailable, "Too many open connections")
-                                                     .with_header("Retry-After", "1"));
+    Response response = pipeline.reject(
+        request, Error(ErrorKind::unavailable, "Too many open connections").with_header("Retry-After", "1"));
     auto message = to_message(std::move(response), 11, false);
     stream.expires_after(std::chrono::seconds(2));
     co_await bhttp::async_write(stream, message, kUseTuple);
@@ -188,7 +186,9 @@ struct Server::Impl {
 Server::Server(ServerOptions options, const Pipeline& pipeline)
     : impl_(std::make_unique<Impl>(std::move(options), pipeline)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 std::uint16_t Server::start() {
   auto& s = *impl_;
@@ -219,7 +219,9 @@ void Server::begin_drain() {
   });
 }
 
-std::size_t Server::active_requests() const { return impl_->active.load(); }
+std::size_t Server::active_requests() const {
+  return impl_->active.load();
+}
 
 bool Server::wait_idle(std::chrono::steady_clock::time_point deadline) const {
   while (impl_->active.load() > 0) {

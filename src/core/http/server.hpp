@@ -14,8 +14,8 @@ struct ServerOptions {
   unsigned io_threads = 1;
   unsigned worker_threads = 4;
   std::size_t max_connections = 1024;
-  std::size_t header_limit = 16 * 1024;  // beyond: 431
-  std::size_t body_limit = 1024 * 1024;  // beyond: 413
+  std::size_t header_limit = 16 * 1024;   // beyond: 431
+  std::size_t body_limit = 1024 * 1024;   // beyond: 413
   std::chrono::seconds read_timeout{15};  // to receive a request once it has begun
   std::chrono::seconds idle_timeout{60};  // between requests on a kept-alive connection
 };

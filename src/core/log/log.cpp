@@ -44,14 +44,20 @@ void init(Level level) {
   spdlog::flush_every(std::chrono::seconds(1));
 }
 
-void flush() { logger()->flush(); }
+void flush() {
+  logger()->flush();
+}
 
-const Context& current() { return t_context; }
+const Context& current() {
+  return t_context;
+}
 
 ScopedContext::ScopedContext(Context context) : previous_(std::move(t_context)) {
   t_context = std::move(context);
 }
-ScopedContext::~ScopedContext() { t_context = std::move(previous_); }
+ScopedContext::~ScopedContext() {
+  t_context = std::move(previous_);
+}
 
 void write(Level level, std::string_view message, const nlohmann::json& fields) {
   auto& sink = *logger();

@@ -9,7 +9,9 @@ std::int64_t to_unix_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-TimePoint from_unix_ms(std::int64_t ms) { return TimePoint{std::chrono::milliseconds{ms}}; }
+TimePoint from_unix_ms(std::int64_t ms) {
+  return TimePoint{std::chrono::milliseconds{ms}};
+}
 
 std::string format_rfc3339(TimePoint t) {
   const auto ms = to_unix_ms(t);
@@ -17,9 +19,8 @@ std::string format_rfc3339(TimePoint t) {
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buffer[80];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   return buffer;
 }
 
@@ -28,8 +29,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   int millis = 0;
   std::string copy(text);
   int consumed = 0;
-  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
     return std::nullopt;
   }
   std::string_view rest = text.substr(static_cast<std::size_t>(consumed));

@@ -1,8 +1,8 @@
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <optional>
 
 namespace deliveryhub::core {
 

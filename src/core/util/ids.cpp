@@ -33,9 +33,9 @@ std::string new_id(std::string_view prefix) {
   std::array<std::uint8_t, 16> bytes{};
   {
     std::lock_guard lock(state.mutex);
-    auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::system_clock::now().time_since_epoch())
-                                                  .count());
+    auto now_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
     if (now_ms <= state.last_ms) {
       now_ms = state.last_ms;
       if (!increment(state.random)) {  // 2^80 ids in one millisecond: borrow the next one
@@ -69,8 +69,7 @@ std::string new_id(std::string_view prefix) {
 }
 
 bool is_id(std::string_view id, std::string_view prefix) {
-  if (id.size() != prefix.size() + 27 || id.substr(0, prefix.size()) != prefix ||
-      id[prefix.size()] != '_') {
+  if (id.size() != prefix.size() + 27 || id.substr(0, prefix.size()) != prefix || id[prefix.size()] != '_') {
     return false;
   }
   for (char c : id.substr(prefix.size() + 1)) {

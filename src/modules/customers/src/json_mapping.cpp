@@ -3,8 +3,9 @@
 namespace deliveryhub::customers {
 
 nlohmann::json to_json(const Address& a) {
-  return {{"id", a.id}, {"label", a.label}, {"line1", a.line1}, {"city", a.city},
-          {"postal_code", a.postal_code}, {"country", a.country}};
+  return {
+      {"id", a.id},          {"label", a.label}, {"line1", a.line1}, {"city", a.city}, {"postal_code", a.postal_code},
+      {"country", a.country}};
 }
 
 nlohmann::json to_json(const Customer& c) {

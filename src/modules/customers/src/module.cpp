@@ -75,6 +75,8 @@ class Module final : public CustomersModule {
 
 }  // namespace
 
-std::unique_ptr<CustomersModule> make_module(core::Platform& platform) { return std::make_unique<Module>(platform); }
+std::unique_ptr<CustomersModule> make_module(core::Platform& platform) {
+  return std::make_unique<Module>(platform);
+}
 
 }  // namespace deliveryhub::customers

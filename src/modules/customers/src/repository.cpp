@@ -43,10 +43,9 @@ std::optional<Customer> find_customer(core::db::Transaction& tx, const std::stri
   customer.created_at = core::from_unix_ms(row->integer(5));
   customer.updated_at = core::from_unix_ms(row->integer(6));
   customer.version = row->integer(7);
-  for (const auto& address : tx.query(
-           "SELECT id, label, line1, city, postal_code, country FROM customers_addresses "
-           "WHERE customer_id = $1 ORDER BY id",
-           {id})) {
+  for (const auto& address : tx.query("SELECT id, label, line1, city, postal_code, country FROM customers_addresses "
+                                      "WHERE customer_id = $1 ORDER BY id",
+                                      {id})) {
     customer.addresses.push_back(
         {address.text(0), address.text(1), address.text(2), address.text(3), address.text(4), address.text(5)});
   }
@@ -54,8 +53,8 @@ std::optional<Customer> find_customer(core::db::Transaction& tx, const std::stri
 }
 
 std::optional<AccountRecord> find_account_by_email(core::db::Transaction& tx, const std::string& email) {
-  auto row = tx.query_one("SELECT " + std::string(kAccountColumns) + " FROM customers_accounts WHERE email = $1",
-                          {email});
+  auto row =
+      tx.query_one("SELECT " + std::string(kAccountColumns) + " FROM customers_accounts WHERE email = $1", {email});
   if (!row) return std::nullopt;
   return account_from(*row);
 }
@@ -126,7 +125,8 @@ void insert_address(core::db::Transaction& tx, const std::string& customer_id, c
 }
 
 bool delete_address(core::db::Transaction& tx, const std::string& customer_id, const std::string& address_id) {
-  return tx.execute("DELETE FROM customers_addresses WHERE id = $1 AND customer_id = $2", {address_id, customer_id}) == 1;
+  return tx.execute("DELETE FROM customers_addresses WHERE id = $1 AND customer_id = $2", {address_id, customer_id}) ==
+         1;
 }
 
 }  // namespace deliveryhub::customers::repository

@@ -22,7 +22,9 @@ void require_self_or_operator(const Principal& principal, std::string_view custo
   throw Error(ErrorKind::forbidden, "Your role may not do this");
 }
 
-std::string etag_of(const Customer& customer) { return "\"" + std::to_string(customer.version) + "\""; }
+std::string etag_of(const Customer& customer) {
+  return "\"" + std::to_string(customer.version) + "\"";
+}
 
 Response customer_response(int status, const Customer& customer) {
   Response response = Response::json(status, to_json(customer));

@@ -20,9 +20,12 @@ std::string_view to_string(CustomerStatus status) {
 
 std::string_view to_string(AccountRole role) {
   switch (role) {
-    case AccountRole::customer: return "customer";
-    case AccountRole::courier: return "courier";
-    case AccountRole::operator_: return "operator";
+    case AccountRole::customer:
+      return "customer";
+    case AccountRole::courier:
+      return "courier";
+    case AccountRole::operator_:
+      return "operator";
   }
   return "customer";
 }
@@ -32,9 +35,8 @@ std::vector<FieldError> validate_email(std::string& email) {
                  [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
   const auto at = email.find('@');
   const bool shape_ok = email.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
-                        email.find('@', at + 1) == std::string::npos &&
-                        email.find('.', at + 2) != std::string::npos && email.back() != '.' &&
-                        std::none_of(email.begin(), email.end(), [](char c) {
+                        email.find('@', at + 1) == std::string::npos && email.find('.', at + 2) != std::string::npos &&
+                        email.back() != '.' && std::none_of(email.begin(), email.end(), [](char c) {
                           return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' ||
                                  c == ',' || c == ';' || c == '"' || c == '\\';
                         });
@@ -65,8 +67,8 @@ std::vector<FieldError> validate_country(std::string& country) {
   return {{"country", "must be an ISO 3166-1 alpha-2 code"}};
 }
 
-CustomersService::CustomersService(core::db::Database& db, const core::events::Outbox& outbox,
-                                   const core::Clock& clock, const PasswordHasher& hasher)
+CustomersService::CustomersService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
+                                   const PasswordHasher& hasher)
     : db_(db), outbox_(outbox), clock_(clock), hasher_(hasher) {}
 
 Account CustomersService::create_account(const std::string& email_in, const std::string& password,
@@ -115,9 +117,9 @@ Customer CustomersService::update_profile(const std::string& id, const ProfilePa
     auto current = repository::find_customer(tx, id);
     if (!current) throw Error(ErrorKind::not_found, "No such customer");
     if (expected_version && *expected_version != current->version) {
-      throw Error(ErrorKind::precondition_failed,
-                  "The customer changed since version " + std::to_string(*expected_version) +
-                      "; it is now at version " + std::to_string(current->version));
+      throw Error(ErrorKind::precondition_failed, "The customer changed since version " +
+                                                      std::to_string(*expected_version) + "; it is now at version " +
+                                                      std::to_string(current->version));
     }
     const std::string name = patch.name.value_or(current->name);
     const std::optional<std::string> phone = patch.phone ? *patch.phone : current->phone;

@@ -49,7 +49,8 @@ class CustomersService final : public CustomersApi {
   Customer register_customer(const NewCustomer& input);
   std::optional<Customer> find_customer(std::string_view customer_id) override;
   /// Throws Error: not_found; precondition_failed when `expected_version` is given and stale.
-  Customer update_profile(const std::string& id, const ProfilePatch& patch, std::optional<std::int64_t> expected_version);
+  Customer update_profile(const std::string& id, const ProfilePatch& patch,
+                          std::optional<std::int64_t> expected_version);
   CustomerPage list_customers(const std::optional<std::string>& email, std::size_t limit,
                               const std::optional<std::string>& after_id);
   /// Throws Error: not_found; conflict past kMaxAddresses.

@@ -1,3 +1,5 @@
+#include "service.hpp"
+
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
 #include "core/errors.hpp"
@@ -5,10 +7,8 @@
 #include "core/util/ids.hpp"
 #include "identity/passwords.hpp"
 #include "migrations.hpp"
-#include "service.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 using namespace deliveryhub;
@@ -37,7 +37,8 @@ struct World {
   std::vector<std::string> event_types() {
     return db->read([](core::db::Transaction& tx) {
       std::vector<std::string> types;
-      for (const auto& row : tx.query("SELECT type FROM customers_outbox ORDER BY position")) types.push_back(row.text(0));
+      for (const auto& row : tx.query("SELECT type FROM customers_outbox ORDER BY position"))
+        types.push_back(row.text(0));
       return types;
     });
   }
@@ -73,8 +74,9 @@ TEST_CASE("registration normalises the email, hashes the password and publishes 
 TEST_CASE("a duplicate email, in any case, is a conflict and changes nothing") {
   World w;
   w.service->register_customer({"ann@example.com", "correct horse battery", "Ann", std::nullopt});
-  CHECK(kind_of([&] { w.service->register_customer({"ANN@example.com", "another password", "Imposter", std::nullopt}); }) ==
-        ErrorKind::conflict);
+  CHECK(kind_of([&] {
+          w.service->register_customer({"ANN@example.com", "another password", "Imposter", std::nullopt});
+        }) == ErrorKind::conflict);
   CHECK(w.service->list_customers(std::nullopt, 50, std::nullopt).customers.size() == 1);
   CHECK(w.event_types().size() == 1);
 }
@@ -95,12 +97,14 @@ TEST_CASE("invalid registrations name every bad field") {
 TEST_CASE("profile updates honour the expected version") {
   World w;
   auto customer = w.service->register_customer({"bob@example.com", "correct horse battery", "Bob", std::nullopt});
-  auto updated = w.service->update_profile(customer.id, {std::string("Robert"), std::optional<std::string>("+34 600")}, 1);
+  auto updated =
+      w.service->update_profile(customer.id, {std::string("Robert"), std::optional<std::string>("+34 600")}, 1);
   CHECK(updated.name == "Robert");
   CHECK(updated.phone == std::optional<std::string>("+34 600"));
   CHECK(updated.version == 2);
-  CHECK(kind_of([&] { w.service->update_profile(customer.id, {std::string("Stale"), std::nullopt}, 1); }) ==
-        ErrorKind::precondition_failed);
+  CHECK(kind_of([&] {
+          w.service->update_profile(customer.id, {std::string("Stale"), std::nullopt}, 1);
+        }) == ErrorKind::precondition_failed);
   CHECK(w.service->find_customer(customer.id)->name == "Robert");
   // phone present-and-null clears it.
   auto cleared = w.service->update_profile(customer.id, {std::nullopt, std::optional<std::string>{}}, std::nullopt);
@@ -139,8 +143,10 @@ TEST_CASE("listing pages newest first and filters by email") {
   World w;
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    ids.push_back(w.service->register_customer({"c" + std::to_string(i) + "@example.com", "correct horse battery",
-                                                "C", std::nullopt}).id);
+    ids.push_back(
+        w.service
+            ->register_customer({"c" + std::to_string(i) + "@example.com", "correct horse battery", "C", std::nullopt})
+            .id);
   }
   auto first = w.service->list_customers(std::nullopt, 2, std::nullopt);
   REQUIRE(first.customers.size() == 2);
@@ -170,11 +176,13 @@ TEST_CASE("authentication: right password, wrong password, unknown email") {
 
 TEST_CASE("staff accounts and the bootstrap operator") {
   World w;
-  auto courier = w.service->create_staff_account({"Cou@Example.com", "courier password", "Carla", AccountRole::courier});
+  auto courier =
+      w.service->create_staff_account({"Cou@Example.com", "courier password", "Carla", AccountRole::courier});
   CHECK(core::is_id(courier.id, "acc"));
   CHECK_FALSE(w.service->find_customer(courier.id));  // not a customer
-  CHECK(kind_of([&] { w.service->create_staff_account({"x@example.com", "password123", "X", AccountRole::customer}); }) ==
-        ErrorKind::validation);
+  CHECK(kind_of([&] {
+          w.service->create_staff_account({"x@example.com", "password123", "X", AccountRole::customer});
+        }) == ErrorKind::validation);
   CHECK(w.service->ensure_operator("ops@example.com", "operator password"));
   CHECK_FALSE(w.service->ensure_operator("OPS@example.com", "operator password"));
   CHECK(w.service->authenticate("ops@example.com", "operator password")->role == AccountRole::operator_);

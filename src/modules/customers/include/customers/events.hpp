@@ -1,7 +1,6 @@
 #pragma once
 // Events the customers module publishes. Payloads are JSON objects with these fields.
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 
@@ -26,7 +25,9 @@ struct CustomerStatusChanged {
 inline nlohmann::json to_json(const CustomerRegistered& e) {
   return {{"customer_id", e.customer_id}, {"email", e.email}, {"name", e.name}};
 }
-inline nlohmann::json to_json(const CustomerStatusChanged& e) { return {{"customer_id", e.customer_id}}; }
+inline nlohmann::json to_json(const CustomerStatusChanged& e) {
+  return {{"customer_id", e.customer_id}};
+}
 
 /// Decoders throw nlohmann::json::exception when a field is missing or of the wrong type.
 inline CustomerRegistered customer_registered_from_json(const nlohmann::json& j) {

@@ -28,8 +28,8 @@ Error invalid_grant() {
 
 Response token_response(const TokenIssuer& issuer, const std::string& access_token,
                         const std::optional<std::string>& refresh_token) {
-  nlohmann::json body = {{"access_token", access_token}, {"token_type", "Bearer"},
-                         {"expires_in", issuer.ttl().count()}};
+  nlohmann::json body = {
+      {"access_token", access_token}, {"token_type", "Bearer"}, {"expires_in", issuer.ttl().count()}};
   if (refresh_token) body["refresh_token"] = *refresh_token;
   Response response = Response::json(200, body);
   response.headers.add("Cache-Control", "no-store");
@@ -37,7 +37,9 @@ Response token_response(const TokenIssuer& issuer, const std::string& access_tok
   return response;
 }
 
-std::vector<std::string> roles_of(const Account& account) { return {std::string(to_string(account.role))}; }
+std::vector<std::string> roles_of(const Account& account) {
+  return {std::string(to_string(account.role))};
+}
 
 // Stores a new refresh token of `family` for `account_id`; returns the token.
 std::string store_refresh_token(core::db::Transaction& tx, const OAuthServices& s, const std::string& family,
@@ -70,9 +72,8 @@ Response password_grant(OAuthServices& s, const Request& request, std::map<std::
     throw invalid_grant();
   }
   s.throttle.record_success(account_key);
-  const auto refresh = s.db.write([&](core::db::Transaction& tx) {
-    return store_refresh_token(tx, s, core::new_id("rtf"), account->id);
-  });
+  const auto refresh = s.db.write(
+      [&](core::db::Transaction& tx) { return store_refresh_token(tx, s, core::new_id("rtf"), account->id); });
   return token_response(s.issuer, s.issuer.issue(account->id, roles_of(*account)), refresh);
 }
 
@@ -133,8 +134,8 @@ Response refresh_grant(OAuthServices& s, std::map<std::string, std::string>& for
                    {now, hash}) != 1) {
       return result;
     }
-    auto record = tx.query_one("SELECT id, email, name, role, status FROM customers_accounts WHERE id = $1",
-                               {row->text(1)});
+    auto record =
+        tx.query_one("SELECT id, email, name, role, status FROM customers_accounts WHERE id = $1", {row->text(1)});
     if (!record) return result;
     const std::string role = record->text(3);
     result.account = Account{record->text(0), record->text(1), record->text(2),
@@ -172,7 +173,8 @@ void add_oauth_routes(core::http::Router& router, OAuthServices& services) {
     if (grant == "client_credentials") return client_credentials_grant(s, request, form);
     if (grant == "refresh_token") return refresh_grant(s, form);
     if (grant.empty()) throw oauth_error(ErrorKind::bad_request, "invalid_request", "grant_type is required");
-    throw oauth_error(ErrorKind::bad_request, "unsupported_grant_type", "Supported grants: password, client_credentials, refresh_token");
+    throw oauth_error(ErrorKind::bad_request, "unsupported_grant_type",
+                      "Supported grants: password, client_credentials, refresh_token");
   });
 
   router.add("GET", "/.well-known/jwks.json", [&s = services](const Request&) {
@@ -182,14 +184,15 @@ void add_oauth_routes(core::http::Router& router, OAuthServices& services) {
   });
 
   router.add("GET", "/.well-known/openid-configuration", [&s = services](const Request&) {
-    return Response::json(200, {{"issuer", s.issuer_name},
-                                {"jwks_uri", "/.well-known/jwks.json"},
-                                {"token_endpoint", "/oauth/token"},
-                                {"grant_types_supported", {"password", "client_credentials", "refresh_token"}},
-                                {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
-                                {"response_types_supported", nlohmann::json::array()},
-                                {"id_token_signing_alg_values_supported", {"ES256"}},
-                                {"subject_types_supported", {"public"}}});
+    return Response::json(200,
+                          {{"issuer", s.issuer_name},
+                           {"jwks_uri", "/.well-known/jwks.json"},
+                           {"token_endpoint", "/oauth/token"},
+                           {"grant_types_supported", {"password", "client_credentials", "refresh_token"}},
+                           {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
+                           {"response_types_supported", nlohmann::json::array()},
+                           {"id_token_signing_alg_values_supported", {"ES256"}},
+                           {"subject_types_supported", {"public"}}});
   });
 }
 

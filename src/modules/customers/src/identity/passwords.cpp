@@ -28,6 +28,8 @@ bool PasswordHasher::verify(std::string_view password, const std::string& encode
   return crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0;
 }
 
-void PasswordHasher::verify_dummy(std::string_view password) const { (void)verify(password, dummy_hash_); }
+void PasswordHasher::verify_dummy(std::string_view password) const {
+  (void)verify(password, dummy_hash_);
+}
 
 }  // namespace deliveryhub::customers

@@ -1,14 +1,14 @@
 #include "identity/token_issuer.hpp"
 
+#include "core/auth/jws.hpp"
 #include "core/util/ids.hpp"
 
-#include "core/auth/jws.hpp"
-#include <nlohmann/json.hpp>
 #include <openssl/sha.h>
 #include <sodium.h>
 
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace deliveryhub::customers {
@@ -20,8 +20,14 @@ TokenIssuer::TokenIssuer(const core::auth::SigningKey& key, std::string issuer, 
 std::string TokenIssuer::issue(const std::string& subject, const std::vector<std::string>& roles,
                                const std::string& client_id) const {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-  nlohmann::json claims = {{"iss", issuer_}, {"aud", audience_}, {"sub", subject}, {"iat", now}, {"nbf", now},
-                           {"exp", now + ttl_.count()}, {"jti", core::new_id("jti")}, {"roles", roles}};
+  nlohmann::json claims = {{"iss", issuer_},
+                           {"aud", audience_},
+                           {"sub", subject},
+                           {"iat", now},
+                           {"nbf", now},
+                           {"exp", now + ttl_.count()},
+                           {"jti", core::new_id("jti")},
+                           {"roles", roles}};
   if (!client_id.empty()) claims["client_id"] = client_id;
 
   const nlohmann::json header = {{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", key_.kid()}};

@@ -11,8 +11,8 @@ namespace deliveryhub::customers {
 /// Mints ES256 access tokens (RFC 9068 profile: typ at+jwt). Thread-safe.
 class TokenIssuer {
  public:
-  TokenIssuer(const core::auth::SigningKey& key, std::string issuer, std::string audience,
-              std::chrono::seconds ttl, const core::Clock& clock);
+  TokenIssuer(const core::auth::SigningKey& key, std::string issuer, std::string audience, std::chrono::seconds ttl,
+              const core::Clock& clock);
 
   /// A signed access token for `subject` with `roles`; `client_id` is added when not empty.
   std::string issue(const std::string& subject, const std::vector<std::string>& roles,
