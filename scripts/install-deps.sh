@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_packages=(
-  build-essential cmake ninja-build ccache mold pkg-config git
+  build-essential cmake ninja-build ccache mold pkg-config git curl jq
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libsqlite3-dev libpqxx-dev
   libssl-dev prometheus-cpp-dev libcli11-dev libsodium-dev librabbitmq-dev
 )
