@@ -2,15 +2,17 @@
 """Architecture test: module boundaries, read from the #includes and the CMake module list.
 
 Fails when
-  - a module includes another module's internals (anything but <other>/api.hpp or events.hpp);
+  - a module includes another module's internals (anything but <other>/api.hpp or events.hpp),
+    or reaches into src/modules by path (modules/..., src/modules/..., ../other/...);
   - a module includes <other>/module.hpp (only src/app may);
   - a module includes another module's headers without declaring it in DEPS;
   - an include/ header (api.hpp, events.hpp, module.hpp) of a module, or any core header,
     includes Beast/Asio, pqxx, SQLite or rabbitmq-c types;
   - core includes any module header;
-  - the module dependency graph has a cycle.
-Exceptions live in tests/arch/allowlist.txt.
+  - the module dependency graph has a cycle, or DEPS names a module that does not exist.
+Exceptions to the #include rules live in tests/arch/allowlist.txt (<including file> <included header>).
 """
+import os
 import pathlib
 import re
 import sys
@@ -23,26 +25,37 @@ forbidden_in_headers = re.compile(r"^(boost/(beast|asio)|pqxx|sqlite3|amqp|rabbi
 
 allow = set()
 for line in (root / "tests/arch/allowlist.txt").read_text().splitlines():
-    line = line.strip()
+    line = line.split("#", 1)[0].strip()  # a trailing "# reason" is a comment, not part of the entry
     if line and not line.startswith("#"):
         allow.add(tuple(line.split()))
 
 modules = sorted(p.name for p in modules_dir.iterdir() if p.is_dir()) if modules_dir.exists() else []
 deps = {}
 add_re = re.compile(r"deliveryhub_add_module\(\s*(\w+)([^)]*)\)", re.S)
+# Quoted arguments, bracket comments #[[...]] / #[==[...]==], and line comments, in CMake syntax.
+cmake_token_re = re.compile(r'"(?:\\.|[^"\\])*"|#\[(=*)\[.*?\]\1\]|#[^\n]*', re.S)
+add_module_keywords = ("DEPS", "LIBS")  # the multi-value keywords of deliveryhub_add_module
+
+
+def strip_cmake_comments(text):
+    return cmake_token_re.sub(lambda t: t.group(0) if t.group(0).startswith('"') else " ", text)
+
+
 for m in modules:
     cml = modules_dir / m / "CMakeLists.txt"
-    found = add_re.search(cml.read_text()) if cml.exists() else None
+    found = add_re.search(strip_cmake_comments(cml.read_text())) if cml.exists() else None
     if not found or found.group(1) != m:
-        print(f"FAIL {cml}: must call deliveryhub_add_module({m} ...)")
+        print(f"FAIL {cml.relative_to(root)}: must call deliveryhub_add_module({m} ...)")
         sys.exit(1)
-    args = found.group(2).split()
+    # As cmake_parse_arguments does: every argument after DEPS up to the next keyword, in any
+    # order with LIBS, and a repeated DEPS adds to the list.
     listed = []
-    if "DEPS" in args:
-        for a in args[args.index("DEPS") + 1:]:
-            if a.isupper():
-                break
-            listed.append(a)
+    keyword = None
+    for a in found.group(2).split():
+        if a in add_module_keywords:
+            keyword = a
+        elif keyword == "DEPS":
+            listed.append(a.strip('"'))
     deps[m] = listed
 
 failures = []
@@ -50,6 +63,28 @@ failures = []
 
 def fail(path, message):
     failures.append(f"{path.relative_to(root)}: {message}")
+
+
+def module_path(path, inc):
+    """The parts of the path inside src/modules that an include names by path instead of by
+    <module>/api.hpp: modules/<m>/..., src/modules/<m>/..., or a ../ path from the including
+    file that climbs into src/modules. None for any other include."""
+    if ".." in inc.split("/"):
+        target = pathlib.Path(os.path.normpath(path.parent / inc))
+    elif inc.startswith("modules/"):
+        target = src / inc
+    elif inc.startswith("src/modules/"):
+        target = root / inc
+    else:
+        return None
+    try:
+        return target.relative_to(modules_dir).parts
+    except ValueError:
+        return None
+
+
+def allowed(path, inc):
+    return (str(path.relative_to(root)), inc) in allow
 
 
 def sources(folder):
@@ -63,10 +98,11 @@ for m in modules:
         rel_in_module = path.relative_to(modules_dir / m)
         is_public_header = rel_in_module.parts[0] == "include"
         for inc in include_re.findall(path.read_text(errors="replace")):
-            if (str(path.relative_to(root)), inc) in allow:
+            if allowed(path, inc):
                 continue
             first = inc.split("/")[0]
-            if inc.startswith("modules/"):
+            reached = module_path(path, inc)
+            if inc.startswith("modules/") or (reached and reached[0] != m):
                 fail(path, f"includes {inc}: reach other modules only through <module>/api.hpp or events.hpp")
             if first in modules and first != m:
                 header = inc.split("/", 1)[1] if "/" in inc else ""
@@ -80,9 +116,11 @@ for m in modules:
 core = src / "core"
 for path in sources(core):
     for inc in include_re.findall(path.read_text(errors="replace")):
-        if inc.split("/")[0] in modules:
+        if allowed(path, inc):
+            continue
+        if inc.split("/")[0] in modules or module_path(path, inc) is not None:
             fail(path, f"core includes module header {inc}: core has no domain words")
-        if path.suffix == ".hpp" and forbidden_in_headers.match(inc):
+        if path.suffix in (".hpp", ".h", ".ipp") and forbidden_in_headers.match(inc):
             fail(path, f"core header includes {inc}: keep Beast/SQLite/pqxx/AMQP inside .cpp files")
 
 # Cycles in the declared dependency graph.
@@ -95,7 +133,8 @@ def visit(node, stack):
         if d not in deps:
             failures.append(f"src/modules/{node}/CMakeLists.txt: DEPS names unknown module {d}")
         elif state.get(d) == "open":
-            failures.append("module dependency cycle: " + " -> ".join(stack + [node, d]))
+            path = stack + [node]
+            failures.append("module dependency cycle: " + " -> ".join(path[path.index(d):] + [d]))
         elif d not in state:
             visit(d, stack + [node])
     state[node] = "done"

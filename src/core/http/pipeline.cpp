@@ -6,6 +6,7 @@
 #include "core/util/ids.hpp"
 
 #include <chrono>
+#include <cmath>
 
 namespace deliveryhub::core::http {
 namespace {
@@ -91,7 +92,7 @@ void Pipeline::finish(const Request& request, Response& response, double seconds
                         {"path", path},
                         {"route", request.route},
                         {"status", response.status},
-                        {"duration_ms", seconds * 1000.0},
+                        {"duration_ms", std::round(seconds * 1e6) / 1e3},
                         {"bytes", response.body.size()},
                         {"remote", request.remote_address}});
 }
