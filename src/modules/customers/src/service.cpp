@@ -3,6 +3,7 @@
 #include "core/http/json_body.hpp"
 #include "core/log/log.hpp"
 #include "core/util/ids.hpp"
+#include "core/util/text.hpp"
 #include "customers/events.hpp"
 #include "repository.hpp"
 
@@ -31,8 +32,7 @@ std::string_view to_string(AccountRole role) {
 }
 
 std::vector<FieldError> validate_email(std::string& email) {
-  std::transform(email.begin(), email.end(), email.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
+  email = core::ascii_lower(email);
   const auto at = email.find('@');
   const bool shape_ok = email.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
                         email.find('@', at + 1) == std::string::npos && email.find('.', at + 2) != std::string::npos &&
@@ -60,8 +60,7 @@ std::vector<FieldError> validate_phone(const std::string& phone) {
 
 std::vector<FieldError> validate_country(std::string& country) {
   if (country.size() == 2) {
-    std::transform(country.begin(), country.end(), country.begin(),
-                   [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; });
+    country = core::ascii_upper(country);
     if (country[0] >= 'A' && country[0] <= 'Z' && country[1] >= 'A' && country[1] <= 'Z') return {};
   }
   return {{"country", "must be an ISO 3166-1 alpha-2 code"}};
@@ -130,11 +129,8 @@ Customer CustomersService::update_profile(const std::string& id, const ProfilePa
 
 CustomerPage CustomersService::list_customers(const std::optional<std::string>& email, std::size_t limit,
                                               const std::optional<std::string>& after_id) {
-  std::optional<std::string> normalized = email;
-  if (normalized) {
-    std::transform(normalized->begin(), normalized->end(), normalized->begin(),
-                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
-  }
+  std::optional<std::string> normalized;
+  if (email) normalized = core::ascii_lower(*email);
   return db_.read([&](core::db::Transaction& tx) {
     CustomerPage page;
     // One more than asked tells whether another page exists.

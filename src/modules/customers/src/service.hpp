@@ -78,7 +78,7 @@ class CustomersService final : public CustomersApi {
 };
 
 /// Validation shared by HTTP and in-process callers. Each returns the violations it found.
-/// `email` is normalised (trimmed, lower-cased) in place.
+/// `email` is normalised (lower-cased) in place.
 std::vector<core::FieldError> validate_email(std::string& email);
 std::vector<core::FieldError> validate_password(const std::string& password);
 std::vector<core::FieldError> validate_phone(const std::string& phone);

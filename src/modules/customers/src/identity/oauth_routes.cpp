@@ -3,6 +3,7 @@
 #include "core/http/message.hpp"
 #include "core/log/log.hpp"
 #include "core/util/ids.hpp"
+#include "core/util/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -58,9 +59,7 @@ Response password_grant(OAuthServices& s, const Request& request, std::map<std::
   if (!form.contains("username") || !form.contains("password")) {
     throw oauth_error(ErrorKind::bad_request, "invalid_request", "username and password are required");
   }
-  std::string account_key = form["username"];
-  std::transform(account_key.begin(), account_key.end(), account_key.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
+  const std::string account_key = core::ascii_lower(form["username"]);
   if (auto wait = s.throttle.retry_after(account_key, request.remote_address)) {
     throw oauth_error(ErrorKind::too_many_requests, "slow_down", "Too many failed logins; try again later")
         .with_header("Retry-After", std::to_string(wait->count()));
