@@ -5,8 +5,9 @@
 #include "core/log/log.hpp"
 #include "core/util/ids.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
-#include <cmath>
 
 namespace deliveryhub::core::http {
 namespace {
@@ -88,13 +89,13 @@ void Pipeline::finish(const Request& request, Response& response, double seconds
   metrics_.observe(method_label(request.method), request.route, response.status, seconds);
   const std::string_view path =
       request.path.size() > 256 ? std::string_view(request.path).substr(0, 256) : request.path;
-  log::info("request", {{"method", method_label(request.method)},
-                        {"path", path},
-                        {"route", request.route},
-                        {"status", response.status},
-                        {"duration_ms", std::round(seconds * 1e6) / 1e3},
-                        {"bytes", response.body.size()},
-                        {"remote", request.remote_address}});
+  // The path is the client's: escape it. Method label, route template, status and address are ours.
+  const std::string escaped_path = nlohmann::json(path).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  log::write_preformatted(
+      log::Level::info, "request",
+      fmt::format(R"("method":"{}","path":{},"route":"{}","status":{},"duration_ms":{:.3f},"bytes":{},"remote":"{}")",
+                  method_label(request.method), escaped_path, request.route, response.status, seconds * 1000.0,
+                  response.body.size(), request.remote_address));
 }
 
 }  // namespace deliveryhub::core::http

@@ -71,6 +71,18 @@ void write(Level level, std::string_view message, const nlohmann::json& fields) 
   sink.log(to_spdlog(level), std::string_view(text).substr(1, text.size() - 2));
 }
 
+void write_preformatted(Level level, std::string_view message, std::string_view json_members) {
+  auto& sink = *logger();
+  if (!sink.should_log(to_spdlog(level))) return;
+  std::string text;
+  text.reserve(json_members.size() + message.size() + 96);
+  text.append(json_members).append(R"(,"msg":")").append(message).push_back('"');
+  // Both ids are checked where they are set: [A-Za-z0-9._-] and lower-case hex.
+  if (!t_context.request_id.empty()) text.append(R"(,"request_id":")").append(t_context.request_id).push_back('"');
+  if (!t_context.trace_id.empty()) text.append(R"(,"trace_id":")").append(t_context.trace_id).push_back('"');
+  sink.log(to_spdlog(level), text);
+}
+
 std::string trace_id_of(std::string_view traceparent) {
   // version "-" trace-id(32) "-" parent-id(16) "-" flags(2)
   if (traceparent.size() < 55 || traceparent[2] != '-' || traceparent[35] != '-' || traceparent[52] != '-') {

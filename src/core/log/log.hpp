@@ -36,6 +36,11 @@ class ScopedContext {
 
 /// Logs `message` with extra `fields` and the thread's context. Thread-safe.
 void write(Level level, std::string_view message, const nlohmann::json& fields = nlohmann::json::object());
+/// Logs a line whose extra members the caller has already written as JSON (`"a":1,"b":"x"`,
+/// values escaped), adding msg and the thread's context; builds no json object. For the
+/// per-request access log. `message` must be plain ASCII without quotes or backslashes.
+void write_preformatted(Level level, std::string_view message, std::string_view json_members);
+
 inline void info(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
   write(Level::info, m, f);
 }
