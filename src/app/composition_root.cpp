@@ -1,6 +1,7 @@
 // The composition root: which modules run here, what they are given, and the process's life.
 #include "composition_root.hpp"
 
+#include "core/auth/jwks_source.hpp"
 #include "core/auth/keys.hpp"
 #include "core/auth/token_validator.hpp"
 #include "core/db/database.hpp"
@@ -128,10 +129,21 @@ int run(const core::config::Settings& settings) {
   core::auth::KeySet keys;
   if (!settings.external_jwks_file.empty()) {
     keys = external_keys(settings.external_jwks_file);
+  } else if (!settings.external_jwks_url.empty()) {
+    try {
+      keys = core::auth::fetch_jwks(settings.external_jwks_url, std::chrono::seconds(10));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("--external-jwks-url: ") + e.what());
+    }
   } else if (signing_key) {
     keys.add({signing_key->kid(), "ES256", signing_key->public_pem()});
   }
   core::auth::TokenValidator tokens({settings.issuer, settings.audience}, std::move(keys));
+  std::optional<core::auth::JwksRefresher> jwks_refresher;
+  if (!settings.external_jwks_url.empty()) {
+    jwks_refresher.emplace(settings.external_jwks_url, tokens, settings.jwks_refresh);
+    jwks_refresher->start();
+  }
 
   core::metrics::Metrics metrics;
   core::SystemClock clock;

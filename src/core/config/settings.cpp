@@ -82,6 +82,14 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   app.add_option("--external-jwks-file", s.external_jwks_file,
                  "Trust access tokens of an external issuer (with --issuer/--audience) whose JWKS is in this file")
       ->envname("DELIVERYHUB_EXTERNAL_JWKS_FILE");
+  app.add_option("--external-jwks-url", s.external_jwks_url,
+                 "Trust access tokens of an external issuer (with --issuer/--audience) whose JWKS is at this URL")
+      ->envname("DELIVERYHUB_EXTERNAL_JWKS_URL");
+  long jwks_refresh = s.jwks_refresh.count();
+  app.add_option("--jwks-refresh", jwks_refresh, "Seconds between refetches of --external-jwks-url")
+      ->envname("DELIVERYHUB_JWKS_REFRESH")
+      ->capture_default_str()
+      ->check(CLI::Range(10L, 86400L));
   app.add_option("--client", clients_raw, "Machine client ID:SECRET:ROLE[+ROLE] (repeatable)")
       ->envname("DELIVERYHUB_CLIENTS");
   app.add_option("--access-token-ttl", access_ttl, "Access token lifetime, seconds")
@@ -145,6 +153,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       return {std::nullopt, 2};
     }
   }
+  if (!s.external_jwks_file.empty() && !s.external_jwks_url.empty()) {
+    err << "deliveryhub: invalid setting: give --external-jwks-file or --external-jwks-url, not both\n";
+    return {std::nullopt, 2};
+  }
+  s.jwks_refresh = std::chrono::seconds(jwks_refresh);
   s.log_level = level;
   s.shutdown_grace = std::chrono::seconds(grace);
   s.read_timeout = std::chrono::seconds(read_timeout);

@@ -26,6 +26,8 @@ struct Settings {
   std::string issuer = "deliveryhub";
   std::string audience = "deliveryhub-api";
   std::string external_jwks_file;    // set: trust that issuer's keys instead of our own
+  std::string external_jwks_url;     // the same, fetched from the issuer and refreshed
+  std::chrono::seconds jwks_refresh{300};
   std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
   std::chrono::seconds access_token_ttl{900};
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
