@@ -64,26 +64,26 @@ const std::vector<ModuleInfo>& known_modules() {
   return modules;
 }
 
-std::vector<std::string> select_modules(const core::config::Settings& settings) {
+std::vector<std::string> select_modules(const core::config::Settings& settings, const std::vector<ModuleInfo>& known) {
   std::string valid;
-  for (const auto& info : known_modules()) valid += (valid.empty() ? "" : ", ") + std::string(info.name);
+  for (const auto& info : known) valid += (valid.empty() ? "" : ", ") + std::string(info.name);
   std::vector<std::string> selected;
   for (const auto& name : settings.modules) {
     if (name == "all") {
-      for (const auto& info : known_modules()) {
+      for (const auto& info : known) {
         if (!contains(selected, info.name)) selected.emplace_back(info.name);
       }
       continue;
     }
-    const bool known = std::any_of(known_modules().begin(), known_modules().end(),
-                                   [&](const ModuleInfo& info) { return info.name == name; });
-    if (!known) throw ConfigurationError("unknown module '" + name + "' in --modules; valid: all, " + valid);
+    const bool is_known =
+        std::any_of(known.begin(), known.end(), [&](const ModuleInfo& info) { return info.name == name; });
+    if (!is_known) throw ConfigurationError("unknown module '" + name + "' in --modules; valid: all, " + valid);
     if (!contains(selected, name)) selected.push_back(name);
   }
   if (selected.empty()) throw ConfigurationError("--modules selects no module; valid: all, " + valid);
   std::vector<std::string> remotes;
   for (const auto& remote : settings.remotes) remotes.push_back(remote_module_of(remote));
-  for (const auto& info : known_modules()) {
+  for (const auto& info : known) {
     if (!contains(selected, info.name)) continue;
     for (auto dependency : info.dependencies) {
       if (!contains(selected, dependency) && !contains(remotes, dependency)) {
@@ -94,7 +94,7 @@ std::vector<std::string> select_modules(const core::config::Settings& settings) 
   }
   // Start-up order is the known order.
   std::vector<std::string> ordered;
-  for (const auto& info : known_modules()) {
+  for (const auto& info : known) {
     if (contains(selected, info.name)) ordered.emplace_back(info.name);
   }
   return ordered;

@@ -21,10 +21,11 @@ struct ModuleInfo {
 };
 const std::vector<ModuleInfo>& known_modules();
 
-/// Resolves --modules ("all" or names) against known_modules(), checking that each selected
-/// module's dependencies are local or given by --remote. Throws ConfigurationError naming the
-/// valid modules or the missing --remote flag.
-std::vector<std::string> select_modules(const core::config::Settings& settings);
+/// Resolves --modules ("all" or names) against `known` (known_modules() by default), checking
+/// that each selected module's dependencies are local or given by --remote. Returns them in
+/// `known` order. Throws ConfigurationError naming the valid modules or the missing --remote flag.
+std::vector<std::string> select_modules(const core::config::Settings& settings,
+                                        const std::vector<ModuleInfo>& known = known_modules());
 
 /// Runs `deliveryhub serve` or `deliveryhub migrate` until done (serve: until SIGTERM/SIGINT).
 /// Returns the process exit code. Expects SIGTERM and SIGINT to be blocked in every thread.
