@@ -107,14 +107,18 @@ int run(const core::config::Settings& settings) {
 
   std::unique_ptr<core::db::Database> database;
   try {
-    database = core::db::open_database(settings.database);
+    core::db::DatabaseOptions database_options;
+    database_options.read_connections = settings.worker_threads;  // a reader for every worker
+    database = core::db::open_database(settings.database, database_options);
   } catch (const std::invalid_argument& e) {
     throw ConfigurationError(e.what());
   }
 
   // Tokens: this process signs them when it runs customers; everyone validates them.
   std::optional<core::auth::SigningKey> signing_key;
-  if (contains(selected, "customers")) {
+  if (contains(selected, "customers") && settings.command == "migrate") {
+    signing_key = core::auth::SigningKey::generate();  // migrate signs nothing; touch no key file
+  } else if (contains(selected, "customers")) {
     if (!settings.jwt_key_file.empty()) {
       signing_key = core::auth::SigningKey::load(settings.jwt_key_file);
     } else {
@@ -129,7 +133,7 @@ int run(const core::config::Settings& settings) {
   core::auth::KeySet keys;
   if (!settings.external_jwks_file.empty()) {
     keys = external_keys(settings.external_jwks_file);
-  } else if (!settings.external_jwks_url.empty()) {
+  } else if (!settings.external_jwks_url.empty() && settings.command != "migrate") {
     try {
       keys = core::auth::fetch_jwks(settings.external_jwks_url, std::chrono::seconds(10));
     } catch (const std::exception& e) {
@@ -140,7 +144,7 @@ int run(const core::config::Settings& settings) {
   }
   core::auth::TokenValidator tokens({settings.issuer, settings.audience}, std::move(keys));
   std::optional<core::auth::JwksRefresher> jwks_refresher;
-  if (!settings.external_jwks_url.empty()) {
+  if (!settings.external_jwks_url.empty() && settings.command != "migrate") {
     jwks_refresher.emplace(settings.external_jwks_url, tokens, settings.jwks_refresh);
     jwks_refresher->start();
   }
@@ -154,7 +158,11 @@ int run(const core::config::Settings& settings) {
 
   // The explicit module list: no static self-registration.
   std::vector<std::unique_ptr<core::Module>> modules;
-  if (contains(selected, "customers")) modules.push_back(customers::make_module(platform));
+  try {
+    if (contains(selected, "customers")) modules.push_back(customers::make_module(platform));
+  } catch (const std::invalid_argument& e) {  // a module's own settings, e.g. --client
+    throw ConfigurationError(e.what());
+  }
 
   for (const auto& module : modules) {
     const int applied = core::db::apply_migrations(*database, module->name(), module->migrations());

@@ -382,3 +382,9 @@ def test_validation_error_names_field_on_register(server):
     resp = server.call("POST", "/api/v1/customers",
                        {"email": "not-an-email", "password": strong_password(), "name": "X"})
     assert_field_error(resp, "email")
+
+
+def test_malformed_query_escape_is_a_400_not_an_unfiltered_list(server):
+    resp = server.call("GET", "/api/v1/customers?email=someone%40example.com&junk=%zz",
+                       token=server.operator_token())
+    assert_problem(resp, 400, "bad-request")

@@ -312,3 +312,14 @@ def test_twenty_failures_throttle_the_client_address(make_server):
         assert_oauth_error(resp, 400, "invalid_grant")
     _assert_throttled(password_grant(srv, unique_email("spray-more"), strong_password()))
     _assert_throttled(password_grant(srv, account.email, account.password))
+
+
+def test_basic_client_credentials_are_form_url_decoded(make_server):
+    import base64
+    secret = "ab:cd+ef/gh=ij%kl-mnopq"
+    srv = make_server(extra_args=["--client", f"svc-special:{secret}:service"])
+    encoded = urllib.parse.quote(secret, safe="")
+    basic = base64.b64encode(f"svc-special:{encoded}".encode()).decode()
+    resp = srv.token_request({"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"})
+    assert resp.status == 200, resp.body
+    assert resp.body["token_type"] == "Bearer"

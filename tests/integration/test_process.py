@@ -97,3 +97,38 @@ def test_config_file_sets_options(make_server):
         srv = make_server(extra_args=["--config", path])
         listening = [line for line in srv.logs if line.get("msg") == "listening"]
         assert listening[0]["modules"] == "customers"
+
+
+def test_bus_other_than_inproc_is_refused_until_it_exists():
+    result = run(["serve", "--bus", "amqp://127.0.0.1:5672"])
+    assert result.returncode == 2
+    assert "--bus" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_malformed_machine_client_is_an_invalid_setting():
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run(["serve", "--listen", "127.0.0.1:0", "--database", f"sqlite:{tmp}/db.sqlite",
+                      "--client", "svc:short:service"])
+    assert result.returncode == 2
+    assert "machine client 'svc'" in result.stderr and "short" not in result.stderr.split("'svc'")[1][:3]
+
+
+def test_config_file_from_the_environment(make_server):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "deliveryhub.toml")
+        with open(path, "w") as f:
+            f.write('modules = "customers"\n')
+        srv = make_server(extra_env={"DELIVERYHUB_CONFIG": path})
+        assert [line for line in srv.logs if line.get("msg") == "listening"][0]["modules"] == "customers"
+
+
+def test_config_file_named_in_the_environment_must_exist():
+    result = run(["serve"], env_extra={"DELIVERYHUB_CONFIG": "/nonexistent/deliveryhub.toml"})
+    assert result.returncode == 2
+
+
+def test_migrate_touches_no_signing_key():
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run(["migrate", "--database", f"sqlite:{tmp}/db.sqlite"], cwd=tmp)
+        assert result.returncode == 0, result.stderr
+        assert not os.path.exists(os.path.join(tmp, "jwt-signing-key.pem"))

@@ -1,4 +1,6 @@
 #include "core/config/settings.hpp"
+#include "core/errors.hpp"
+#include "core/http/message.hpp"
 #include "core/log/log.hpp"
 #include "core/util/clock.hpp"
 #include "core/util/ids.hpp"
@@ -100,4 +102,26 @@ TEST_CASE("traceparent validation") {
   CHECK(log::trace_id_of("00-00000000000000000000000000000000-00f067aa0ba902b7-01").empty());
   CHECK(log::trace_id_of("garbage").empty());
   CHECK(log::trace_id_of("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").empty());
+}
+
+TEST_CASE("RFC 3339 parsing is strict") {
+  CHECK(parse_rfc3339("2026-11-26T07:11:52Z") == from_unix_ms(1795677112000));
+  for (const char* bad : {"2026-1-2T3:4:5Z", "2026-13-01T00:00:00Z", "2026-04-31T00:00:00Z", "2026-11-26T24:00:00Z",
+                          "2026-11-26T07:11:52.12Z", "2026-11-26T07:11:52.123", " 2026-11-26T07:11:52Z",
+                          "2026-11-26T07:11:+2Z", "2026-11-26t07:11:52Z"}) {
+    CHECK_FALSE(parse_rfc3339(bad));
+  }
+}
+
+TEST_CASE("a malformed %-escape in the query is a 400, not a silently missing parameter") {
+  http::Request request;
+  request.query = "email=x%40y.com&junk=%zz";
+  CHECK_THROWS_AS(request.query_param("email"), Error);
+}
+
+TEST_CASE("--bus other than inproc is refused for now") {
+  std::string err;
+  auto outcome = parse({"serve", "--bus", "amqp://127.0.0.1"}, &err);
+  CHECK(outcome.exit_code == 2);
+  CHECK(err.find("--bus") != std::string::npos);
 }

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 using namespace deliveryhub::core;
 
@@ -209,4 +211,53 @@ TEST_CASE("envelopes survive a JSON round trip and bad ones are refused") {
   bad["sequence"] = "3";
   CHECK_THROWS_AS(events::envelope_from_json(bad), Error);
   CHECK_THROWS_AS(events::envelope_from_json(nlohmann::json::array()), Error);
+}
+
+TEST_CASE("aggregates waiting for a retry do not starve the others, whatever the batch size") {
+  TempDb temp;
+  auto database = db::open_database(temp.url());
+  db::apply_migrations(*database, "test", test_migrations());
+  SystemClock clock;
+  auto signal = std::make_shared<events::OutboxSignal>();
+  events::Outbox outbox("test", clock, signal);
+  database->write([&](db::Transaction& tx) {
+    outbox.add(tx, "item.poison", "a", {});
+    outbox.add(tx, "item.after", "a", {});
+    outbox.add(tx, "item.other", "b", {});
+  });
+  RecordingBus bus;
+  bus.fail_type = "item.poison";
+  events::RelayOptions options;
+  options.batch_size = 2;  // the first batch holds only aggregate a
+  events::OutboxRelay relay(*database, {"test"}, bus, clock, signal, options);
+  CHECK(relay.dispatch_once() == 0);  // a's head failed and now waits for its retry
+  CHECK(relay.dispatch_once() == 1);  // a is left out of the batch, so b goes
+  REQUIRE(bus.seen.size() == 1);
+  CHECK(bus.seen[0].aggregate_id == "b");
+}
+
+TEST_CASE("stopping the relay delivers what was committed just before") {
+  TempDb temp;
+  auto database = db::open_database(temp.url());
+  db::apply_migrations(*database, "test", test_migrations());
+  SystemClock clock;
+  // The outbox wakes a signal the relay does not listen to, and the relay polls hourly: only
+  // its first pass and its final pass can deliver.
+  events::Outbox outbox("test", clock, std::make_shared<events::OutboxSignal>());
+  events::RelayOptions options;
+  options.poll_interval = std::chrono::hours(1);
+  RecordingBus bus;
+  events::OutboxRelay relay(*database, {"test"}, bus, clock, std::make_shared<events::OutboxSignal>(), options);
+  database->write([&](db::Transaction& tx) { outbox.add(tx, "item.first", "a", {}); });
+  relay.start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (relay.backlog() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(relay.backlog() == 0);  // the first pass ran; the relay now sleeps for an hour
+  database->write([&](db::Transaction& tx) { outbox.add(tx, "item.last", "a", {}); });
+  relay.stop();
+  CHECK(relay.backlog() == 0);
+  REQUIRE(bus.seen.size() == 2);
+  CHECK(bus.seen[1].type == "item.last");
 }

@@ -24,8 +24,10 @@ TokenValidator::TokenValidator(ValidatorOptions options, KeySet keys)
 void TokenValidator::set_keys(KeySet keys) {
   std::unique_lock lock(keys_mutex_);
   keys_ = std::move(keys);
+  ++keys_generation_;
   std::unique_lock cache_lock(cache_mutex_);
   cache_.clear();
+  cache_generation_ = keys_generation_;
 }
 
 Principal TokenValidator::validate(std::string_view token) const {
@@ -59,8 +61,10 @@ Principal TokenValidator::verify(std::string_view token) const {
   if (kid == header.end() || !kid->is_string()) throw invalid_token("The token names no key");
 
   PublicKey key;
+  std::uint64_t generation = 0;
   {
     std::shared_lock lock(keys_mutex_);
+    generation = keys_generation_;
     const PublicKey* found = keys_.find(kid->get<std::string>());
     if (!found) throw invalid_token("The token was signed with an unknown key");
     key = *found;
@@ -108,6 +112,8 @@ Principal TokenValidator::verify(std::string_view token) const {
   }
 
   std::unique_lock lock(cache_mutex_);
+  // Verified with a key set that has since been replaced: answer, but do not remember it.
+  if (generation != cache_generation_) return principal;
   if (cache_.size() >= options_.cache_capacity) {
     std::erase_if(cache_, [&](const auto& entry) { return entry.second.expires_at + leeway < now; });
     // Still full of live tokens: start over rather than grow without bound.

@@ -45,11 +45,13 @@ class TokenValidator {
   ValidatorOptions options_;
   mutable std::shared_mutex keys_mutex_;
   KeySet keys_;
+  std::uint64_t keys_generation_ = 0;  // bumped by set_keys; guarded by keys_mutex_
   struct Cached {
     Principal principal;
     std::int64_t expires_at;  // Unix seconds
   };
   mutable std::shared_mutex cache_mutex_;
+  mutable std::uint64_t cache_generation_ = 0;  // the key generation the cache was filled under
   mutable std::unordered_map<std::string, Cached> cache_;
 };
 

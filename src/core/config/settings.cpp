@@ -1,6 +1,7 @@
 #include "core/config/settings.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <ostream>
 
 namespace deliveryhub::core::config {
@@ -41,7 +42,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   Settings s;
   CLI::App app{"deliveryhub — the back office of a delivery business", "deliveryhub"};
   app.set_version_flag("--version", std::string(version()));
-  app.set_config("--config", "", "Read settings from a TOML or INI file")->envname("DELIVERYHUB_CONFIG");
+  // CLI11 reads the config file before it looks at the environment, so the file's environment
+  // twin is applied here, as the default file name (required once named).
+  const char* config_from_env = std::getenv("DELIVERYHUB_CONFIG");
+  app.set_config("--config", config_from_env ? config_from_env : "",
+                 "Read settings from a TOML or INI file (env DELIVERYHUB_CONFIG)", config_from_env != nullptr);
   app.require_subcommand(0, 1);
   app.fallthrough();
   auto* serve = app.add_subcommand("serve", "Run the selected modules (the default command)");
@@ -143,6 +148,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   if (migrate->parsed()) s.command = "migrate";
   if (!split_listen(s.listen, s.host, s.port)) {
     err << "deliveryhub: invalid setting: --listen must be HOST:PORT, got '" << s.listen << "'\n";
+    return {std::nullopt, 2};
+  }
+  if (s.bus != "inproc") {
+    err << "deliveryhub: invalid setting: --bus '" << s.bus
+        << "' is not available in this build; only inproc (AMQP arrives with the split deployment)\n";
     return {std::nullopt, 2};
   }
   if (!modules_raw.empty()) s.modules = split_list(modules_raw, ',');

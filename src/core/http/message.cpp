@@ -1,5 +1,7 @@
 #include "core/http/message.hpp"
 
+#include "core/errors.hpp"
+
 #include <algorithm>
 
 namespace deliveryhub::core::http {
@@ -65,7 +67,7 @@ std::string_view Request::param(std::string_view name) const {
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
   auto pairs = parse_form(query);
-  if (!pairs) return std::nullopt;
+  if (!pairs) throw Error(ErrorKind::bad_request, "The query string has a malformed %-escape");
   for (auto& [key, value] : *pairs) {
     if (key == name) return std::move(value);
   }

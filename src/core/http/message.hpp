@@ -46,7 +46,8 @@ struct Request {
   std::string_view header(std::string_view name) const { return headers.find(name).value_or(std::string_view{}); }
   /// The path parameter of that name; empty when absent.
   std::string_view param(std::string_view name) const;
-  /// The first query parameter of that name, percent-decoded.
+  /// The first query parameter of that name, percent-decoded. Throws core::Error(bad_request)
+  /// when the query string has a malformed %-escape.
   std::optional<std::string> query_param(std::string_view name) const;
 };
 

@@ -205,7 +205,14 @@ std::uint16_t Server::start() {
                              ec.message());
   }
   const auto port = s.acceptor.local_endpoint().port();
-  asio::co_spawn(s.io, s.accept_loop(), asio::detached);
+  asio::co_spawn(s.io, s.accept_loop(), [](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log::error("the accept loop stopped", {{"error", e.what()}});
+    }
+  });
   for (unsigned i = 0; i < s.options.io_threads; ++i) s.threads.emplace_back([&s] { s.io.run(); });
   return port;
 }

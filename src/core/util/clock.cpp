@@ -25,26 +25,41 @@ std::string format_rfc3339(TimePoint t) {
 }
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
-  std::tm tm{};
+  // Exactly "YYYY-MM-DDTHH:MM:SS" [".mmm"] "Z".
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() != kShape.size() + 1 && text.size() != kShape.size() + 5) return std::nullopt;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+  }
+  auto number = [&](std::size_t at, std::size_t width) {
+    int value = 0;
+    for (std::size_t i = at; i < at + width; ++i) value = value * 10 + (text[i] - '0');
+    return value;
+  };
   int millis = 0;
-  std::string copy(text);
-  int consumed = 0;
-  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+  if (text.size() == kShape.size() + 5) {
+    if (text[19] != '.') return std::nullopt;
+    for (std::size_t i = 20; i < 23; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    }
+    millis = number(20, 3);
+  }
+  if (text.back() != 'Z') return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = number(0, 4) - 1900;
+  tm.tm_mon = number(5, 2) - 1;
+  tm.tm_mday = number(8, 2);
+  tm.tm_hour = number(11, 2);
+  tm.tm_min = number(14, 2);
+  tm.tm_sec = number(17, 2);
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
     return std::nullopt;
   }
-  std::string_view rest = text.substr(static_cast<std::size_t>(consumed));
-  if (rest.size() == 5 && rest[0] == '.') {
-    for (char c : rest.substr(1, 3)) {
-      if (c < '0' || c > '9') return std::nullopt;
-      millis = millis * 10 + (c - '0');
-    }
-    rest.remove_prefix(4);
-  }
-  if (rest != "Z") return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
+  const std::tm requested = tm;
   const std::time_t seconds = timegm(&tm);
+  if (tm.tm_mday != requested.tm_mday || tm.tm_mon != requested.tm_mon) return std::nullopt;  // e.g. 31 April
   return from_unix_ms(static_cast<std::int64_t>(seconds) * 1000 + millis);
 }
 

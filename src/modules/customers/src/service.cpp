@@ -209,7 +209,13 @@ bool CustomersService::ensure_operator(const std::string& email_in, const std::s
   std::string email = email_in;
   validate_email(email);
   auto existing = db_.read([&](core::db::Transaction& tx) { return repository::find_account_by_email(tx, email); });
-  if (existing) return false;
+  if (existing) {
+    if (existing->account.role != AccountRole::operator_) {
+      core::log::warn("bootstrap operator not created: the email belongs to another kind of account",
+                      {{"role", to_string(existing->account.role)}});
+    }
+    return false;
+  }
   create_account(email, password, "Bootstrap operator", AccountRole::operator_, std::nullopt);
   return true;
 }

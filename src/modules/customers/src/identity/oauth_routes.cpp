@@ -91,8 +91,11 @@ Response client_credentials_grant(OAuthServices& s, const Request& request, std:
       throw oauth_error(ErrorKind::unauthorized, "invalid_client", "Client authentication failed")
           .with_header("WWW-Authenticate", R"(Basic realm="deliveryhub")");
     }
-    id = credentials->substr(0, colon);
-    secret = credentials->substr(colon + 1);
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before they are joined.
+    auto decoded_id = core::http::parse_form("v=" + credentials->substr(0, colon));
+    auto decoded_secret = core::http::parse_form("v=" + credentials->substr(colon + 1));
+    id = decoded_id && decoded_id->size() == 1 ? (*decoded_id)[0].second : std::string();
+    secret = decoded_secret && decoded_secret->size() == 1 ? (*decoded_secret)[0].second : std::string();
   }
   auto client = s.clients.authenticate(id, secret);
   if (!client) {
