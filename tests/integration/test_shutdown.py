@@ -172,3 +172,28 @@ def test_sigint_exits_0(make_server):
     srv.send_signal(signal.SIGINT)
     rc = srv.wait_exit(GRACE_S + SLACK_S)
     assert rc == 0, f"exit code {rc}:\n{srv.output_tail()}"
+
+
+def test_a_request_whose_body_is_still_arriving_at_sigterm_is_finished(make_server):
+    import json as _json
+    import socket as _socket
+    from conftest import unique_email, wait_for
+    srv = make_server(extra_args=["--shutdown-grace", "10"])
+    body = _json.dumps({"email": unique_email(), "password": "correct horse battery", "name": "Late"}).encode()
+    sock = _socket.create_connection((srv.host, srv.port))
+    sock.sendall(b"POST /api/v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])
+    time.sleep(0.2)  # let the server read the header before the signal (not a correctness wait)
+    srv.send_signal(signal.SIGTERM)
+    wait_for(lambda: any(r.get("msg") == "draining" for r in srv.log_records()), 5, "the draining log line")
+    sock.sendall(body[10:])
+    sock.settimeout(10)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+    assert srv.wait_exit() == 0

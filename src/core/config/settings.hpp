@@ -25,8 +25,8 @@ struct Settings {
   std::string jwt_key_file;  // empty: a development key in the data folder
   std::string issuer = "deliveryhub";
   std::string audience = "deliveryhub-api";
-  std::string external_jwks_file;    // set: trust that issuer's keys instead of our own
-  std::string external_jwks_url;     // the same, fetched from the issuer and refreshed
+  std::string external_jwks_file;  // set: trust that issuer's keys instead of our own
+  std::string external_jwks_url;   // the same, fetched from the issuer and refreshed
   std::chrono::seconds jwks_refresh{300};
   std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
   std::chrono::seconds access_token_ttl{900};

@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -62,6 +63,18 @@ std::optional<Error> read_error_problem(const beast::error_code& ec) {
   }
   return std::nullopt;
 }
+
+// Counts one request in flight for its lifetime.
+class ActiveRequest {
+ public:
+  explicit ActiveRequest(std::atomic<std::size_t>& counter) : counter_(counter) { ++counter_; }
+  ~ActiveRequest() { --counter_; }
+  ActiveRequest(const ActiveRequest&) = delete;
+  ActiveRequest& operator=(const ActiveRequest&) = delete;
+
+ private:
+  std::atomic<std::size_t>& counter_;
+};
 
 }  // namespace
 
@@ -141,7 +154,11 @@ struct Server::Impl {
       parser.body_limit(options.body_limit);
       stream.expires_after(options.idle_timeout);
       auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+      // A request counts as in flight from its complete header to its written response, so a
+      // drain waits for bodies still arriving too.
+      std::optional<ActiveRequest> in_flight;
       if (!header_ec) {
+        in_flight.emplace(active);
         if (bhttp::token_list(parser.get()[bhttp::field::expect]).exists("100-continue")) {
           bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, parser.get().version()};
           stream.expires_after(options.read_timeout);
@@ -166,7 +183,6 @@ struct Server::Impl {
       const unsigned version = parser.get().version();
       bool keep_alive = parser.get().keep_alive();
       Request request = to_request(parser.release(), remote);
-      ++active;
       // Run the handler on the worker pool; resume here, on this connection's strand.
       Response response = co_await asio::co_spawn(
           workers.get_executor(), [&]() -> asio::awaitable<Response> { co_return pipeline.handle(request); },
@@ -175,7 +191,6 @@ struct Server::Impl {
       auto message = to_message(std::move(response), version, keep_alive);
       stream.expires_after(options.read_timeout);
       auto [write_ec, written] = co_await bhttp::async_write(stream, message, kUseTuple);
-      --active;
       if (write_ec || !keep_alive) break;
     }
     beast::error_code ignored;
