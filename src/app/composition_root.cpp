@@ -15,6 +15,7 @@
 #include "core/log/log.hpp"
 #include "core/metrics/metrics.hpp"
 #include "customers/module.hpp"
+#include "orders/module.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -60,6 +61,7 @@ core::auth::KeySet external_keys(const std::string& path) {
 const std::vector<ModuleInfo>& known_modules() {
   static const std::vector<ModuleInfo> modules = {
       {"customers", {}},
+      {"orders", {"customers"}},
   };
   return modules;
 }
@@ -159,7 +161,19 @@ int run(const core::config::Settings& settings) {
   // The explicit module list: no static self-registration.
   std::vector<std::unique_ptr<core::Module>> modules;
   try {
-    if (contains(selected, "customers")) modules.push_back(customers::make_module(platform));
+    customers::CustomersModule* customers_module = nullptr;
+    if (contains(selected, "customers")) {
+      auto module = customers::make_module(platform);
+      customers_module = module.get();
+      modules.push_back(std::move(module));
+    }
+    if (contains(selected, "orders")) {
+      // Selection guarantees customers is local or named by --remote; remote clients arrive with
+      // the split deployment (issue 4).
+      if (!customers_module)
+        throw ConfigurationError("--remote customers=URL is not supported yet; run customers here");
+      modules.push_back(orders::make_module(platform, customers_module->api()));
+    }
   } catch (const std::invalid_argument& e) {  // a module's own settings, e.g. --client
     throw ConfigurationError(e.what());
   }

@@ -2,6 +2,7 @@
 
 #include "core/http/json_body.hpp"
 #include "core/http/paging.hpp"
+#include "core/http/preconditions.hpp"
 #include "json_mapping.hpp"
 
 namespace deliveryhub::customers {
@@ -22,26 +23,10 @@ void require_self_or_operator(const Principal& principal, std::string_view custo
   throw Error(ErrorKind::forbidden, "Your role may not do this");
 }
 
-std::string etag_of(const Customer& customer) {
-  return "\"" + std::to_string(customer.version) + "\"";
-}
-
 Response customer_response(int status, const Customer& customer) {
   Response response = Response::json(status, to_json(customer));
-  response.headers.add("ETag", etag_of(customer));
+  response.headers.add("ETag", core::http::etag_of(customer.version));
   return response;
-}
-
-// If-Match: "<version>" (or W/"<version>"); "*" means any. Anything else is a precondition
-// that can never hold.
-std::optional<std::int64_t> expected_version(const Request& request) {
-  auto header = request.header("If-Match");
-  if (header.empty() || header == "*") return std::nullopt;
-  if (header.substr(0, 2) == "W/") header.remove_prefix(2);
-  if (header.size() < 3 || header.front() != '"' || header.back() != '"') return -1;
-  const auto digits = header.substr(1, header.size() - 2);
-  if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string_view::npos) return -1;
-  return std::stoll(std::string(digits));
 }
 
 void merge(std::vector<core::FieldError>& into, std::vector<core::FieldError> more) {
@@ -107,7 +92,7 @@ void add_customer_routes(core::http::Router& router, CustomersService& service,
       }
     }
     reader.throw_if_failed();
-    const Customer customer = service.update_profile(id, patch, expected_version(request));
+    const Customer customer = service.update_profile(id, patch, core::http::expected_version(request));
     return customer_response(200, customer);
   });
 
