@@ -16,6 +16,7 @@
 #include "core/metrics/metrics.hpp"
 #include "customers/module.hpp"
 #include "orders/module.hpp"
+#include "payments/module.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -61,6 +62,7 @@ core::auth::KeySet external_keys(const std::string& path) {
 const std::vector<ModuleInfo>& known_modules() {
   static const std::vector<ModuleInfo> modules = {
       {"customers", {}},
+      {"payments", {}},
       {"orders", {"customers"}},
   };
   return modules;
@@ -167,6 +169,7 @@ int run(const core::config::Settings& settings) {
       customers_module = module.get();
       modules.push_back(std::move(module));
     }
+    if (contains(selected, "payments")) modules.push_back(payments::make_module(platform));
     if (contains(selected, "orders")) {
       // Selection guarantees customers is local or named by --remote; remote clients arrive with
       // the split deployment (issue 4).

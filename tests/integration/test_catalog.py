@@ -94,3 +94,10 @@ def test_patch_with_if_match(server):
     assert [p["price"] for p in listed["data"] if p["id"] == product["id"]] == [1400]
     assert_problem(server.call("PATCH", "/api/v1/catalog/products/prd_unknown", {"price": 1}, token=token), 404)
     assert_field_error(server.call("PATCH", path, {"sku": "NEW"}, token=token), "sku")
+
+
+def test_one_answer_names_every_bad_field(server):
+    body = {"sku": "bad sku", "name": "", "price": 1, "currency": "eur"}
+    resp = server.call("POST", "/api/v1/catalog/products", body, token=server.operator_token())
+    problem = assert_problem(resp, 400, "validation-error")
+    assert {e["field"] for e in problem["errors"]} == {"sku", "name", "currency"}

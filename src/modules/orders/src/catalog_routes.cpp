@@ -63,6 +63,13 @@ void add_catalog_routes(core::http::Router& router, CatalogService& catalog, con
     auto price = reader.required_integer("price", 0, kMaxPrice);
     auto currency = reader.required_string("currency", 3, 3);
     auto active = reader.optional_bool("active");
+    // The format checks too, so one answer names every bad field.
+    if (sku) {
+      for (const auto& e : validate_sku(*sku)) reader.fail(e.field, e.message);
+    }
+    if (currency) {
+      for (const auto& e : validate_currency(*currency)) reader.fail(e.field, e.message);
+    }
     reader.throw_if_failed();
     const Product product = catalog.create({*sku, *name, *price, *currency, active.value_or(true)});
     Response response = product_response(201, product);
@@ -79,6 +86,9 @@ void add_catalog_routes(core::http::Router& router, CatalogService& catalog, con
     patch.price = reader.optional_integer("price", 0, kMaxPrice);
     patch.currency = reader.optional_string("currency", 3, 3);
     patch.active = reader.optional_bool("active");
+    if (patch.currency) {
+      for (const auto& e : validate_currency(*patch.currency)) reader.fail(e.field, e.message);
+    }
     reader.throw_if_failed();
     const Product product =
         catalog.update(std::string(request.param("id")), patch, core::http::expected_version(request));

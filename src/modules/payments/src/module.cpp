@@ -1,0 +1,37 @@
+#include "payments/module.hpp"
+
+#include "migrations.hpp"
+#include "provider.hpp"
+#include "routes.hpp"
+#include "service.hpp"
+
+namespace deliveryhub::payments {
+namespace {
+
+class Module final : public PaymentsModule {
+ public:
+  explicit Module(core::Platform& platform)
+      : platform_(platform),
+        outbox_("payments", platform.clock, platform.outbox_signal),
+        provider_(SimulatorOptions{}),
+        service_(platform.database, outbox_, platform.clock, provider_, platform.metrics) {}
+
+  std::string_view name() const override { return "payments"; }
+  std::vector<core::db::Migration> migrations() const override { return payments::migrations(); }
+  PaymentsApi& api() override { return service_; }
+  void add_routes(core::http::Router& router) override { add_payment_routes(router, service_, platform_.tokens); }
+
+ private:
+  core::Platform& platform_;
+  core::events::Outbox outbox_;
+  SimulatedProvider provider_;
+  PaymentsService service_;
+};
+
+}  // namespace
+
+std::unique_ptr<PaymentsModule> make_module(core::Platform& platform) {
+  return std::make_unique<Module>(platform);
+}
+
+}  // namespace deliveryhub::payments
