@@ -15,6 +15,7 @@
 #include "core/log/log.hpp"
 #include "core/metrics/metrics.hpp"
 #include "customers/module.hpp"
+#include "delivery/module.hpp"
 #include "orders/module.hpp"
 #include "payments/module.hpp"
 
@@ -63,6 +64,7 @@ const std::vector<ModuleInfo>& known_modules() {
   static const std::vector<ModuleInfo> modules = {
       {"customers", {}},
       {"payments", {}},
+      {"delivery", {"customers"}},
       {"orders", {"customers"}},
   };
   return modules;
@@ -170,6 +172,11 @@ int run(const core::config::Settings& settings) {
       modules.push_back(std::move(module));
     }
     if (contains(selected, "payments")) modules.push_back(payments::make_module(platform));
+    if (contains(selected, "delivery")) {
+      if (!customers_module)
+        throw ConfigurationError("--remote customers=URL is not supported yet; run customers here");
+      modules.push_back(delivery::make_module(platform, customers_module->api()));
+    }
     if (contains(selected, "orders")) {
       // Selection guarantees customers is local or named by --remote; remote clients arrive with
       // the split deployment (issue 4).

@@ -1,0 +1,70 @@
+#pragma once
+// The delivery module's public interface: scheduling and cancelling the delivery of an order.
+#include "core/util/clock.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace deliveryhub::delivery {
+
+enum class DeliveryStatus { unassigned, assigned, picked_up, delivered, failed, cancelled };
+
+/// Where to deliver: a copy of the customer's address at ordering time.
+struct DeliveryAddress {
+  std::string line1;
+  std::string city;
+  std::string postal_code;
+  std::string country;
+};
+
+struct TrackingEvent {
+  DeliveryStatus status;
+  std::string note;
+  core::TimePoint at;
+};
+
+struct Delivery {
+  std::string id;  // dlv_…
+  std::string order_id;
+  std::string customer_id;
+  std::string zone_id;
+  std::optional<std::string> courier_id;  // empty while unassigned
+  DeliveryAddress address;
+  DeliveryStatus status = DeliveryStatus::unassigned;
+  std::vector<TrackingEvent> tracking;
+  core::TimePoint promised_by;
+  core::TimePoint created_at;
+  core::TimePoint updated_at;
+  std::int64_t version = 1;
+};
+
+struct ScheduleRequest {
+  std::string order_id;
+  std::string customer_id;
+  DeliveryAddress address;
+};
+
+/// What scheduling answered: a delivery, or that no zone serves the address.
+struct ScheduleOutcome {
+  bool zone_served = false;
+  std::optional<Delivery> delivery;
+};
+
+/// Thread-safe. Idempotent by order id: scheduling an order twice returns the first delivery
+/// (a new delivery for the same order is made only by reschedule()). Errors are core::Error.
+class DeliveryApi {
+ public:
+  virtual ~DeliveryApi() = default;
+  virtual ScheduleOutcome schedule(const ScheduleRequest& request) = 0;
+  /// Cancels the order's active delivery, if any; conflict once it is picked up.
+  virtual std::optional<Delivery> cancel(std::string_view order_id) = 0;
+  /// The order's latest delivery.
+  virtual std::optional<Delivery> find_by_order(std::string_view order_id) = 0;
+};
+
+std::string_view to_string(DeliveryStatus status);
+
+}  // namespace deliveryhub::delivery

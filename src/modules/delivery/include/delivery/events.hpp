@@ -1,0 +1,15 @@
+#pragma once
+// Events the delivery module publishes; aggregate: the order id. Payload members: delivery_id,
+// order_id, courier_id (when assigned), reason (for failures).
+#include <string_view>
+
+namespace deliveryhub::delivery::events {
+
+inline constexpr std::string_view kDeliveryScheduled = "delivery.scheduled";
+inline constexpr std::string_view kDeliveryAssigned = "delivery.assigned";
+inline constexpr std::string_view kDeliveryPickedUp = "delivery.picked_up";
+inline constexpr std::string_view kDeliveryCompleted = "delivery.completed";
+inline constexpr std::string_view kDeliveryFailed = "delivery.failed";
+inline constexpr std::string_view kDeliveryCancelled = "delivery.cancelled";
+
+}  // namespace deliveryhub::delivery::events

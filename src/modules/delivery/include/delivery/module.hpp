@@ -1,0 +1,19 @@
+#pragma once
+// For the composition root (src/app) only: other modules use api.hpp.
+#include "core/module/module.hpp"
+#include "customers/api.hpp"
+#include "delivery/api.hpp"
+
+#include <memory>
+
+namespace deliveryhub::delivery {
+
+class DeliveryModule : public core::Module {
+ public:
+  virtual DeliveryApi& api() = 0;
+};
+
+/// Builds the module; `customers` creates the couriers' accounts.
+std::unique_ptr<DeliveryModule> make_module(core::Platform& platform, customers::CustomersApi& customers);
+
+}  // namespace deliveryhub::delivery

@@ -1,0 +1,34 @@
+#include "delivery/module.hpp"
+
+#include "migrations.hpp"
+#include "routes.hpp"
+#include "service.hpp"
+
+namespace deliveryhub::delivery {
+namespace {
+
+class Module final : public DeliveryModule {
+ public:
+  Module(core::Platform& platform, customers::CustomersApi& customers)
+      : platform_(platform),
+        outbox_("delivery", platform.clock, platform.outbox_signal),
+        service_(platform.database, outbox_, platform.clock, customers) {}
+
+  std::string_view name() const override { return "delivery"; }
+  std::vector<core::db::Migration> migrations() const override { return delivery::migrations(); }
+  DeliveryApi& api() override { return service_; }
+  void add_routes(core::http::Router& router) override { add_delivery_routes(router, service_, platform_.tokens); }
+
+ private:
+  core::Platform& platform_;
+  core::events::Outbox outbox_;
+  DeliveryService service_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeliveryModule> make_module(core::Platform& platform, customers::CustomersApi& customers) {
+  return std::make_unique<Module>(platform, customers);
+}
+
+}  // namespace deliveryhub::delivery

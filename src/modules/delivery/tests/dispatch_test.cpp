@@ -1,0 +1,169 @@
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/errors.hpp"
+#include "core/events/outbox.hpp"
+#include "core/util/ids.hpp"
+#include "migrations.hpp"
+#include "service.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+using namespace deliveryhub;
+using namespace deliveryhub::delivery;
+using core::Error;
+using core::ErrorKind;
+
+namespace {
+
+// customers' api.hpp, faked: accounts are made up, emails must be unique.
+class FakeCustomers final : public customers::CustomersApi {
+ public:
+  std::optional<customers::Customer> find_customer(std::string_view) override { return std::nullopt; }
+  customers::Account create_staff_account(const customers::NewStaffAccount& a) override {
+    for (const auto& email : emails_) {
+      if (email == a.email) throw Error(ErrorKind::conflict, "email taken");
+    }
+    emails_.push_back(a.email);
+    return {core::new_id("acc"), a.email, a.name, a.role};
+  }
+
+ private:
+  std::vector<std::string> emails_;
+};
+
+struct World {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / core::new_id("dlvtest");
+  std::unique_ptr<core::db::Database> db;
+  core::SystemClock clock;
+  core::events::Outbox outbox{"delivery", clock, std::make_shared<core::events::OutboxSignal>()};
+  FakeCustomers customers;
+  std::unique_ptr<DeliveryService> service;
+  Zone madrid;
+  World() {
+    std::filesystem::create_directories(dir);
+    db = core::db::open_database("sqlite:" + (dir / "db.sqlite").string());
+    core::db::apply_migrations(*db, "delivery", migrations());
+    service = std::make_unique<DeliveryService>(*db, outbox, clock, customers);
+    madrid = service->create_zone("Madrid", {"28"});
+  }
+  ~World() { std::filesystem::remove_all(dir); }
+  Courier courier(const std::string& name, std::int64_t capacity = 1) {
+    return service->create_courier({name, name + "@example.com", "courier password", madrid.id, capacity});
+  }
+  ScheduleOutcome order(const std::string& postal = "28013") {
+    return service->schedule({core::new_id("ord"), core::new_id("cus"), {"Calle 1", "Madrid", postal, "ES"}});
+  }
+  std::vector<std::string> events() {
+    return db->read([](core::db::Transaction& tx) {
+      std::vector<std::string> types;
+      for (const auto& row : tx.query("SELECT type FROM delivery_outbox ORDER BY position"))
+        types.push_back(row.text(0));
+      return types;
+    });
+  }
+};
+
+ErrorKind kind_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  FAIL("no core::Error thrown");
+  return ErrorKind::internal;
+}
+
+}  // namespace
+
+TEST_CASE("an address outside every zone is not served; scheduling is idempotent by order") {
+  World w;
+  auto outside = w.order("08001");
+  CHECK_FALSE(outside.zone_served);
+  CHECK_FALSE(outside.delivery);
+  ScheduleRequest request{core::new_id("ord"), core::new_id("cus"), {"Calle 1", "Madrid", "28 013", "ES"}};
+  auto first = w.service->schedule(request);
+  REQUIRE(first.zone_served);
+  CHECK(first.delivery->address.postal_code == "28013");
+  CHECK(first.delivery->status == DeliveryStatus::unassigned);  // no courier yet
+  auto again = w.service->schedule(request);
+  CHECK(again.delivery->id == first.delivery->id);
+}
+
+TEST_CASE("the longest prefix picks the zone") {
+  World w;
+  auto centre = w.service->create_zone("Madrid centre", {"2801"});
+  auto outcome = w.order("28013");
+  CHECK(outcome.delivery->zone_id == centre.id);
+  CHECK(w.order("28950").delivery->zone_id == w.madrid.id);
+  CHECK(kind_of([&] { w.service->create_zone("Clash", {"28"}); }) == ErrorKind::conflict);
+  CHECK(kind_of([&] { w.service->create_zone("Bad", {"2 8!"}); }) == ErrorKind::validation);
+}
+
+TEST_CASE("dispatch: fewest active deliveries first, capacity respected, queue drains when a courier frees up") {
+  World w;
+  auto ana = w.courier("ana", 2);
+  auto bob = w.courier("bob", 1);
+  auto d1 = w.order().delivery;
+  auto d2 = w.order().delivery;
+  auto d3 = w.order().delivery;
+  auto d4 = w.order().delivery;
+  REQUIRE(d1->courier_id == ana.id);  // both at 0: the smaller id wins
+  CHECK(d2->courier_id == bob.id);    // ana has 1, bob 0
+  CHECK(d3->courier_id == ana.id);    // bob is full
+  CHECK(d4->status == DeliveryStatus::unassigned);
+  // bob delivers: he has room again and takes the waiting delivery.
+  w.service->record(d2->id, DeliveryStatus::picked_up, "");
+  w.service->record(d2->id, DeliveryStatus::delivered, "");
+  auto d4_now = w.service->find(d4->id);
+  CHECK(d4_now->status == DeliveryStatus::assigned);
+  CHECK(d4_now->courier_id == bob.id);
+}
+
+TEST_CASE("a courier created while deliveries wait takes them; offline couriers get none") {
+  World w;
+  auto waiting = w.order().delivery;
+  CHECK(waiting->status == DeliveryStatus::unassigned);
+  auto carla = w.courier("carla", 3);
+  CHECK(w.service->find(waiting->id)->courier_id == carla.id);
+  w.service->update_courier(carla.id, {std::nullopt, std::nullopt, std::nullopt, CourierStatus::offline}, std::nullopt);
+  CHECK(w.order().delivery->status == DeliveryStatus::unassigned);
+}
+
+TEST_CASE("the delivery state machine: every legal and illegal step") {
+  World w;
+  w.courier("dan", 5);
+  auto d = *w.order().delivery;
+  CHECK(kind_of([&] { w.service->record(d.id, DeliveryStatus::delivered, ""); }) == ErrorKind::conflict);
+  w.service->record(d.id, DeliveryStatus::picked_up, "");
+  CHECK(kind_of([&] { w.service->record(d.id, DeliveryStatus::picked_up, ""); }) == ErrorKind::conflict);
+  CHECK(kind_of([&] { w.service->cancel(d.order_id); }) == ErrorKind::conflict);  // too late once picked up
+  auto done = w.service->record(d.id, DeliveryStatus::delivered, "left at the door");
+  CHECK(done.status == DeliveryStatus::delivered);
+  CHECK(kind_of([&] { w.service->record(d.id, DeliveryStatus::failed, "x"); }) == ErrorKind::conflict);
+
+  auto f = *w.order().delivery;
+  CHECK(w.service->record(f.id, DeliveryStatus::failed, "nobody home").status == DeliveryStatus::failed);
+
+  auto c = *w.order().delivery;
+  CHECK(w.service->cancel(c.order_id)->status == DeliveryStatus::cancelled);
+  CHECK(w.service->cancel(c.order_id)->status == DeliveryStatus::cancelled);  // idempotent
+  CHECK_FALSE(w.service->cancel(core::new_id("ord")));
+  CHECK(kind_of([&] { w.service->record(core::new_id("dlv"), DeliveryStatus::picked_up, ""); }) ==
+        ErrorKind::not_found);
+  CHECK(w.events() == std::vector<std::string>{"delivery.scheduled", "delivery.assigned", "delivery.picked_up",
+                                               "delivery.completed", "delivery.scheduled", "delivery.assigned",
+                                               "delivery.failed", "delivery.scheduled", "delivery.assigned",
+                                               "delivery.cancelled"});
+  auto tracked = w.service->find(d.id);
+  CHECK(tracked->tracking.size() == 4);  // scheduled, assigned, picked_up, delivered
+}
+
+TEST_CASE("couriers need an existing zone and a unique email") {
+  World w;
+  CHECK(kind_of([&] {
+          w.service->create_courier({"x", "x@example.com", "courier password", core::new_id("zon"), 1});
+        }) == ErrorKind::unprocessable);
+  w.courier("eve");
+  CHECK(kind_of([&] { w.courier("eve"); }) == ErrorKind::conflict);
+}
