@@ -65,7 +65,7 @@ const std::vector<ModuleInfo>& known_modules() {
       {"customers", {}},
       {"payments", {}},
       {"delivery", {"customers"}},
-      {"orders", {"customers"}},
+      {"orders", {"customers", "payments", "delivery"}},
   };
   return modules;
 }
@@ -171,18 +171,33 @@ int run(const core::config::Settings& settings) {
       customers_module = module.get();
       modules.push_back(std::move(module));
     }
-    if (contains(selected, "payments")) modules.push_back(payments::make_module(platform));
+    payments::PaymentsModule* payments_module = nullptr;
+    if (contains(selected, "payments")) {
+      auto module = payments::make_module(platform);
+      payments_module = module.get();
+      modules.push_back(std::move(module));
+    }
+    // Selection guarantees every dependency is local or named by --remote; the remote clients
+    // arrive with the split deployment (issue 4), so for now dependencies must be local.
+    const auto require_local = [](const void* module, std::string_view name) {
+      if (!module) {
+        throw ConfigurationError("remote modules are not supported yet: run " + std::string(name) +
+                                 " in this process (--modules)");
+      }
+    };
+    delivery::DeliveryModule* delivery_module = nullptr;
     if (contains(selected, "delivery")) {
-      if (!customers_module)
-        throw ConfigurationError("--remote customers=URL is not supported yet; run customers here");
-      modules.push_back(delivery::make_module(platform, customers_module->api()));
+      require_local(customers_module, "customers");
+      auto module = delivery::make_module(platform, customers_module->api());
+      delivery_module = module.get();
+      modules.push_back(std::move(module));
     }
     if (contains(selected, "orders")) {
-      // Selection guarantees customers is local or named by --remote; remote clients arrive with
-      // the split deployment (issue 4).
-      if (!customers_module)
-        throw ConfigurationError("--remote customers=URL is not supported yet; run customers here");
-      modules.push_back(orders::make_module(platform, customers_module->api()));
+      require_local(customers_module, "customers");
+      require_local(payments_module, "payments");
+      require_local(delivery_module, "delivery");
+      modules.push_back(
+          orders::make_module(platform, customers_module->api(), payments_module->api(), delivery_module->api()));
     }
   } catch (const std::invalid_argument& e) {  // a module's own settings, e.g. --client
     throw ConfigurationError(e.what());

@@ -19,6 +19,44 @@ std::vector<core::db::Migration> migrations() {
        " updated_at BIGINT NOT NULL);"
        "CREATE INDEX orders_products_active ON orders_products (active, id);"},
       core::events::event_tables_migration("orders", 2),
+      {3, "orders and their saga",
+       "CREATE TABLE orders_orders ("
+       " id TEXT PRIMARY KEY,"
+       " customer_id TEXT NOT NULL,"
+       " status TEXT NOT NULL,"
+       " total BIGINT NOT NULL,"
+       " currency TEXT NOT NULL,"
+       " address_label TEXT NOT NULL, line1 TEXT NOT NULL, city TEXT NOT NULL,"
+       " postal_code TEXT NOT NULL, country TEXT NOT NULL,"
+       " payment_method TEXT NOT NULL,"
+       " payment_id TEXT, delivery_id TEXT, rejection_reason TEXT,"
+       " version BIGINT NOT NULL,"
+       " created_at BIGINT NOT NULL,"
+       " updated_at BIGINT NOT NULL);"
+       "CREATE INDEX orders_orders_customer ON orders_orders (customer_id, id);"
+       "CREATE INDEX orders_orders_status ON orders_orders (status, id);"
+       "CREATE TABLE orders_items ("
+       " order_id TEXT NOT NULL REFERENCES orders_orders (id),"
+       " position INTEGER NOT NULL,"
+       " sku TEXT NOT NULL, name TEXT NOT NULL,"
+       " quantity INTEGER NOT NULL, unit_price BIGINT NOT NULL, line_total BIGINT NOT NULL,"
+       " PRIMARY KEY (order_id, position));"
+       "CREATE TABLE orders_status_history ("
+       " position INTEGER PRIMARY KEY AUTOINCREMENT,"
+       " order_id TEXT NOT NULL REFERENCES orders_orders (id),"
+       " status TEXT NOT NULL,"
+       " at BIGINT NOT NULL);"
+       "CREATE INDEX orders_status_history_order ON orders_status_history (order_id, position);"
+       // One row per order while its saga runs: the step to do next, and when to retry it.
+       "CREATE TABLE orders_sagas ("
+       " order_id TEXT PRIMARY KEY REFERENCES orders_orders (id),"
+       " step TEXT NOT NULL,"
+       " attempts INTEGER NOT NULL DEFAULT 0,"
+       " next_attempt_at BIGINT NOT NULL,"
+       " last_error TEXT,"
+       " started_at BIGINT NOT NULL,"
+       " finished_at BIGINT);"
+       "CREATE INDEX orders_sagas_due ON orders_sagas (finished_at, next_attempt_at);"},
   };
 }
 

@@ -3,32 +3,49 @@
 #include "catalog_routes.hpp"
 #include "catalog_service.hpp"
 #include "migrations.hpp"
+#include "order_routes.hpp"
+#include "order_service.hpp"
+#include "saga.hpp"
 
 namespace deliveryhub::orders {
 namespace {
 
 class Module final : public OrdersModule, private OrdersApi {
  public:
-  Module(core::Platform& platform, customers::CustomersApi& customers)
-      : platform_(platform), customers_(customers), catalog_(platform.database, platform.clock) {}
+  Module(core::Platform& platform, customers::CustomersApi& customers, payments::PaymentsApi& payments,
+         delivery::DeliveryApi& delivery)
+      : platform_(platform),
+        outbox_("orders", platform.clock, platform.outbox_signal),
+        catalog_(platform.database, platform.clock),
+        saga_(platform.database, outbox_, platform.clock, payments, delivery),
+        orders_(platform.database, outbox_, platform.clock, catalog_, customers, [this] { saga_.wake(); }) {}
 
   std::string_view name() const override { return "orders"; }
   std::vector<core::db::Migration> migrations() const override { return orders::migrations(); }
   OrdersApi& api() override { return *this; }
-  void add_routes(core::http::Router& router) override { add_catalog_routes(router, catalog_, platform_.tokens); }
+  void add_routes(core::http::Router& router) override {
+    add_catalog_routes(router, catalog_, platform_.tokens);
+    add_order_routes(router, orders_, platform_.tokens);
+  }
+  void start() override { saga_.start(); }
+  void stop() override { saga_.stop(); }
 
  private:
   std::optional<Product> find_product_by_sku(std::string_view sku) override { return catalog_.find_by_sku(sku); }
+  std::optional<Order> find_order(std::string_view order_id) override { return orders_.find(std::string(order_id)); }
 
   core::Platform& platform_;
-  customers::CustomersApi& customers_;  // orders (issue 3) read customers and addresses through it
+  core::events::Outbox outbox_;
   CatalogService catalog_;
+  OrderSaga saga_;
+  OrderService orders_;
 };
 
 }  // namespace
 
-std::unique_ptr<OrdersModule> make_module(core::Platform& platform, customers::CustomersApi& customers) {
-  return std::make_unique<Module>(platform, customers);
+std::unique_ptr<OrdersModule> make_module(core::Platform& platform, customers::CustomersApi& customers,
+                                          payments::PaymentsApi& payments, delivery::DeliveryApi& delivery) {
+  return std::make_unique<Module>(platform, customers, payments, delivery);
 }
 
 }  // namespace deliveryhub::orders

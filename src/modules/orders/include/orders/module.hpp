@@ -2,7 +2,9 @@
 // For the composition root (src/app) only: other modules use api.hpp.
 #include "core/module/module.hpp"
 #include "customers/api.hpp"
+#include "delivery/api.hpp"
 #include "orders/api.hpp"
+#include "payments/api.hpp"
 
 #include <memory>
 
@@ -14,7 +16,8 @@ class OrdersModule : public core::Module {
   virtual OrdersApi& api() = 0;
 };
 
-/// Builds the module; `customers` is the customers module's API, local or remote.
-std::unique_ptr<OrdersModule> make_module(core::Platform& platform, customers::CustomersApi& customers);
+/// Builds the module with the APIs of the modules the order saga calls (local or remote).
+std::unique_ptr<OrdersModule> make_module(core::Platform& platform, customers::CustomersApi& customers,
+                                          payments::PaymentsApi& payments, delivery::DeliveryApi& delivery);
 
 }  // namespace deliveryhub::orders

@@ -1,0 +1,162 @@
+#include "order_repository.hpp"
+
+namespace deliveryhub::orders::order_repository {
+namespace {
+
+using core::from_unix_ms;
+using core::to_unix_ms;
+
+OrderStatus status_from(const std::string& text) {
+  for (auto status :
+       {OrderStatus::pending, OrderStatus::payment_authorized, OrderStatus::confirmed, OrderStatus::dispatched,
+        OrderStatus::delivered, OrderStatus::rejected, OrderStatus::cancelled, OrderStatus::delivery_failed}) {
+    if (to_string(status) == text) return status;
+  }
+  return OrderStatus::pending;
+}
+
+core::db::Value optional_value(const std::optional<std::string>& text) {
+  return text ? core::db::Value{*text} : core::db::Value{std::monostate{}};
+}
+
+constexpr std::string_view kColumns =
+    "id, customer_id, status, total, currency, address_label, line1, city, postal_code, country, payment_id, "
+    "delivery_id, rejection_reason, version, created_at, updated_at";
+
+Order order_from(core::db::Transaction& tx, const core::db::Row& row) {
+  Order o;
+  o.id = row.text(0);
+  o.customer_id = row.text(1);
+  o.status = status_from(row.text(2));
+  o.total = row.integer(3);
+  o.currency = row.text(4);
+  o.address = {row.text(5), row.text(6), row.text(7), row.text(8), row.text(9)};
+  o.payment_id = row.optional_text(10);
+  o.delivery_id = row.optional_text(11);
+  o.rejection_reason = row.optional_text(12);
+  o.version = row.integer(13);
+  o.created_at = from_unix_ms(row.integer(14));
+  o.updated_at = from_unix_ms(row.integer(15));
+  for (const auto& item : tx.query(
+           "SELECT sku, name, quantity, unit_price, line_total FROM orders_items WHERE order_id = $1 ORDER BY position",
+           {o.id})) {
+    o.items.push_back({item.text(0), item.text(1), item.integer(2), item.integer(3), item.integer(4)});
+  }
+  for (const auto& change :
+       tx.query("SELECT status, at FROM orders_status_history WHERE order_id = $1 ORDER BY position", {o.id})) {
+    o.status_history.push_back({status_from(change.text(0)), from_unix_ms(change.integer(1))});
+  }
+  return o;
+}
+
+void add_history(core::db::Transaction& tx, const Order& order) {
+  tx.execute("INSERT INTO orders_status_history (order_id, status, at) VALUES ($1, $2, $3)",
+             {order.id, std::string(to_string(order.status)), to_unix_ms(order.updated_at)});
+}
+
+}  // namespace
+
+void insert(core::db::Transaction& tx, const Order& o, const std::string& payment_method) {
+  tx.execute(
+      "INSERT INTO orders_orders (id, customer_id, status, total, currency, address_label, line1, city, postal_code, "
+      "country, payment_method, payment_id, delivery_id, rejection_reason, version, created_at, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+      {o.id, o.customer_id, std::string(to_string(o.status)), o.total, o.currency, o.address.label, o.address.line1,
+       o.address.city, o.address.postal_code, o.address.country, payment_method, optional_value(o.payment_id),
+       optional_value(o.delivery_id), optional_value(o.rejection_reason), o.version, to_unix_ms(o.created_at),
+       to_unix_ms(o.updated_at)});
+  std::int64_t position = 0;
+  for (const auto& item : o.items) {
+    tx.execute(
+        "INSERT INTO orders_items (order_id, position, sku, name, quantity, unit_price, line_total) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        {o.id, position++, item.sku, item.name, item.quantity, item.unit_price, item.line_total});
+  }
+  add_history(tx, o);
+}
+
+std::optional<Order> find(core::db::Transaction& tx, const std::string& id) {
+  auto row = tx.query_one("SELECT " + std::string(kColumns) + " FROM orders_orders WHERE id = $1", {id});
+  if (!row) return std::nullopt;
+  return order_from(tx, *row);
+}
+
+bool update(core::db::Transaction& tx, const Order& o, bool status_changed) {
+  const bool updated =
+      tx.execute(
+          "UPDATE orders_orders SET status = $1, payment_id = $2, delivery_id = $3, rejection_reason = $4, "
+          "version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7",
+          {std::string(to_string(o.status)), optional_value(o.payment_id), optional_value(o.delivery_id),
+           optional_value(o.rejection_reason), to_unix_ms(o.updated_at), o.id, o.version}) == 1;
+  if (updated && status_changed) add_history(tx, o);
+  return updated;
+}
+
+std::vector<Order> list(core::db::Transaction& tx, const std::optional<std::string>& customer_id,
+                        const std::optional<std::string>& status, const std::optional<std::string>& before_id,
+                        std::size_t limit) {
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM orders_orders WHERE 1 = 1";
+  core::db::Params params;
+  auto filter = [&](const std::optional<std::string>& value, const char* clause) {
+    if (!value) return;
+    params.emplace_back(*value);
+    sql += std::string(" AND ") + clause + std::to_string(params.size());
+  };
+  filter(customer_id, "customer_id = $");
+  filter(status, "status = $");
+  filter(before_id, "id < $");
+  params.emplace_back(static_cast<std::int64_t>(limit));
+  sql += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
+  std::vector<Order> orders;
+  for (const auto& row : tx.query(sql, params)) orders.push_back(order_from(tx, row));
+  return orders;
+}
+
+std::string payment_method_of(core::db::Transaction& tx, const std::string& order_id) {
+  return tx.query_one("SELECT payment_method FROM orders_orders WHERE id = $1", {order_id})->text(0);
+}
+
+void start_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now) {
+  tx.execute("INSERT INTO orders_sagas (order_id, step, next_attempt_at, started_at) VALUES ($1, $2, $3, $4)",
+             {order_id, step, to_unix_ms(now), to_unix_ms(now)});
+}
+
+std::vector<SagaRow> due_sagas(core::db::Transaction& tx, core::TimePoint now, std::size_t limit) {
+  std::vector<SagaRow> rows;
+  for (const auto& row :
+       tx.query("SELECT order_id, step, attempts FROM orders_sagas WHERE finished_at IS NULL AND next_attempt_at <= $1 "
+                "ORDER BY next_attempt_at, order_id LIMIT $2",
+                {to_unix_ms(now), static_cast<std::int64_t>(limit)})) {
+    rows.push_back({row.text(0), row.text(1), row.integer(2)});
+  }
+  return rows;
+}
+
+std::optional<SagaRow> find_saga(core::db::Transaction& tx, const std::string& order_id) {
+  auto row = tx.query_one(
+      "SELECT order_id, step, attempts FROM orders_sagas WHERE order_id = $1 AND finished_at IS NULL", {order_id});
+  if (!row) return std::nullopt;
+  return SagaRow{row->text(0), row->text(1), row->integer(2)};
+}
+
+void set_step(core::db::Transaction& tx, const std::string& order_id, const std::string& step) {
+  tx.execute("UPDATE orders_sagas SET step = $1, attempts = 0, last_error = NULL WHERE order_id = $2",
+             {step, order_id});
+}
+
+void finish_saga(core::db::Transaction& tx, const std::string& order_id, core::TimePoint now) {
+  tx.execute("UPDATE orders_sagas SET step = 'done', finished_at = $1 WHERE order_id = $2",
+             {to_unix_ms(now), order_id});
+}
+
+void retry_saga(core::db::Transaction& tx, const std::string& order_id, std::int64_t attempts,
+                core::TimePoint next_attempt, const std::string& error) {
+  tx.execute("UPDATE orders_sagas SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE order_id = $4",
+             {attempts, to_unix_ms(next_attempt), error, order_id});
+}
+
+std::int64_t unfinished_sagas(core::db::Transaction& tx) {
+  return tx.query_one("SELECT COUNT(*) FROM orders_sagas WHERE finished_at IS NULL")->integer(0);
+}
+
+}  // namespace deliveryhub::orders::order_repository

@@ -1,0 +1,36 @@
+#pragma once
+#include "core/db/database.hpp"
+#include "orders/api.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+/// The SQL of orders and their saga. Every function runs in the caller's transaction.
+namespace deliveryhub::orders::order_repository {
+
+void insert(core::db::Transaction& tx, const Order& order, const std::string& payment_method);
+std::optional<Order> find(core::db::Transaction& tx, const std::string& id);
+/// Writes status, payment_id, delivery_id and rejection_reason if the version matches, bumps
+/// it and appends the status to the history when it changed. False when the version did not match.
+bool update(core::db::Transaction& tx, const Order& order, bool status_changed);
+std::vector<Order> list(core::db::Transaction& tx, const std::optional<std::string>& customer_id,
+                        const std::optional<std::string>& status, const std::optional<std::string>& before_id,
+                        std::size_t limit);
+std::string payment_method_of(core::db::Transaction& tx, const std::string& order_id);
+
+struct SagaRow {
+  std::string order_id;
+  std::string step;
+  std::int64_t attempts = 0;
+};
+void start_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now);
+std::vector<SagaRow> due_sagas(core::db::Transaction& tx, core::TimePoint now, std::size_t limit);
+std::optional<SagaRow> find_saga(core::db::Transaction& tx, const std::string& order_id);
+void set_step(core::db::Transaction& tx, const std::string& order_id, const std::string& step);
+void finish_saga(core::db::Transaction& tx, const std::string& order_id, core::TimePoint now);
+void retry_saga(core::db::Transaction& tx, const std::string& order_id, std::int64_t attempts,
+                core::TimePoint next_attempt, const std::string& error);
+std::int64_t unfinished_sagas(core::db::Transaction& tx);
+
+}  // namespace deliveryhub::orders::order_repository

@@ -1,0 +1,124 @@
+#include "order_service.hpp"
+
+#include "core/errors.hpp"
+#include "core/log/log.hpp"
+#include "core/util/ids.hpp"
+#include "order_repository.hpp"
+#include "orders/events.hpp"
+
+namespace deliveryhub::orders {
+
+using core::Error;
+using core::ErrorKind;
+
+std::string_view to_string(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::pending:
+      return "pending";
+    case OrderStatus::payment_authorized:
+      return "payment_authorized";
+    case OrderStatus::confirmed:
+      return "confirmed";
+    case OrderStatus::dispatched:
+      return "dispatched";
+    case OrderStatus::delivered:
+      return "delivered";
+    case OrderStatus::rejected:
+      return "rejected";
+    case OrderStatus::cancelled:
+      return "cancelled";
+    case OrderStatus::delivery_failed:
+      return "delivery_failed";
+  }
+  return "pending";
+}
+
+nlohmann::json order_event_payload(const Order& order) {
+  nlohmann::json payload = {{"order_id", order.id},
+                            {"customer_id", order.customer_id},
+                            {"status", to_string(order.status)},
+                            {"total", order.total},
+                            {"currency", order.currency}};
+  if (order.rejection_reason) payload["reason"] = *order.rejection_reason;
+  return payload;
+}
+
+OrderService::OrderService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
+                           CatalogService& catalog, customers::CustomersApi& customers, std::function<void()> saga_wake)
+    : db_(db),
+      outbox_(outbox),
+      clock_(clock),
+      catalog_(catalog),
+      customers_(customers),
+      saga_wake_(std::move(saga_wake)) {}
+
+Order OrderService::place(const PlaceOrder& request) {
+  const auto customer = customers_.find_customer(request.customer_id);
+  if (!customer) throw Error(ErrorKind::unprocessable, "Only customers place orders");
+  std::vector<core::FieldError> errors;
+  const auto* address = customer->find_address(request.address_id);
+  if (!address) errors.push_back({"address_id", "is not one of your addresses"});
+
+  Order order;
+  order.id = core::new_id("ord");
+  order.customer_id = customer->id;
+  for (std::size_t i = 0; i < request.items.size(); ++i) {
+    const auto& wanted = request.items[i];
+    const auto field = "items[" + std::to_string(i) + "].sku";
+    auto product = catalog_.find_by_sku(wanted.sku);
+    if (!product || !product->active) {
+      errors.push_back({field, "is not in the catalog"});
+      continue;
+    }
+    if (order.currency.empty()) order.currency = product->currency;
+    if (product->currency != order.currency) {
+      errors.push_back({field, "is priced in " + product->currency + "; one order has one currency"});
+      continue;
+    }
+    const std::int64_t line_total = product->price * wanted.quantity;
+    order.items.push_back({product->sku, product->name, wanted.quantity, product->price, line_total});
+    order.total += line_total;
+  }
+  if (!errors.empty()) throw Error(ErrorKind::unprocessable, "The order cannot be placed", errors);
+  order.address = {address->label, address->line1, address->city, address->postal_code, address->country};
+  order.created_at = order.updated_at = clock_.now();
+
+  const bool suspended = customer->status == customers::CustomerStatus::suspended;
+  if (suspended) {
+    order.status = OrderStatus::rejected;
+    order.rejection_reason = "customer_suspended";
+  }
+  db_.write([&](core::db::Transaction& tx) {
+    order_repository::insert(tx, order, request.payment_method);
+    outbox_.add(tx, std::string(events::kOrderPlaced), order.id, order_event_payload(order));
+    if (suspended) {
+      outbox_.add(tx, std::string(events::kOrderRejected), order.id, order_event_payload(order));
+    } else {
+      order_repository::start_saga(tx, order.id, "authorize", order.created_at);
+      tx.after_commit(saga_wake_);
+    }
+  });
+  core::log::info("order placed", {{"order_id", order.id}, {"status", to_string(order.status)}});
+  order.status_history.push_back({order.status, order.created_at});
+  return order;
+}
+
+std::optional<Order> OrderService::find(const std::string& id) {
+  if (!core::is_id(id, "ord")) return std::nullopt;
+  return db_.read([&](core::db::Transaction& tx) { return order_repository::find(tx, id); });
+}
+
+OrderPage OrderService::list(const std::optional<std::string>& customer_id, const std::optional<std::string>& status,
+                             std::size_t limit, const std::optional<std::string>& after_id) {
+  return db_.read([&](core::db::Transaction& tx) {
+    OrderPage page;
+    page.orders = order_repository::list(tx, customer_id, status, after_id, limit + 1);
+    if (page.orders.size() > limit) {
+      page.orders.pop_back();
+      page.next_after = page.orders.back().id;
+    }
+    return page;
+  });
+}
+
+}  // namespace deliveryhub::orders

@@ -1,0 +1,143 @@
+#include "saga.hpp"
+
+#include "core/errors.hpp"
+#include "core/log/log.hpp"
+#include "order_repository.hpp"
+#include "order_service.hpp"
+#include "orders/events.hpp"
+
+namespace deliveryhub::orders {
+namespace {
+
+// Moves the order to `status` and records it with its event; the saga goes to `next_step`.
+void record(core::db::Transaction& tx, const core::events::Outbox& outbox, Order order, OrderStatus status,
+            std::optional<std::string_view> event_type, const std::string& next_step, core::TimePoint now) {
+  const bool changed = order.status != status;
+  order.status = status;
+  order.updated_at = now;
+  if (!order_repository::update(tx, order, changed)) {
+    throw std::runtime_error("order " + order.id + " changed while its saga ran");
+  }
+  if (event_type) outbox.add(tx, std::string(*event_type), order.id, order_event_payload(order));
+  if (next_step == "done") {
+    order_repository::finish_saga(tx, order.id, now);
+  } else {
+    order_repository::set_step(tx, order.id, next_step);
+  }
+}
+
+}  // namespace
+
+OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
+                     payments::PaymentsApi& payments, delivery::DeliveryApi& delivery, SagaOptions options)
+    : db_(db), outbox_(outbox), clock_(clock), payments_(payments), delivery_(delivery), options_(options) {}
+
+OrderSaga::~OrderSaga() {
+  stop();
+}
+
+void OrderSaga::start() {
+  if (running_.exchange(true)) return;
+  thread_ = std::thread([this] {
+    while (running_) {
+      try {
+        run_due();
+      } catch (const std::exception& e) {
+        core::log::error("saga pass failed", {{"error", e.what()}});
+      }
+      signal_.wait_for(options_.poll_interval);
+    }
+  });
+}
+
+void OrderSaga::stop() {
+  if (!running_.exchange(false)) return;
+  signal_.notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OrderSaga::wake() {
+  signal_.notify();
+}
+
+std::size_t OrderSaga::run_due() {
+  std::size_t finished = 0;
+  const auto due =
+      db_.read([&](core::db::Transaction& tx) { return order_repository::due_sagas(tx, clock_.now(), 100); });
+  for (const auto& saga : due) {
+    if (run(saga.order_id)) ++finished;
+  }
+  return finished;
+}
+
+bool OrderSaga::run(const std::string& order_id) {
+  core::log::ScopedContext context({order_id, ""});
+  auto saga = db_.read([&](core::db::Transaction& tx) { return order_repository::find_saga(tx, order_id); });
+  if (!saga) return false;
+  std::string step = saga->step;
+  try {
+    while (step != "done") step = perform(order_id, step);
+    return true;
+  } catch (const std::exception& e) {
+    // Retry later: every step is safe to repeat.
+    const auto attempts = saga->attempts + 1;
+    const auto backoff = std::min<std::int64_t>(
+        options_.max_retry.count(), options_.first_retry.count() << std::min<std::int64_t>(attempts - 1, 20));
+    core::log::warn("saga step failed; will retry",
+                    {{"order_id", order_id}, {"step", step}, {"attempts", attempts}, {"error", e.what()}});
+    db_.write([&](core::db::Transaction& tx) {
+      order_repository::retry_saga(tx, order_id, attempts, clock_.now() + std::chrono::milliseconds(backoff), e.what());
+    });
+    return false;
+  }
+}
+
+std::string OrderSaga::perform(const std::string& order_id, const std::string& step) {
+  auto [order, payment_method] = db_.read([&](core::db::Transaction& tx) {
+    return std::pair{*order_repository::find(tx, order_id), order_repository::payment_method_of(tx, order_id)};
+  });
+  if (step == "authorize") {
+    const auto payment =
+        payments_.authorize({order.id, order.customer_id, order.total, order.currency, payment_method});
+    order.payment_id = payment.id;
+    if (payment.status == payments::PaymentStatus::declined) {
+      order.rejection_reason = "payment_declined";
+      db_.write([&](core::db::Transaction& tx) {
+        record(tx, outbox_, order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
+      });
+      return "done";
+    }
+    db_.write([&](core::db::Transaction& tx) {
+      record(tx, outbox_, order, OrderStatus::payment_authorized, std::nullopt, "schedule", clock_.now());
+    });
+    return "schedule";
+  }
+  if (step == "schedule") {
+    const auto outcome = delivery_.schedule(
+        {order.id,
+         order.customer_id,
+         {order.address.line1, order.address.city, order.address.postal_code, order.address.country}});
+    if (!outcome.zone_served) {
+      db_.write([&](core::db::Transaction& tx) {
+        record(tx, outbox_, order, order.status, std::nullopt, "compensate", clock_.now());
+      });
+      return "compensate";
+    }
+    order.delivery_id = outcome.delivery->id;
+    db_.write([&](core::db::Transaction& tx) {
+      record(tx, outbox_, order, OrderStatus::confirmed, events::kOrderConfirmed, "done", clock_.now());
+    });
+    return "done";
+  }
+  if (step == "compensate") {
+    payments_.void_authorization(order.id);
+    order.rejection_reason = "zone_not_served";
+    db_.write([&](core::db::Transaction& tx) {
+      record(tx, outbox_, order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
+    });
+    return "done";
+  }
+  throw std::runtime_error("unknown saga step '" + step + "'");
+}
+
+}  // namespace deliveryhub::orders

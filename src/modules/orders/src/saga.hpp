@@ -1,0 +1,60 @@
+#pragma once
+#include "core/db/database.hpp"
+#include "core/events/outbox.hpp"
+#include "customers/api.hpp"
+#include "delivery/api.hpp"
+#include "payments/api.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace deliveryhub::orders {
+
+struct SagaOptions {
+  std::chrono::milliseconds poll_interval{500};
+  std::chrono::milliseconds first_retry{200};
+  std::chrono::milliseconds max_retry{30'000};
+};
+
+/// The order saga (ADR 0008), orchestrated here with its state in orders_sagas:
+///   authorize (payments) → declined: rejected/payment_declined
+///   schedule (delivery)  → zone not served: compensate
+///   compensate           → void the authorization, rejected/zone_not_served
+///   otherwise            → confirmed.
+/// Each step calls another module's api.hpp (idempotent by order id) and then records the
+/// outcome, the order's new status and its event in one transaction, so a crash between the two
+/// repeats a call that changes nothing. A failed step is retried with backoff; unfinished sagas
+/// resume after a restart because the runner reads them from the table.
+class OrderSaga {
+ public:
+  OrderSaga(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
+            payments::PaymentsApi& payments, delivery::DeliveryApi& delivery, SagaOptions options = {});
+  ~OrderSaga();
+
+  void start();
+  void stop();
+  /// Wakes the runner (an order was placed).
+  void wake();
+  /// Runs every due saga to its end or its next retry; returns how many finished. For tests.
+  std::size_t run_due();
+
+ private:
+  // Runs the saga of `order_id` from its current step; true when it finished.
+  bool run(const std::string& order_id);
+  // Performs one step; returns the next step, "done" when finished.
+  std::string perform(const std::string& order_id, const std::string& step);
+
+  core::db::Database& db_;
+  const core::events::Outbox& outbox_;
+  const core::Clock& clock_;
+  payments::PaymentsApi& payments_;
+  delivery::DeliveryApi& delivery_;
+  SagaOptions options_;
+  core::events::OutboxSignal signal_;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+};
+
+}  // namespace deliveryhub::orders

@@ -1,0 +1,245 @@
+#include "saga.hpp"
+
+#include "catalog_service.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/errors.hpp"
+#include "core/events/outbox.hpp"
+#include "core/util/ids.hpp"
+#include "migrations.hpp"
+#include "order_service.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+
+using namespace deliveryhub;
+using namespace deliveryhub::orders;
+using core::Error;
+using core::ErrorKind;
+
+namespace {
+
+class FakeCustomers final : public customers::CustomersApi {
+ public:
+  customers::Customer customer;
+  FakeCustomers() {
+    customer.id = core::new_id("cus");
+    customer.addresses.push_back({core::new_id("adr"), "Home", "Calle 1", "Madrid", "28013", "ES"});
+  }
+  std::optional<customers::Customer> find_customer(std::string_view id) override {
+    if (id == customer.id) return customer;
+    return std::nullopt;
+  }
+  customers::Account create_staff_account(const customers::NewStaffAccount&) override {
+    throw Error(ErrorKind::internal, "not used");
+  }
+};
+
+// payments' api.hpp, faked: idempotent by order id like the real one; can fail before or after
+// doing its work, to play a time-out or a crash.
+class FakePayments final : public payments::PaymentsApi {
+ public:
+  std::map<std::string, payments::Payment> by_order;
+  int authorizations = 0;  // real charges made
+  int fail_before = 0;     // next calls throw before doing anything
+  int fail_after = 0;      // next calls do their work, then throw (the answer is lost)
+  payments::Payment authorize(const payments::AuthorizationRequest& r) override {
+    before();
+    auto [it, created] = by_order.try_emplace(r.order_id);
+    if (created) {
+      ++authorizations;
+      it->second.id = core::new_id("pay");
+      it->second.order_id = r.order_id;
+      it->second.amount = r.amount;
+      it->second.status =
+          r.payment_method == "tok_declined" ? payments::PaymentStatus::declined : payments::PaymentStatus::authorized;
+    }
+    after();
+    return it->second;
+  }
+  payments::Payment capture(std::string_view) override { throw Error(ErrorKind::internal, "not used"); }
+  payments::Payment void_authorization(std::string_view order_id) override {
+    before();
+    auto& p = by_order.at(std::string(order_id));
+    p.status = payments::PaymentStatus::voided;
+    after();
+    return p;
+  }
+  payments::Payment refund(std::string_view, std::int64_t, std::string_view, std::string_view) override {
+    throw Error(ErrorKind::internal, "not used");
+  }
+  std::optional<payments::Payment> find_by_order(std::string_view order_id) override {
+    auto it = by_order.find(std::string(order_id));
+    if (it == by_order.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  void before() {
+    if (fail_before > 0 && fail_before--) throw Error(ErrorKind::unavailable, "payments down");
+  }
+  void after() {
+    if (fail_after > 0 && fail_after--) throw Error(ErrorKind::unavailable, "answer lost");
+  }
+};
+
+class FakeDelivery final : public delivery::DeliveryApi {
+ public:
+  std::map<std::string, delivery::Delivery> by_order;
+  int scheduled = 0;
+  int fail_after = 0;
+  bool serve = true;
+  delivery::ScheduleOutcome schedule(const delivery::ScheduleRequest& r) override {
+    if (!serve) return {false, std::nullopt};
+    auto [it, created] = by_order.try_emplace(r.order_id);
+    if (created) {
+      ++scheduled;
+      it->second.id = core::new_id("dlv");
+      it->second.order_id = r.order_id;
+    }
+    if (fail_after > 0 && fail_after--) throw Error(ErrorKind::unavailable, "answer lost");
+    return {true, it->second};
+  }
+  std::optional<delivery::Delivery> cancel(std::string_view) override { return std::nullopt; }
+  std::optional<delivery::Delivery> find_by_order(std::string_view) override { return std::nullopt; }
+};
+
+struct World {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / core::new_id("sagatest");
+  std::unique_ptr<core::db::Database> db;
+  core::SystemClock clock;
+  core::events::Outbox outbox{"orders", clock, std::make_shared<core::events::OutboxSignal>()};
+  FakeCustomers customers;
+  FakePayments payments;
+  FakeDelivery delivery;
+  std::unique_ptr<CatalogService> catalog;
+  std::unique_ptr<OrderService> orders;
+  std::unique_ptr<OrderSaga> saga;
+  World() {
+    std::filesystem::create_directories(dir);
+    db = core::db::open_database("sqlite:" + (dir / "db.sqlite").string());
+    core::db::apply_migrations(*db, "orders", migrations());
+    catalog = std::make_unique<CatalogService>(*db, clock);
+    catalog->create({"PIZZA", "Pizza", 1250, "EUR", true});
+    orders = std::make_unique<OrderService>(*db, outbox, clock, *catalog, customers, [] {});
+    restart();
+  }
+  ~World() { std::filesystem::remove_all(dir); }
+  // A new saga runner over the same database: what a process restart gives.
+  void restart() {
+    saga = std::make_unique<OrderSaga>(
+        *db, outbox, clock, payments, delivery,
+        SagaOptions{std::chrono::milliseconds(500), std::chrono::milliseconds(0), std::chrono::milliseconds(0)});
+  }
+  Order place(const std::string& method = "tok_visa") {
+    return orders->place({customers.customer.id, {{"PIZZA", 2}}, customers.customer.addresses[0].id, method});
+  }
+  OrderStatus status(const Order& order) { return orders->find(order.id)->status; }
+  std::vector<std::string> events() {
+    return db->read([](core::db::Transaction& tx) {
+      std::vector<std::string> types;
+      for (const auto& row : tx.query("SELECT type FROM orders_outbox ORDER BY position")) types.push_back(row.text(0));
+      return types;
+    });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the happy path: pending → payment_authorized → confirmed") {
+  World w;
+  auto order = w.place();
+  CHECK(order.status == OrderStatus::pending);
+  CHECK(order.total == 2500);
+  CHECK(w.saga->run_due() == 1);
+  auto done = *w.orders->find(order.id);
+  CHECK(done.status == OrderStatus::confirmed);
+  CHECK(done.payment_id);
+  CHECK(done.delivery_id);
+  CHECK(done.status_history.size() == 3);
+  CHECK(w.events() == std::vector<std::string>{"order.placed", "order.confirmed"});
+  CHECK(w.saga->run_due() == 0);  // nothing left to do
+}
+
+TEST_CASE("declined payment rejects; unserved zone compensates with a void") {
+  World w;
+  auto declined = w.place("tok_declined");
+  w.delivery.serve = false;
+  auto unserved = w.place();
+  w.saga->run_due();
+  auto d = *w.orders->find(declined.id);
+  CHECK(d.status == OrderStatus::rejected);
+  CHECK(d.rejection_reason == std::optional<std::string>("payment_declined"));
+  auto u = *w.orders->find(unserved.id);
+  CHECK(u.status == OrderStatus::rejected);
+  CHECK(u.rejection_reason == std::optional<std::string>("zone_not_served"));
+  CHECK(w.payments.by_order.at(unserved.id).status == payments::PaymentStatus::voided);
+}
+
+TEST_CASE("a step that fails is retried, and a repeated call never charges twice") {
+  World w;
+  w.payments.fail_before = 1;  // payments down for the first try
+  auto a = w.place();
+  CHECK(w.saga->run_due() == 0);
+  CHECK(w.status(a) == OrderStatus::pending);
+  CHECK(w.saga->run_due() == 1);  // retry (backoff is 0 in this test)
+  CHECK(w.status(a) == OrderStatus::confirmed);
+
+  w.payments.fail_after = 1;  // the charge happens but its answer is lost (a time-out)
+  auto b = w.place();
+  w.saga->run_due();
+  w.saga->run_due();
+  CHECK(w.status(b) == OrderStatus::confirmed);
+  CHECK(w.payments.authorizations == 2);  // one per order, not three
+}
+
+TEST_CASE("resume after a crash at every step boundary") {
+  // After the payment was authorized but before the saga recorded it: the answer is lost and
+  // the process "restarts"; the new runner asks again and gets the same authorization.
+  World w;
+  w.payments.fail_after = 1;
+  auto a = w.place();
+  w.saga->run_due();
+  w.restart();
+  w.saga->run_due();
+  CHECK(w.status(a) == OrderStatus::confirmed);
+  CHECK(w.payments.authorizations == 1);
+
+  // After the delivery was scheduled but before the saga recorded it.
+  w.delivery.fail_after = 1;
+  auto b = w.place();
+  w.saga->run_due();
+  CHECK(w.status(b) == OrderStatus::payment_authorized);  // recorded up to the boundary
+  w.restart();
+  w.saga->run_due();
+  CHECK(w.status(b) == OrderStatus::confirmed);
+  CHECK(w.delivery.scheduled == 2);  // one per order
+
+  // Before the compensation was recorded.
+  w.delivery.serve = false;
+  w.payments.fail_after = 0;
+  auto c = w.place();
+  w.payments.fail_before = 0;
+  w.saga->run_due();
+  CHECK(w.status(c) == OrderStatus::rejected);
+}
+
+TEST_CASE("orders refuse unknown SKUs and foreign addresses; suspended customers are rejected at once") {
+  World w;
+  try {
+    w.orders->place({w.customers.customer.id, {{"NOPE", 1}}, core::new_id("adr"), "tok_visa"});
+    FAIL("accepted");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::unprocessable);
+    REQUIRE(e.errors().size() == 2);
+    CHECK(e.errors()[0].field == "address_id");
+    CHECK(e.errors()[1].field == "items[0].sku");
+  }
+  w.customers.customer.status = customers::CustomerStatus::suspended;
+  auto order = w.place();
+  CHECK(order.status == OrderStatus::rejected);
+  CHECK(order.rejection_reason == std::optional<std::string>("customer_suspended"));
+  CHECK(w.saga->run_due() == 0);
+  CHECK(w.payments.authorizations == 0);
+}

@@ -1,0 +1,149 @@
+"""Placing orders and the order saga, end to end in one process."""
+import uuid
+
+import pytest
+
+from conftest import assert_field_error, assert_json, assert_problem, error_fields, wait_for
+
+
+def assert_unprocessable(resp, field):
+    """422: well-formed, but `field` refers to something that is not there (or not yours)."""
+    body = assert_problem(resp, 422, "unprocessable")
+    assert field in error_fields(body), body
+
+
+@pytest.fixture(scope="module")
+def shop(server):
+    """A zone for postal codes 28…, a product, and a courier with room for many deliveries."""
+    token = server.operator_token()
+    prefix = "28"
+    zones = assert_json(server.call("GET", "/api/v1/zones", token=token), 200)["data"]
+    if not any(prefix in z["postal_prefixes"] for z in zones):
+        assert_json(server.call("POST", "/api/v1/zones", {"name": "Madrid", "postal_prefixes": [prefix]},
+                                token=token), 201)
+    zone_id = [z for z in assert_json(server.call("GET", "/api/v1/zones", token=token), 200)["data"]
+               if prefix in z["postal_prefixes"]][0]["id"]
+    sku = "PIZZA-" + uuid.uuid4().hex[:6].upper()
+    assert_json(server.call("POST", "/api/v1/catalog/products",
+                            {"sku": sku, "name": "Pizza", "price": 1250, "currency": "EUR"}, token=token), 201)
+    email = f"courier-{uuid.uuid4().hex[:8]}@example.com"
+    courier = assert_json(server.call("POST", "/api/v1/couriers",
+                                      {"name": "Carla", "email": email, "password": "courier password",
+                                       "zone_id": zone_id, "capacity": 50}, token=token), 201)
+    return {"sku": sku, "courier": courier, "courier_token": server.login(email, "courier password")["access_token"]}
+
+
+def customer_with_address(server, postal_code="28013"):
+    customer = server.register_customer()
+    address = assert_json(server.call("POST", f"/api/v1/customers/{customer.id}/addresses",
+                                      {"label": "Home", "line1": "Calle Mayor 1", "city": "Madrid",
+                                       "postal_code": postal_code, "country": "ES"}, token=customer.token), 201)
+    return customer, address["id"]
+
+
+def place(server, customer, address_id, sku, payment_method="tok_visa", quantity=2):
+    return server.call("POST", "/api/v1/orders", {"items": [{"sku": sku, "quantity": quantity}],
+                                                  "address_id": address_id, "payment_method": payment_method},
+                       token=customer.token)
+
+
+def settled(server, customer, order_id):
+    def final():
+        order = assert_json(server.call("GET", f"/api/v1/orders/{order_id}", token=customer.token), 200)
+        return order if order["status"] not in ("pending", "payment_authorized") else None
+    return wait_for(final, 15, f"order {order_id} to leave pending")
+
+
+def test_an_order_is_confirmed_with_catalog_prices_and_a_courier(server, shop):
+    customer, address_id = customer_with_address(server)
+    resp = place(server, customer, address_id, shop["sku"])
+    order = assert_json(resp, 201)
+    assert resp.headers["location"] == f"/api/v1/orders/{order['id']}"
+    assert order["status"] in ("pending", "payment_authorized", "confirmed")
+    assert order["total"] == 2500 and order["items"][0]["unit_price"] == 1250
+    assert order["delivery_address"]["postal_code"] == "28013"
+    final = settled(server, customer, order["id"])
+    assert final["status"] == "confirmed", final
+    assert [h["status"] for h in final["status_history"]] == ["pending", "payment_authorized", "confirmed"]
+    payment = assert_json(server.call("GET", f"/api/v1/payments/{final['payment_id']}", token=customer.token), 200)
+    assert payment["status"] == "authorized" and payment["amount"] == 2500
+    delivery = assert_json(server.call("GET", f"/api/v1/deliveries/{final['delivery_id']}", token=customer.token), 200)
+    assert delivery["status"] == "assigned" and delivery["courier_id"] == shop["courier"]["id"]
+    mine = assert_json(server.call("GET", "/api/v1/couriers/me/deliveries", token=shop["courier_token"]), 200)
+    assert delivery["id"] in [d["id"] for d in mine["data"]]
+    picked = server.call("POST", f"/api/v1/deliveries/{delivery['id']}/events", {"status": "picked_up"},
+                         token=shop["courier_token"])
+    assert assert_json(picked, 201)["status"] == "picked_up"
+
+
+def test_a_declined_card_rejects_the_order(server, shop):
+    customer, address_id = customer_with_address(server)
+    order = assert_json(place(server, customer, address_id, shop["sku"], "tok_declined"), 201)
+    final = settled(server, customer, order["id"])
+    assert final["status"] == "rejected" and final["rejection_reason"] == "payment_declined"
+    payment = assert_json(server.call("GET", f"/api/v1/payments/{final['payment_id']}", token=customer.token), 200)
+    assert payment["status"] == "declined"
+    assert final["delivery_id"] is None
+
+
+def test_an_address_outside_every_zone_voids_the_authorization(server, shop):
+    customer, address_id = customer_with_address(server, postal_code="08001")
+    order = assert_json(place(server, customer, address_id, shop["sku"]), 201)
+    final = settled(server, customer, order["id"])
+    assert final["status"] == "rejected" and final["rejection_reason"] == "zone_not_served"
+    payment = assert_json(server.call("GET", f"/api/v1/payments/{final['payment_id']}", token=customer.token), 200)
+    assert payment["status"] == "voided"
+    assert [op["type"] for op in payment["operations"]] == ["authorize", "void"]
+
+
+def test_a_suspended_customer_is_rejected(server, shop):
+    customer, address_id = customer_with_address(server)
+    assert_json(server.call("POST", f"/api/v1/customers/{customer.id}/suspend", token=server.operator_token()), 200)
+    order = assert_json(place(server, customer, address_id, shop["sku"]), 201)
+    assert order["status"] == "rejected" and order["rejection_reason"] == "customer_suspended"
+
+
+def test_orders_of_others_are_not_found(server, shop):
+    alice, address_id = customer_with_address(server)
+    order = assert_json(place(server, alice, address_id, shop["sku"]), 201)
+    bob = server.register_customer()
+    assert_problem(server.call("GET", f"/api/v1/orders/{order['id']}", token=bob.token), 404)
+    theirs = assert_json(server.call("GET", f"/api/v1/orders?customer_id={alice.id}", token=bob.token), 200)
+    assert theirs["data"] == []
+    mine = assert_json(server.call("GET", "/api/v1/orders", token=alice.token), 200)
+    assert [o["id"] for o in mine["data"]] == [order["id"]]
+    assert_json(server.call("GET", f"/api/v1/orders/{order['id']}", token=server.operator_token()), 200)
+    # Bob cannot use Alice's address either.
+    assert_unprocessable(place(server, bob, address_id, shop["sku"]), "address_id")
+    assert assert_json(server.call("GET", "/api/v1/orders", token=bob.token), 200)["data"] == []
+
+
+@pytest.mark.parametrize("body, field, status", [
+    ({"items": [], "address_id": "adr_x", "payment_method": "tok_visa"}, "items", 400),
+    ({"items": [{"sku": "X", "quantity": 0}], "address_id": "adr_x", "payment_method": "tok_visa"},
+     "items[0].quantity", 400),
+    ({"items": [{"sku": "X", "quantity": "2"}], "address_id": "adr_x", "payment_method": "tok_visa"},
+     "items[0].quantity", 400),
+    ({"items": [{"sku": "X", "quantity": 1, "price": 1}], "address_id": "adr_x", "payment_method": "tok_visa"},
+     "items[0].price", 400),
+    ({"items": [{"sku": "X", "quantity": 1}], "address_id": "adr_x", "payment_method": "tok_visa", "total": 1},
+     "total", 400),
+    ({"items": [{"sku": "X", "quantity": 1}], "address_id": "adr_x"}, "payment_method", 400),
+])
+def test_malformed_orders_are_refused(server, shop, body, field, status):
+    customer, _ = customer_with_address(server)
+    resp = server.call("POST", "/api/v1/orders", body, token=customer.token)
+    assert resp.status == status
+    assert_field_error(resp, field)
+    assert assert_json(server.call("GET", "/api/v1/orders", token=customer.token), 200)["data"] == []
+
+
+def test_unknown_skus_are_unprocessable(server, shop):
+    customer, address_id = customer_with_address(server)
+    assert_unprocessable(place(server, customer, address_id, "NO-SUCH-SKU"), "items[0].sku")
+    assert assert_json(server.call("GET", "/api/v1/orders", token=customer.token), 200)["data"] == []
+
+
+def test_only_customers_place_orders(server, shop):
+    assert_problem(server.call("POST", "/api/v1/orders", {}, token=server.operator_token()), 403)
+    assert_problem(server.call("POST", "/api/v1/orders", {}), 401)
