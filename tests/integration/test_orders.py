@@ -147,3 +147,70 @@ def test_unknown_skus_are_unprocessable(server, shop):
 def test_only_customers_place_orders(server, shop):
     assert_problem(server.call("POST", "/api/v1/orders", {}, token=server.operator_token()), 403)
     assert_problem(server.call("POST", "/api/v1/orders", {}), 401)
+
+
+def confirmed_order(server, shop):
+    customer, address_id = customer_with_address(server)
+    order = assert_json(place(server, customer, address_id, shop["sku"]), 201)
+    final = settled(server, customer, order["id"])
+    assert final["status"] == "confirmed", final
+    return customer, final
+
+
+def courier_reports(server, shop, delivery_id, status, note=None):
+    body = {"status": status}
+    if note:
+        body["note"] = note
+    return assert_json(server.call("POST", f"/api/v1/deliveries/{delivery_id}/events", body,
+                                   token=shop["courier_token"]), 201)
+
+
+def order_status_becomes(server, customer, order_id, status):
+    return wait_for(lambda: (lambda o: o if o["status"] == status else None)(
+        assert_json(server.call("GET", f"/api/v1/orders/{order_id}", token=customer.token), 200)),
+        15, f"order {order_id} to become {status}")
+
+
+def test_pick_up_and_delivery_move_the_order_and_capture_the_payment(server, shop):
+    customer, order = confirmed_order(server, shop)
+    courier_reports(server, shop, order["delivery_id"], "picked_up")
+    order_status_becomes(server, customer, order["id"], "dispatched")
+    courier_reports(server, shop, order["delivery_id"], "delivered", "left with the concierge")
+    final = order_status_becomes(server, customer, order["id"], "delivered")
+    assert [h["status"] for h in final["status_history"]][-2:] == ["dispatched", "delivered"]
+    payment = wait_for(lambda: (lambda p: p if p["status"] == "captured" else None)(
+        assert_json(server.call("GET", f"/api/v1/payments/{order['payment_id']}", token=customer.token), 200)),
+        15, "the capture")
+    assert payment["captured_amount"] == order["total"]
+    # Operators refund part of it, never more than what was captured.
+    refund_path = f"/api/v1/payments/{payment['id']}/refunds"
+    refunded = assert_json(server.call("POST", refund_path, {"amount": 500, "reason": "cold pizza"},
+                                       token=server.operator_token()), 201)
+    assert refunded["status"] == "partially_refunded" and refunded["refunded_amount"] == 500
+    too_much = server.call("POST", refund_path, {"amount": order["total"], "reason": "again"},
+                           token=server.operator_token())
+    assert_problem(too_much, 422, "unprocessable")
+
+
+def test_a_failed_delivery_voids_the_payment(server, shop):
+    customer, order = confirmed_order(server, shop)
+    courier_reports(server, shop, order["delivery_id"], "failed", "nobody home")
+    order_status_becomes(server, customer, order["id"], "delivery_failed")
+    payment = wait_for(lambda: (lambda p: p if p["status"] == "voided" else None)(
+        assert_json(server.call("GET", f"/api/v1/payments/{order['payment_id']}", token=customer.token), 200)),
+        15, "the void")
+    assert payment["captured_amount"] == 0
+
+
+def test_a_courier_cannot_move_someone_elses_delivery(server, shop):
+    _, order = confirmed_order(server, shop)
+    email = f"other-{uuid.uuid4().hex[:8]}@example.com"
+    zone_id = shop["courier"]["zone_id"]
+    assert_json(server.call("POST", "/api/v1/couriers", {"name": "Other", "email": email,
+                                                          "password": "courier password", "zone_id": zone_id,
+                                                          "capacity": 1}, token=server.operator_token()), 201)
+    other = server.login(email, "courier password")["access_token"]
+    path = f"/api/v1/deliveries/{order['delivery_id']}"
+    assert_problem(server.call("POST", path + "/events", {"status": "picked_up"}, token=other), 404)
+    assert_problem(server.call("GET", path, token=other), 404)
+    assert assert_json(server.call("GET", path, token=shop["courier_token"]), 200)["status"] == "assigned"

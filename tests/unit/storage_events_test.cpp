@@ -147,11 +147,15 @@ TEST_CASE("the inbox applies each event once per consumer") {
   auto database = db::open_database(temp.url());
   db::apply_migrations(*database, "test", test_migrations());
   int applied = 0;
-  events::Subscription subscription{"item.created", "test.counter", "test", database.get(),
+  events::Subscription subscription{"item.created",
+                                    "test.counter",
+                                    "test",
+                                    database.get(),
                                     [&](const events::Envelope&, db::Transaction& tx) {
                                       ++applied;
                                       tx.execute("INSERT INTO test_items VALUES ($1, 1)", {new_id("itm")});
-                                    }};
+                                    },
+                                    {}};
   events::Envelope envelope;
   envelope.id = new_id("evt");
   envelope.type = "item.created";
@@ -180,10 +184,18 @@ TEST_CASE("the in-process bus delivers to subscribers of the type") {
   db::apply_migrations(*database, "test", test_migrations());
   events::InProcessBus bus;
   std::vector<std::string> got;
-  bus.subscribe({"a.happened", "test.one", "test", database.get(),
-                 [&](const events::Envelope& e, db::Transaction&) { got.push_back("one:" + e.id); }});
-  bus.subscribe({"b.happened", "test.two", "test", database.get(),
-                 [&](const events::Envelope& e, db::Transaction&) { got.push_back("two:" + e.id); }});
+  bus.subscribe({"a.happened",
+                 "test.one",
+                 "test",
+                 database.get(),
+                 [&](const events::Envelope& e, db::Transaction&) { got.push_back("one:" + e.id); },
+                 {}});
+  bus.subscribe({"b.happened",
+                 "test.two",
+                 "test",
+                 database.get(),
+                 [&](const events::Envelope& e, db::Transaction&) { got.push_back("two:" + e.id); },
+                 {}});
   events::Envelope e;
   e.id = new_id("evt");
   e.type = "a.happened";
@@ -260,4 +272,28 @@ TEST_CASE("stopping the relay delivers what was committed just before") {
   CHECK(relay.backlog() == 0);
   REQUIRE(bus.seen.size() == 2);
   CHECK(bus.seen[1].type == "item.last");
+}
+
+TEST_CASE("an effect consumer runs outside any transaction, at least once, and is recorded after success") {
+  TempDb temp;
+  auto database = db::open_database(temp.url());
+  db::apply_migrations(*database, "test", test_migrations());
+  int calls = 0;
+  bool fail = true;
+  events::Subscription subscription{
+      "item.created", "test.effect", "test", database.get(), {}, [&](const events::Envelope&) {
+        ++calls;
+        // Outside a transaction: the effect may open its own.
+        database->write(
+            [](db::Transaction& tx) { tx.execute("INSERT INTO test_items VALUES ($1, 1)", {new_id("itm")}); });
+        if (fail) throw std::runtime_error("answer lost");
+      }};
+  events::Envelope envelope;
+  envelope.id = new_id("evt");
+  envelope.type = "item.created";
+  CHECK_THROWS(events::deliver_once(subscription, envelope));  // not recorded: it will come again
+  fail = false;
+  CHECK(events::deliver_once(subscription, envelope));
+  CHECK_FALSE(events::deliver_once(subscription, envelope));  // recorded now
+  CHECK(calls == 2);
 }

@@ -10,6 +10,20 @@ bool deliver_once(const Subscription& subscription, const Envelope& envelope) {
   const std::string claim_sql = "INSERT INTO " + subscription.module +
                                 "_inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3) "
                                 "ON CONFLICT DO NOTHING";
+  if (subscription.effect) {
+    const bool seen = subscription.database->read([&](db::Transaction& tx) {
+      return tx
+          .query_one("SELECT 1 FROM " + subscription.module + "_inbox WHERE consumer = $1 AND event_id = $2",
+                     {subscription.consumer, envelope.id})
+          .has_value();
+    });
+    if (seen) return false;
+    subscription.effect(envelope);
+    subscription.database->write([&](db::Transaction& tx) {
+      tx.execute(claim_sql, {subscription.consumer, envelope.id, to_unix_ms(std::chrono::system_clock::now())});
+    });
+    return true;
+  }
   return subscription.database->write([&](db::Transaction& tx) {
     const auto claimed =
         tx.execute(claim_sql, {subscription.consumer, envelope.id, to_unix_ms(std::chrono::system_clock::now())});

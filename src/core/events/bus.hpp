@@ -11,18 +11,27 @@ namespace deliveryhub::core::events {
 /// A consumer's effect of one event, run inside the consumer's own transaction.
 using EventHandler = std::function<void(const Envelope&, db::Transaction&)>;
 
+/// A consumer's effect that cannot run inside a transaction of ours (it calls a provider or
+/// another module's service). It must be idempotent by a natural key (e.g. the order id).
+using EffectHandler = std::function<void(const Envelope&)>;
+
 /// A consumer: a module's handler of one event type, with the database holding its inbox.
+/// Exactly one of `handler` and `effect` is set.
 struct Subscription {
   std::string event_type;
   std::string consumer;  // "<module>.<purpose>", the inbox key
   std::string module;    // whose <module>_inbox table dedupes
   db::Database* database;
   EventHandler handler;
+  EffectHandler effect;
 };
 
-/// Applies `subscription`'s handler to `envelope` at most once: the inbox row and the effect
-/// commit in one transaction, and an event already in the inbox changes nothing.
-/// Returns false for a duplicate. Throws whatever the handler throws (nothing is committed).
+/// Applies `subscription` to `envelope` once.
+/// - `handler`: the inbox row and the effect commit in one transaction; a duplicate changes
+///   nothing.
+/// - `effect`: skipped when the inbox has the event; otherwise run, then the inbox row is
+///   written. A crash in between runs the (idempotent) effect again — at least once.
+/// Returns false for a duplicate. Throws whatever the handler throws (nothing is recorded).
 bool deliver_once(const Subscription& subscription, const Envelope& envelope);
 
 /// Carries committed events from outboxes to subscribers. Thread-safe once started.

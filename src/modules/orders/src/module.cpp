@@ -2,6 +2,7 @@
 
 #include "catalog_routes.hpp"
 #include "catalog_service.hpp"
+#include "delivery_consumer.hpp"
 #include "migrations.hpp"
 #include "order_routes.hpp"
 #include "order_service.hpp"
@@ -26,6 +27,9 @@ class Module final : public OrdersModule, private OrdersApi {
   void add_routes(core::http::Router& router) override {
     add_catalog_routes(router, catalog_, platform_.tokens);
     add_order_routes(router, orders_, platform_.tokens);
+  }
+  void subscribe(core::events::EventBus& bus) override {
+    subscribe_to_delivery(bus, platform_.database, outbox_, platform_.clock);
   }
   void start() override { saga_.start(); }
   void stop() override { saga_.stop(); }

@@ -1,5 +1,6 @@
 #include "payments/module.hpp"
 
+#include "delivery_consumer.hpp"
 #include "migrations.hpp"
 #include "provider.hpp"
 #include "routes.hpp"
@@ -20,6 +21,7 @@ class Module final : public PaymentsModule {
   std::vector<core::db::Migration> migrations() const override { return payments::migrations(); }
   PaymentsApi& api() override { return service_; }
   void add_routes(core::http::Router& router) override { add_payment_routes(router, service_, platform_.tokens); }
+  void subscribe(core::events::EventBus& bus) override { subscribe_to_delivery(bus, platform_.database, service_); }
 
  private:
   core::Platform& platform_;

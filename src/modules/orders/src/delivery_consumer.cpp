@@ -1,0 +1,73 @@
+#include "delivery_consumer.hpp"
+
+#include "core/log/log.hpp"
+#include "delivery/events.hpp"
+#include "order_repository.hpp"
+#include "order_service.hpp"
+#include "orders/events.hpp"
+
+#include <algorithm>
+
+namespace deliveryhub::orders {
+namespace {
+
+struct Transition {
+  std::string_view event_type;
+  OrderStatus to;
+  std::vector<OrderStatus> from;
+  std::string_view order_event;
+};
+
+const std::vector<Transition>& transitions() {
+  static const std::vector<Transition> table = {
+      {delivery::events::kDeliveryPickedUp,
+       OrderStatus::dispatched,
+       {OrderStatus::confirmed},
+       events::kOrderDispatched},
+      {delivery::events::kDeliveryCompleted,
+       OrderStatus::delivered,
+       {OrderStatus::confirmed, OrderStatus::dispatched},
+       events::kOrderDelivered},
+      {delivery::events::kDeliveryFailed,
+       OrderStatus::delivery_failed,
+       {OrderStatus::confirmed, OrderStatus::dispatched},
+       events::kOrderDeliveryFailed},
+  };
+  return table;
+}
+
+}  // namespace
+
+void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, const core::events::Outbox& outbox,
+                           const core::Clock& clock) {
+  for (const auto& transition : transitions()) {
+    bus.subscribe({std::string(transition.event_type),
+                   "orders.delivery-status",
+                   "orders",
+                   &db,
+                   [&outbox, &clock, &transition](const core::events::Envelope& event, core::db::Transaction& tx) {
+                     auto order = order_repository::find(tx, event.aggregate_id);
+                     if (!order) {
+                       core::log::warn("delivery event for an unknown order", {{"order_id", event.aggregate_id}});
+                       return;
+                     }
+                     const auto& from = transition.from;
+                     if (std::find(from.begin(), from.end(), order->status) == from.end()) {
+                       // E.g. a cancelled order whose courier still reports: nothing to change.
+                       core::log::info(
+                           "delivery event does not apply to the order's status",
+                           {{"order_id", order->id}, {"status", to_string(order->status)}, {"event_type", event.type}});
+                       return;
+                     }
+                     order->status = transition.to;
+                     order->updated_at = clock.now();
+                     if (!order_repository::update(tx, *order, true)) {
+                       throw std::runtime_error("order changed concurrently; the event will be retried");
+                     }
+                     outbox.add(tx, std::string(transition.order_event), order->id, order_event_payload(*order));
+                   },
+                   {}});
+  }
+}
+
+}  // namespace deliveryhub::orders

@@ -1,0 +1,14 @@
+#pragma once
+#include "core/db/database.hpp"
+#include "core/events/bus.hpp"
+#include "core/events/outbox.hpp"
+
+namespace deliveryhub::orders {
+
+/// Follows the delivery of each order (product.md, event flows):
+/// delivery.picked_up → dispatched, delivery.completed → delivered,
+/// delivery.failed → delivery_failed; each with its order.* event, in the inbox's transaction.
+void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, const core::events::Outbox& outbox,
+                           const core::Clock& clock);
+
+}  // namespace deliveryhub::orders
