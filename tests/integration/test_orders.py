@@ -206,11 +206,36 @@ def test_a_courier_cannot_move_someone_elses_delivery(server, shop):
     _, order = confirmed_order(server, shop)
     email = f"other-{uuid.uuid4().hex[:8]}@example.com"
     zone_id = shop["courier"]["zone_id"]
-    assert_json(server.call("POST", "/api/v1/couriers", {"name": "Other", "email": email,
-                                                          "password": "courier password", "zone_id": zone_id,
-                                                          "capacity": 1}, token=server.operator_token()), 201)
+    other_courier = assert_json(server.call("POST", "/api/v1/couriers",
+                                            {"name": "Other", "email": email, "password": "courier password",
+                                             "zone_id": zone_id, "capacity": 1}, token=server.operator_token()), 201)
+    # Offline at once, so later orders keep going to the shop's courier.
+    assert_json(server.call("PATCH", f"/api/v1/couriers/{other_courier['id']}", {"status": "offline"},
+                            token=server.operator_token()), 200)
     other = server.login(email, "courier password")["access_token"]
     path = f"/api/v1/deliveries/{order['delivery_id']}"
     assert_problem(server.call("POST", path + "/events", {"status": "picked_up"}, token=other), 404)
     assert_problem(server.call("GET", path, token=other), 404)
     assert assert_json(server.call("GET", path, token=shop["courier_token"]), 200)["status"] == "assigned"
+
+
+def test_a_refund_key_is_scoped_to_its_payment(server, shop):
+    def delivered_payment():
+        customer, order = confirmed_order(server, shop)
+        courier_reports(server, shop, order["delivery_id"], "picked_up")
+        courier_reports(server, shop, order["delivery_id"], "delivered")
+        return wait_for(lambda: (lambda p: p if p["status"] == "captured" else None)(
+            assert_json(server.call("GET", f"/api/v1/payments/{order['payment_id']}", token=customer.token), 200)),
+            15, "the capture")
+    first, second = delivered_payment(), delivered_payment()
+    token = server.operator_token()
+    headers = {"Idempotency-Key": "refund-42"}
+    body = {"amount": 100, "reason": "late"}
+    a = assert_json(server.call("POST", f"/api/v1/payments/{first['id']}/refunds", body, token=token,
+                                headers=headers), 201)
+    again = assert_json(server.call("POST", f"/api/v1/payments/{first['id']}/refunds", body, token=token,
+                                    headers=headers), 201)
+    b = assert_json(server.call("POST", f"/api/v1/payments/{second['id']}/refunds", body, token=token,
+                                headers=headers), 201)
+    assert a["refunded_amount"] == 100 and again["refunded_amount"] == 100  # the repeat refunded nothing more
+    assert b["refunded_amount"] == 100  # the same key on another payment is another refund

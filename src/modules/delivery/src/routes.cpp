@@ -98,9 +98,7 @@ void add_delivery_routes(core::http::Router& router, DeliveryService& service,
     }
     reader.throw_if_failed();
     const Zone zone = service.create_zone(*name, std::move(prefixes));
-    Response response = Response::json(201, to_json(zone));
-    response.headers.add("Location", "/api/v1/zones/" + zone.id);
-    return response;
+    return Response::json(201, to_json(zone));
   });
 
   router.add("GET", "/api/v1/zones", [&service, &tokens](const Request& request) {
@@ -120,7 +118,6 @@ void add_delivery_routes(core::http::Router& router, DeliveryService& service,
     reader.throw_if_failed();
     const Courier courier = service.create_courier({*name, *email, *password, *zone_id, capacity.value_or(1)});
     Response response = Response::json(201, to_json(courier));
-    response.headers.add("Location", "/api/v1/couriers/" + courier.id);
     response.headers.add("ETag", core::http::etag_of(courier.version));
     return response;
   });

@@ -82,7 +82,9 @@ void add_payment_routes(core::http::Router& router, PaymentsService& payments,
     if (!payment) throw Error(ErrorKind::not_found, "No such payment");
     // A client's Idempotency-Key makes the refund safe to repeat; without one each POST is new.
     const auto key = request.header("Idempotency-Key");
-    const std::string refund_id = key.empty() ? core::new_id("rfd") : principal.subject + ":" + std::string(key);
+    // Scoped to the caller and the payment, so the same key on another payment is another refund.
+    const std::string refund_id =
+        key.empty() ? core::new_id("rfd") : principal.subject + ":" + payment->id + ":" + std::string(key);
     const Payment refunded = payments.refund(payment->order_id, *amount, *reason, refund_id);
     return Response::json(201, to_json(refunded));
   });
