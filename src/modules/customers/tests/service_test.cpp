@@ -7,6 +7,7 @@
 #include "core/util/ids.hpp"
 #include "identity/passwords.hpp"
 #include "migrations.hpp"
+#include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -15,44 +16,21 @@ using namespace deliveryhub;
 using namespace deliveryhub::customers;
 using core::Error;
 using core::ErrorKind;
+using testing::kind_of;
 
 namespace {
 
 struct World {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / core::new_id("custtest");
-  std::unique_ptr<core::db::Database> db;
+  testing::TempDatabase db{"customers", migrations()};
   core::SystemClock clock;
   core::events::Outbox outbox{"customers", clock, std::make_shared<core::events::OutboxSignal>()};
   PasswordHasher hasher;
   std::unique_ptr<CustomersService> service;
 
-  World() {
-    std::filesystem::create_directories(dir);
-    db = core::db::open_database("sqlite:" + (dir / "db.sqlite").string());
-    core::db::apply_migrations(*db, "customers", migrations());
-    service = std::make_unique<CustomersService>(*db, outbox, clock, hasher);
-  }
-  ~World() { std::filesystem::remove_all(dir); }
+  World() { service = std::make_unique<CustomersService>(*db, outbox, clock, hasher); }
 
-  std::vector<std::string> event_types() {
-    return db->read([](core::db::Transaction& tx) {
-      std::vector<std::string> types;
-      for (const auto& row : tx.query("SELECT type FROM customers_outbox ORDER BY position"))
-        types.push_back(row.text(0));
-      return types;
-    });
-  }
+  std::vector<std::string> event_types() { return testing::outbox_types(*db, "customers"); }
 };
-
-ErrorKind kind_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no core::Error thrown");
-  return ErrorKind::internal;
-}
 
 }  // namespace
 

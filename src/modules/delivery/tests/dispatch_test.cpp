@@ -5,6 +5,7 @@
 #include "core/util/ids.hpp"
 #include "migrations.hpp"
 #include "service.hpp"
+#include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -13,6 +14,7 @@ using namespace deliveryhub;
 using namespace deliveryhub::delivery;
 using core::Error;
 using core::ErrorKind;
+using testing::kind_of;
 
 namespace {
 
@@ -33,46 +35,24 @@ class FakeCustomers final : public customers::CustomersApi {
 };
 
 struct World {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / core::new_id("dlvtest");
-  std::unique_ptr<core::db::Database> db;
+  testing::TempDatabase db{"delivery", migrations()};
   core::SystemClock clock;
   core::events::Outbox outbox{"delivery", clock, std::make_shared<core::events::OutboxSignal>()};
   FakeCustomers customers;
   std::unique_ptr<DeliveryService> service;
   Zone madrid;
   World() {
-    std::filesystem::create_directories(dir);
-    db = core::db::open_database("sqlite:" + (dir / "db.sqlite").string());
-    core::db::apply_migrations(*db, "delivery", migrations());
     service = std::make_unique<DeliveryService>(*db, outbox, clock, customers);
     madrid = service->create_zone("Madrid", {"28"});
   }
-  ~World() { std::filesystem::remove_all(dir); }
   Courier courier(const std::string& name, std::int64_t capacity = 1) {
     return service->create_courier({name, name + "@example.com", "courier password", madrid.id, capacity});
   }
   ScheduleOutcome order(const std::string& postal = "28013") {
     return service->schedule({core::new_id("ord"), core::new_id("cus"), {"Calle 1", "Madrid", postal, "ES"}});
   }
-  std::vector<std::string> events() {
-    return db->read([](core::db::Transaction& tx) {
-      std::vector<std::string> types;
-      for (const auto& row : tx.query("SELECT type FROM delivery_outbox ORDER BY position"))
-        types.push_back(row.text(0));
-      return types;
-    });
-  }
+  std::vector<std::string> events() { return testing::outbox_types(*db, "delivery"); }
 };
-
-ErrorKind kind_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no core::Error thrown");
-  return ErrorKind::internal;
-}
 
 }  // namespace
 

@@ -93,8 +93,12 @@ bool OrderSaga::run(const std::string& order_id) {
 }
 
 std::string OrderSaga::perform(const std::string& order_id, const std::string& step) {
-  auto [order, payment_method] = db_.read([&](core::db::Transaction& tx) {
-    return std::pair{*order_repository::find(tx, order_id), order_repository::payment_method_of(tx, order_id)};
+  // Plain variables, not a structured binding: clang 14 cannot capture those in lambdas.
+  Order order;
+  std::string payment_method;
+  db_.read([&](core::db::Transaction& tx) {
+    order = *order_repository::find(tx, order_id);
+    payment_method = order_repository::payment_method_of(tx, order_id);
   });
   if (step == "authorize") {
     const auto payment =

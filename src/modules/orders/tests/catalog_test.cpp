@@ -3,6 +3,7 @@
 #include "core/db/migrations.hpp"
 #include "core/util/ids.hpp"
 #include "migrations.hpp"
+#include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -11,32 +12,16 @@ using namespace deliveryhub;
 using namespace deliveryhub::orders;
 using core::Error;
 using core::ErrorKind;
+using testing::kind_of;
 
 namespace {
 
 struct World {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / core::new_id("ordtest");
-  std::unique_ptr<core::db::Database> db;
+  testing::TempDatabase db{"orders", migrations()};
   core::SystemClock clock;
   std::unique_ptr<CatalogService> catalog;
-  World() {
-    std::filesystem::create_directories(dir);
-    db = core::db::open_database("sqlite:" + (dir / "db.sqlite").string());
-    core::db::apply_migrations(*db, "orders", migrations());
-    catalog = std::make_unique<CatalogService>(*db, clock);
-  }
-  ~World() { std::filesystem::remove_all(dir); }
+  World() { catalog = std::make_unique<CatalogService>(*db, clock); }
 };
-
-ErrorKind kind_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no core::Error thrown");
-  return ErrorKind::internal;
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "core/util/ids.hpp"
 #include "migrations.hpp"
 #include "order_service.hpp"
+#include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -17,6 +18,7 @@ using namespace deliveryhub;
 using namespace deliveryhub::orders;
 using core::Error;
 using core::ErrorKind;
+using testing::kind_of;
 
 namespace {
 
@@ -106,8 +108,7 @@ class FakeDelivery final : public delivery::DeliveryApi {
 };
 
 struct World {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / core::new_id("sagatest");
-  std::unique_ptr<core::db::Database> db;
+  testing::TempDatabase db{"orders", migrations()};
   core::SystemClock clock;
   core::events::Outbox outbox{"orders", clock, std::make_shared<core::events::OutboxSignal>()};
   FakeCustomers customers;
@@ -117,15 +118,11 @@ struct World {
   std::unique_ptr<OrderService> orders;
   std::unique_ptr<OrderSaga> saga;
   World() {
-    std::filesystem::create_directories(dir);
-    db = core::db::open_database("sqlite:" + (dir / "db.sqlite").string());
-    core::db::apply_migrations(*db, "orders", migrations());
     catalog = std::make_unique<CatalogService>(*db, clock);
     catalog->create({"PIZZA", "Pizza", 1250, "EUR", true});
     orders = std::make_unique<OrderService>(*db, outbox, clock, *catalog, customers, [] {});
     restart();
   }
-  ~World() { std::filesystem::remove_all(dir); }
   // A new saga runner over the same database: what a process restart gives.
   void restart() {
     saga = std::make_unique<OrderSaga>(
@@ -136,13 +133,7 @@ struct World {
     return orders->place({customers.customer.id, {{"PIZZA", 2}}, customers.customer.addresses[0].id, method});
   }
   OrderStatus status(const Order& order) { return orders->find(order.id)->status; }
-  std::vector<std::string> events() {
-    return db->read([](core::db::Transaction& tx) {
-      std::vector<std::string> types;
-      for (const auto& row : tx.query("SELECT type FROM orders_outbox ORDER BY position")) types.push_back(row.text(0));
-      return types;
-    });
-  }
+  std::vector<std::string> events() { return testing::outbox_types(*db, "orders"); }
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "migrations.hpp"
 #include "provider.hpp"
 #include "service.hpp"
+#include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -15,6 +16,7 @@ using namespace deliveryhub;
 using namespace deliveryhub::payments;
 using core::Error;
 using core::ErrorKind;
+using testing::kind_of;
 
 namespace {
 
@@ -41,43 +43,21 @@ class ScriptedProvider final : public PaymentProvider {
 };
 
 struct World {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / core::new_id("paytest");
-  std::unique_ptr<core::db::Database> db;
+  testing::TempDatabase db{"payments", migrations()};
   core::SystemClock clock;
   core::metrics::Metrics metrics;
   core::events::Outbox outbox{"payments", clock, std::make_shared<core::events::OutboxSignal>()};
   ScriptedProvider provider;
   std::unique_ptr<PaymentsService> service;
   World() {
-    std::filesystem::create_directories(dir);
-    db = core::db::open_database("sqlite:" + (dir / "db.sqlite").string());
-    core::db::apply_migrations(*db, "payments", migrations());
     service = std::make_unique<PaymentsService>(*db, outbox, clock, provider, metrics,
                                                 RetryPolicy{3, std::chrono::milliseconds(1)});
   }
-  ~World() { std::filesystem::remove_all(dir); }
   AuthorizationRequest order(std::string method = "tok_visa", std::int64_t amount = 2599) {
     return {core::new_id("ord"), core::new_id("cus"), amount, "EUR", std::move(method)};
   }
-  std::vector<std::string> events() {
-    return db->read([](core::db::Transaction& tx) {
-      std::vector<std::string> types;
-      for (const auto& row : tx.query("SELECT type FROM payments_outbox ORDER BY position"))
-        types.push_back(row.text(0));
-      return types;
-    });
-  }
+  std::vector<std::string> events() { return testing::outbox_types(*db, "payments"); }
 };
-
-ErrorKind kind_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no core::Error thrown");
-  return ErrorKind::internal;
-}
 
 }  // namespace
 
