@@ -6,6 +6,7 @@
 #include "core/events/outbox.hpp"
 #include "core/events/relay.hpp"
 #include "core/util/ids.hpp"
+#include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -74,18 +75,14 @@ TEST_CASE("transactions commit, roll back on exceptions, and map unique violatio
 }
 
 TEST_CASE("an edited migration is refused") {
-  TempDb temp;
-  auto database = db::open_database(temp.url());
-  db::apply_migrations(*database, "test", test_migrations());
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
   auto edited = test_migrations();
   edited[0].name = "renamed";
   CHECK_THROWS_AS(db::apply_migrations(*database, "test", edited), db::DatabaseError);
 }
 
 TEST_CASE("outbox events commit with the state change, or not at all") {
-  TempDb temp;
-  auto database = db::open_database(temp.url());
-  db::apply_migrations(*database, "test", test_migrations());
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
   SystemClock clock;
   auto signal = std::make_shared<events::OutboxSignal>();
   events::Outbox outbox("test", clock, signal);
@@ -143,9 +140,7 @@ TEST_CASE("a failing event holds back its aggregate only, and survives a restart
 }
 
 TEST_CASE("the inbox applies each event once per consumer") {
-  TempDb temp;
-  auto database = db::open_database(temp.url());
-  db::apply_migrations(*database, "test", test_migrations());
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
   int applied = 0;
   events::Subscription subscription{"item.created",
                                     "test.counter",
@@ -179,9 +174,7 @@ TEST_CASE("the inbox applies each event once per consumer") {
 }
 
 TEST_CASE("the in-process bus delivers to subscribers of the type") {
-  TempDb temp;
-  auto database = db::open_database(temp.url());
-  db::apply_migrations(*database, "test", test_migrations());
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
   events::InProcessBus bus;
   std::vector<std::string> got;
   bus.subscribe({"a.happened",
@@ -226,9 +219,7 @@ TEST_CASE("envelopes survive a JSON round trip and bad ones are refused") {
 }
 
 TEST_CASE("aggregates waiting for a retry do not starve the others, whatever the batch size") {
-  TempDb temp;
-  auto database = db::open_database(temp.url());
-  db::apply_migrations(*database, "test", test_migrations());
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
   SystemClock clock;
   auto signal = std::make_shared<events::OutboxSignal>();
   events::Outbox outbox("test", clock, signal);
@@ -249,9 +240,7 @@ TEST_CASE("aggregates waiting for a retry do not starve the others, whatever the
 }
 
 TEST_CASE("stopping the relay delivers what was committed just before") {
-  TempDb temp;
-  auto database = db::open_database(temp.url());
-  db::apply_migrations(*database, "test", test_migrations());
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
   SystemClock clock;
   // The outbox wakes a signal the relay does not listen to, and the relay polls hourly: only
   // its first pass and its final pass can deliver.
@@ -275,9 +264,7 @@ TEST_CASE("stopping the relay delivers what was committed just before") {
 }
 
 TEST_CASE("an effect consumer runs outside any transaction, at least once, and is recorded after success") {
-  TempDb temp;
-  auto database = db::open_database(temp.url());
-  db::apply_migrations(*database, "test", test_migrations());
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
   int calls = 0;
   bool fail = true;
   events::Subscription subscription{
