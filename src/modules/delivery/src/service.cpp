@@ -208,7 +208,7 @@ std::optional<Delivery> DeliveryService::cancel(std::string_view order_id) {
     auto delivery = repository::latest_for_order(tx, std::string(order_id));
     if (!delivery) return std::nullopt;
     if (delivery->status == DeliveryStatus::cancelled) return delivery;
-    if (delivery->status != DeliveryStatus::unassigned && delivery->status != DeliveryStatus::assigned) {
+    if (delivery->status == DeliveryStatus::delivered || delivery->status == DeliveryStatus::failed) {
       throw illegal(*delivery, DeliveryStatus::cancelled);
     }
     transition(tx, *delivery, DeliveryStatus::cancelled, "order cancelled", events::kDeliveryCancelled);

@@ -144,6 +144,15 @@ void set_step(core::db::Transaction& tx, const std::string& order_id, const std:
              {step, order_id});
 }
 
+void redirect_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step,
+                   core::TimePoint now) {
+  tx.execute(
+      "INSERT INTO orders_sagas (order_id, step, next_attempt_at, started_at) VALUES ($1, $2, $3, $3) "
+      "ON CONFLICT (order_id) DO UPDATE SET step = excluded.step, attempts = 0, last_error = NULL, "
+      "next_attempt_at = excluded.next_attempt_at, finished_at = NULL",
+      {order_id, step, to_unix_ms(now)});
+}
+
 void finish_saga(core::db::Transaction& tx, const std::string& order_id, core::TimePoint now) {
   tx.execute("UPDATE orders_sagas SET step = 'done', finished_at = $1 WHERE order_id = $2",
              {to_unix_ms(now), order_id});

@@ -108,6 +108,19 @@ void add_order_routes(core::http::Router& router, OrderService& orders, const co
     return order_response(200, *order);
   });
 
+  router.add("POST", "/api/v1/orders/{id}/cancel", [&orders, &tokens](const Request& request) {
+    const Principal principal = tokens.authenticate(request);
+    core::auth::require_any_role(principal, {"customer", "operator"});
+    Canceller by{principal.subject, principal.has_role("operator"), ""};
+    if (!request.body.empty()) {  // the body is optional: {"reason": "…"}
+      const auto body = core::http::parse_json_object(request);
+      FieldReader reader(body, {"reason"});
+      by.reason = reader.optional_string("reason", 1, 500).value_or("");
+      reader.throw_if_failed();
+    }
+    return order_response(200, orders.cancel(std::string(request.param("id")), by));
+  });
+
   router.add("GET", "/api/v1/orders", [&orders, &tokens](const Request& request) {
     const Principal principal = tokens.authenticate(request);
     core::auth::require_any_role(principal, {"customer", "operator"});

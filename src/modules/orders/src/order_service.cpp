@@ -103,6 +103,58 @@ Order OrderService::place(const PlaceOrder& request) {
   return order;
 }
 
+namespace {
+
+bool may_cancel(OrderStatus status, bool operator_role) {
+  switch (status) {
+    case OrderStatus::pending:
+    case OrderStatus::payment_authorized:
+    case OrderStatus::confirmed:
+      return true;
+    case OrderStatus::dispatched:
+      return operator_role;  // on its way: only the back office can call it back
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Order OrderService::cancel(const std::string& id, const Canceller& by) {
+  if (!core::is_id(id, "ord")) throw Error(ErrorKind::not_found, "No such order");
+  Order order = db_.write([&](core::db::Transaction& tx) {
+    auto found = order_repository::find(tx, id);
+    if (!found || (!by.operator_role && found->customer_id != by.subject)) {
+      throw Error(ErrorKind::not_found, "No such order");
+    }
+    Order o = *found;
+    if (!may_cancel(o.status, by.operator_role)) {
+      const std::string status(to_string(o.status));
+      const std::string detail = o.status == OrderStatus::dispatched
+                                     ? "The order is dispatched; only an operator can cancel it now"
+                                     : "An order that is " + status + " cannot be cancelled";
+      throw Error(ErrorKind::conflict, detail).with_extension("current_status", status);
+    }
+    o.status = OrderStatus::cancelled;
+    o.updated_at = clock_.now();
+    if (!order_repository::update(tx, o, true)) {
+      throw Error(ErrorKind::conflict, "The order changed meanwhile; repeat the request")
+          .with_extension("current_status", std::string(to_string(found->status)));
+    }
+    ++o.version;
+    o.status_history.push_back({o.status, o.updated_at});
+    auto payload = order_event_payload(o);
+    payload["cancelled_by"] = by.operator_role ? "operator" : "customer";
+    if (!by.reason.empty()) payload["reason"] = by.reason;
+    outbox_.add(tx, std::string(events::kOrderCancelled), o.id, payload);
+    order_repository::redirect_saga(tx, o.id, "cancel", o.updated_at);
+    tx.after_commit(saga_wake_);
+    return o;
+  });
+  core::log::info("order cancelled", {{"order_id", order.id}, {"by", by.operator_role ? "operator" : "customer"}});
+  return order;
+}
+
 std::optional<Order> OrderService::find(const std::string& id) {
   if (!core::is_id(id, "ord")) return std::nullopt;
   return db_.read([&](core::db::Transaction& tx) { return order_repository::find(tx, id); });

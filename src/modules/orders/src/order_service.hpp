@@ -24,6 +24,13 @@ struct PlaceOrder {
   std::string payment_method;
 };
 
+/// Who cancels: the order's customer or an operator.
+struct Canceller {
+  std::string subject;
+  bool operator_role = false;
+  std::string reason;
+};
+
 struct OrderPage {
   std::vector<Order> orders;
   std::optional<std::string> next_after;
@@ -40,6 +47,11 @@ class OrderService {
   /// Throws Error: unprocessable (unknown customer, address or SKU, mixed currencies).
   /// A suspended customer's order is stored `rejected` (customer_suspended) and returned.
   Order place(const PlaceOrder& request);
+  /// Cancels the order for `by`: its owner may cancel before dispatch, an operator before
+  /// delivery. Stores `cancelled` with `order.cancelled` and points the saga at its `cancel`
+  /// step (void or refund the payment, cancel the delivery) in one transaction.
+  /// Throws Error: not_found (no such order, or not the caller's), conflict naming the status.
+  Order cancel(const std::string& id, const Canceller& by);
   std::optional<Order> find(const std::string& id);
   OrderPage list(const std::optional<std::string>& customer_id, const std::optional<std::string>& status,
                  std::size_t limit, const std::optional<std::string>& after_id);

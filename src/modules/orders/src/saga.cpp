@@ -92,6 +92,17 @@ bool OrderSaga::run(const std::string& order_id) {
   }
 }
 
+void OrderSaga::undo_payment(const payments::Payment& payment) {
+  using payments::PaymentStatus;
+  if (payment.status == PaymentStatus::authorized) {
+    payments_.void_authorization(payment.order_id);
+  } else if (payment.status == PaymentStatus::captured || payment.status == PaymentStatus::partially_refunded) {
+    // Captured because the delivery completed while the cancellation ran: give it all back.
+    payments_.refund(payment.order_id, payment.captured_amount - payment.refunded_amount, "order cancelled",
+                     "cancel:" + payment.order_id);
+  }
+}
+
 std::string OrderSaga::perform(const std::string& order_id, const std::string& step) {
   // Plain variables, not a structured binding: clang 14 cannot capture those in lambdas.
   Order order;
@@ -100,6 +111,9 @@ std::string OrderSaga::perform(const std::string& order_id, const std::string& s
     order = *order_repository::find(tx, order_id);
     payment_method = order_repository::payment_method_of(tx, order_id);
   });
+  if (order.status == OrderStatus::cancelled && step != "cancel") {
+    return "cancel";  // cancelled while this step waited: the stored step is `cancel` already
+  }
   if (step == "authorize") {
     const auto payment =
         payments_.authorize({order.id, order.customer_id, order.total, order.currency, payment_method});
@@ -138,6 +152,24 @@ std::string OrderSaga::perform(const std::string& order_id, const std::string& s
     order.rejection_reason = "zone_not_served";
     db_.write([&](core::db::Transaction& tx) {
       record(tx, outbox_, order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
+    });
+    return "done";
+  }
+  if (step == "cancel") {
+    if (auto payment = payments_.find_by_order(order.id)) {
+      order.payment_id = payment->id;
+      undo_payment(*payment);
+    }
+    try {
+      if (auto delivery = delivery_.cancel(order.id)) order.delivery_id = delivery->id;
+    } catch (const core::Error& e) {
+      if (e.kind() != core::ErrorKind::conflict) throw;
+      // Delivered or failed meanwhile: nothing left to call back. The payment was settled above.
+      core::log::warn("cancelled order's delivery could not be cancelled",
+                      {{"order_id", order.id}, {"reason", e.detail()}});
+    }
+    db_.write([&](core::db::Transaction& tx) {
+      record(tx, outbox_, order, order.status, std::nullopt, "done", clock_.now());
     });
     return "done";
   }

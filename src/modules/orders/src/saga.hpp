@@ -23,6 +23,8 @@ struct SagaOptions {
 ///   schedule (delivery)  → zone not served: compensate
 ///   compensate           → void the authorization, rejected/zone_not_served
 ///   otherwise            → confirmed.
+///   cancel               → (the order was cancelled, at any point) void the authorization or
+///                          refund a capture, cancel the delivery; the order stays cancelled.
 /// Each step calls another module's api.hpp (idempotent by order id) and then records the
 /// outcome, the order's new status and its event in one transaction, so a crash between the two
 /// repeats a call that changes nothing. A failed step is retried with backoff; unfinished sagas
@@ -45,6 +47,8 @@ class OrderSaga {
   bool run(const std::string& order_id);
   // Performs one step; returns the next step, "done" when finished.
   std::string perform(const std::string& order_id, const std::string& step);
+  // Voids an authorization or refunds what was captured (idempotent by order id).
+  void undo_payment(const payments::Payment& payment);
 
   core::db::Database& db_;
   const core::events::Outbox& outbox_;

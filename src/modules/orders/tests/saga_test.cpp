@@ -7,6 +7,7 @@
 #include "core/events/outbox.hpp"
 #include "core/util/ids.hpp"
 #include "migrations.hpp"
+#include "order_repository.hpp"
 #include "order_service.hpp"
 #include "test_support.hpp"
 
@@ -68,8 +69,16 @@ class FakePayments final : public payments::PaymentsApi {
     after();
     return p;
   }
-  payments::Payment refund(std::string_view, std::int64_t, std::string_view, std::string_view) override {
-    throw Error(ErrorKind::internal, "not used");
+  std::map<std::string, std::int64_t> refunds;  // refund id → amount
+  payments::Payment refund(std::string_view order_id, std::int64_t amount, std::string_view,
+                           std::string_view refund_id) override {
+    before();
+    auto& p = by_order.at(std::string(order_id));
+    if (refunds.try_emplace(std::string(refund_id), amount).second) p.refunded_amount += amount;
+    p.status = p.refunded_amount == p.captured_amount ? payments::PaymentStatus::refunded
+                                                      : payments::PaymentStatus::partially_refunded;
+    after();
+    return p;
   }
   std::optional<payments::Payment> find_by_order(std::string_view order_id) override {
     auto it = by_order.find(std::string(order_id));
@@ -103,7 +112,13 @@ class FakeDelivery final : public delivery::DeliveryApi {
     if (fail_after > 0 && fail_after--) throw Error(ErrorKind::unavailable, "answer lost");
     return {true, it->second};
   }
-  std::optional<delivery::Delivery> cancel(std::string_view) override { return std::nullopt; }
+  std::optional<delivery::Delivery> cancel(std::string_view order_id) override {
+    auto it = by_order.find(std::string(order_id));
+    if (it == by_order.end()) return std::nullopt;
+    if (it->second.status == delivery::DeliveryStatus::delivered) throw Error(ErrorKind::conflict, "delivered");
+    it->second.status = delivery::DeliveryStatus::cancelled;
+    return it->second;
+  }
   std::optional<delivery::Delivery> find_by_order(std::string_view) override { return std::nullopt; }
 };
 
@@ -133,6 +148,17 @@ struct World {
     return orders->place({customers.customer.id, {{"PIZZA", 2}}, customers.customer.addresses[0].id, method});
   }
   OrderStatus status(const Order& order) { return orders->find(order.id)->status; }
+  Order cancel(const Order& order, bool operator_role = false) {
+    return orders->cancel(order.id, {operator_role ? "usr_operator" : customers.customer.id, operator_role, ""});
+  }
+  // Moves the order as the delivery consumer would (the courier picked it up, or delivered it).
+  void force_status(const Order& order, OrderStatus status) {
+    db->write([&](core::db::Transaction& tx) {
+      auto o = *order_repository::find(tx, order.id);
+      o.status = status;
+      REQUIRE(order_repository::update(tx, o, true));
+    });
+  }
   std::vector<std::string> events() { return testing::outbox_types(*db, "orders"); }
 };
 
@@ -233,4 +259,95 @@ TEST_CASE("orders refuse unknown SKUs and foreign addresses; suspended customers
   CHECK(order.rejection_reason == std::optional<std::string>("customer_suspended"));
   CHECK(w.saga->run_due() == 0);
   CHECK(w.payments.authorizations == 0);
+}
+
+TEST_CASE("cancellation: the owner before dispatch, an operator before delivery, never after") {
+  World w;
+  auto confirmed = w.place();
+  w.saga->run_due();
+  REQUIRE(w.status(confirmed) == OrderStatus::confirmed);
+  auto cancelled = w.cancel(confirmed);
+  CHECK(cancelled.status == OrderStatus::cancelled);
+  CHECK(cancelled.status_history.back().status == OrderStatus::cancelled);
+  w.saga->run_due();
+  CHECK(w.payments.by_order.at(confirmed.id).status == payments::PaymentStatus::voided);
+  CHECK(w.delivery.by_order.at(confirmed.id).status == delivery::DeliveryStatus::cancelled);
+  CHECK(w.status(confirmed) == OrderStatus::cancelled);
+  CHECK(w.events().back() == "order.cancelled");
+
+  // Dispatched: the owner may not, an operator may.
+  auto dispatched = w.place();
+  w.saga->run_due();
+  w.force_status(dispatched, OrderStatus::dispatched);
+  try {
+    w.cancel(dispatched);
+    FAIL("the owner cancelled a dispatched order");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::conflict);
+    CHECK(e.extensions().at("current_status") == "dispatched");
+  }
+  CHECK(w.cancel(dispatched, true).status == OrderStatus::cancelled);
+  w.saga->run_due();
+  CHECK(w.delivery.by_order.at(dispatched.id).status == delivery::DeliveryStatus::cancelled);
+
+  // Terminal states refuse both, naming the status; nothing changes.
+  for (auto terminal : {OrderStatus::delivered, OrderStatus::delivery_failed}) {
+    auto o = w.place();
+    w.saga->run_due();
+    w.force_status(o, terminal);
+    const auto events_before = w.events().size();
+    CHECK(kind_of([&] { w.cancel(o, true); }) == ErrorKind::conflict);
+    CHECK(kind_of([&] { w.cancel(o); }) == ErrorKind::conflict);
+    CHECK(w.status(o) == terminal);
+    CHECK(w.events().size() == events_before);
+  }
+  CHECK(kind_of([&] { w.cancel(confirmed); }) == ErrorKind::conflict);  // already cancelled
+  auto declined = w.place("tok_declined");
+  w.saga->run_due();
+  CHECK(kind_of([&] { w.cancel(declined); }) == ErrorKind::conflict);  // rejected
+
+  // Someone else's order does not exist for them.
+  auto other = w.place();
+  CHECK(kind_of([&] { w.orders->cancel(other.id, {"cus_someone_else", false, ""}); }) == ErrorKind::not_found);
+  CHECK(kind_of([&] { w.orders->cancel("ord_nope", {w.customers.customer.id, false, ""}); }) == ErrorKind::not_found);
+  CHECK(w.status(other) == OrderStatus::pending);
+}
+
+TEST_CASE("cancellation before the saga ran, and while a step's answer was lost") {
+  World w;
+  auto early = w.place();
+  w.cancel(early);
+  w.saga->run_due();
+  CHECK(w.payments.authorizations == 0);  // never charged
+  CHECK(w.status(early) == OrderStatus::cancelled);
+
+  // The authorization went through but its answer was lost; then the customer cancelled.
+  w.payments.fail_after = 1;
+  auto in_flight = w.place();
+  w.saga->run_due();
+  REQUIRE(w.status(in_flight) == OrderStatus::pending);
+  w.cancel(in_flight);
+  w.restart();
+  w.saga->run_due();
+  CHECK(w.payments.by_order.at(in_flight.id).status == payments::PaymentStatus::voided);
+  CHECK(w.orders->find(in_flight.id)->payment_id == w.payments.by_order.at(in_flight.id).id);
+  CHECK_FALSE(w.delivery.by_order.contains(in_flight.id));  // never scheduled
+  CHECK(w.saga->run_due() == 0);
+}
+
+TEST_CASE("a capture that raced the cancellation is refunded in full, once") {
+  World w;
+  auto order = w.place();
+  w.saga->run_due();
+  w.force_status(order, OrderStatus::dispatched);
+  auto& payment = w.payments.by_order.at(order.id);
+  payment.status = payments::PaymentStatus::captured;  // delivery.completed reached payments first
+  payment.captured_amount = payment.amount;
+  w.cancel(order, true);
+  w.payments.fail_after = 1;  // the refund's answer is lost once: the retry must not refund twice
+  w.saga->run_due();
+  w.saga->run_due();
+  CHECK(w.payments.by_order.at(order.id).refunded_amount == 2500);
+  CHECK(w.payments.refunds.size() == 1);
+  CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::refunded);
 }

@@ -59,7 +59,8 @@ class DeliveryApi {
  public:
   virtual ~DeliveryApi() = default;
   virtual ScheduleOutcome schedule(const ScheduleRequest& request) = 0;
-  /// Cancels the order's active delivery, if any; conflict once it is picked up.
+  /// Cancels the order's active delivery (even one picked up: the courier brings it back);
+  /// nullopt when the order has none. Conflict once delivered or failed.
   virtual std::optional<Delivery> cancel(std::string_view order_id) = 0;
   /// The order's latest delivery.
   virtual std::optional<Delivery> find_by_order(std::string_view order_id) = 0;
