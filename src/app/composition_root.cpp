@@ -16,6 +16,7 @@
 #include "core/metrics/metrics.hpp"
 #include "customers/module.hpp"
 #include "delivery/module.hpp"
+#include "incidents/module.hpp"
 #include "orders/module.hpp"
 #include "payments/module.hpp"
 
@@ -66,6 +67,7 @@ const std::vector<ModuleInfo>& known_modules() {
       {"payments", {}},
       {"delivery", {"customers"}},
       {"orders", {"customers", "payments", "delivery"}},
+      {"incidents", {"orders", "payments", "delivery"}},
   };
   return modules;
 }
@@ -192,12 +194,22 @@ int run(const core::config::Settings& settings) {
       delivery_module = module.get();
       modules.push_back(std::move(module));
     }
+    orders::OrdersModule* orders_module = nullptr;
     if (contains(selected, "orders")) {
       require_local(customers_module, "customers");
       require_local(payments_module, "payments");
       require_local(delivery_module, "delivery");
+      auto module =
+          orders::make_module(platform, customers_module->api(), payments_module->api(), delivery_module->api());
+      orders_module = module.get();
+      modules.push_back(std::move(module));
+    }
+    if (contains(selected, "incidents")) {
+      require_local(orders_module, "orders");
+      require_local(payments_module, "payments");
+      require_local(delivery_module, "delivery");
       modules.push_back(
-          orders::make_module(platform, customers_module->api(), payments_module->api(), delivery_module->api()));
+          incidents::make_module(platform, orders_module->api(), payments_module->api(), delivery_module->api()));
     }
   } catch (const std::invalid_argument& e) {  // a module's own settings, e.g. --client
     throw ConfigurationError(e.what());

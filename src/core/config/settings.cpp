@@ -91,6 +91,15 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
                  "Trust access tokens of an external issuer (with --issuer/--audience) whose JWKS is at this URL")
       ->envname("DELIVERYHUB_EXTERNAL_JWKS_URL");
   long jwks_refresh = s.jwks_refresh.count();
+  long delivery_promise = s.delivery_promise.count(), late_check = s.late_check_interval.count();
+  app.add_option("--delivery-promise", delivery_promise, "Seconds from scheduling to a delivery's promised_by")
+      ->envname("DELIVERYHUB_DELIVERY_PROMISE")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 7L * 86400L));
+  app.add_option("--late-check-interval", late_check, "Seconds between checks for deliveries past their promise")
+      ->envname("DELIVERYHUB_LATE_CHECK_INTERVAL")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 3600L));
   app.add_option("--jwks-refresh", jwks_refresh, "Seconds between refetches of --external-jwks-url")
       ->envname("DELIVERYHUB_JWKS_REFRESH")
       ->capture_default_str()
@@ -168,6 +177,8 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
     return {std::nullopt, 2};
   }
   s.jwks_refresh = std::chrono::seconds(jwks_refresh);
+  s.delivery_promise = std::chrono::seconds(delivery_promise);
+  s.late_check_interval = std::chrono::seconds(late_check);
   s.log_level = level;
   s.shutdown_grace = std::chrono::seconds(grace);
   s.read_timeout = std::chrono::seconds(read_timeout);

@@ -28,6 +28,10 @@ struct Settings {
   std::string external_jwks_file;  // set: trust that issuer's keys instead of our own
   std::string external_jwks_url;   // the same, fetched from the issuer and refreshed
   std::chrono::seconds jwks_refresh{300};
+  /// How long after scheduling a delivery is promised (its promised_by).
+  std::chrono::seconds delivery_promise{45 * 60};
+  /// How often incidents looks for deliveries past their promise.
+  std::chrono::seconds late_check_interval{30};
   std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
   std::chrono::seconds access_token_ttl{900};
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};

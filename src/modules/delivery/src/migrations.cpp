@@ -49,6 +49,11 @@ std::vector<core::db::Migration> migrations() {
        " at BIGINT NOT NULL);"
        "CREATE INDEX delivery_tracking_delivery ON delivery_tracking (delivery_id, position);"},
       core::events::event_tables_migration("delivery", 2),
+      {3, "redeliveries",
+       // Which delivery a redelivery request (an incident's resolution) made: the request's key.
+       "CREATE TABLE delivery_redeliveries ("
+       " request_id TEXT PRIMARY KEY,"
+       " delivery_id TEXT NOT NULL REFERENCES delivery_deliveries (id));"},
   };
 }
 

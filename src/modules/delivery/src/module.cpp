@@ -12,7 +12,7 @@ class Module final : public DeliveryModule {
   Module(core::Platform& platform, customers::CustomersApi& customers)
       : platform_(platform),
         outbox_("delivery", platform.clock, platform.outbox_signal),
-        service_(platform.database, outbox_, platform.clock, customers) {}
+        service_(platform.database, outbox_, platform.clock, customers, platform.settings.delivery_promise) {}
 
   std::string_view name() const override { return "delivery"; }
   std::vector<core::db::Migration> migrations() const override { return delivery::migrations(); }

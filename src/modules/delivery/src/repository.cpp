@@ -177,6 +177,16 @@ void insert_delivery(core::db::Transaction& tx, const Delivery& d) {
        to_unix_ms(d.created_at), to_unix_ms(d.updated_at)});
 }
 
+std::optional<std::string> redelivery_for(core::db::Transaction& tx, const std::string& request_id) {
+  auto row = tx.query_one("SELECT delivery_id FROM delivery_redeliveries WHERE request_id = $1", {request_id});
+  if (!row) return std::nullopt;
+  return row->text(0);
+}
+
+void record_redelivery(core::db::Transaction& tx, const std::string& request_id, const std::string& delivery_id) {
+  tx.execute("INSERT INTO delivery_redeliveries (request_id, delivery_id) VALUES ($1, $2)", {request_id, delivery_id});
+}
+
 bool update_delivery(core::db::Transaction& tx, const Delivery& d) {
   return tx.execute(
              "UPDATE delivery_deliveries SET courier_id = $1, status = $2, version = version + 1, updated_at = $3 "

@@ -27,6 +27,9 @@ std::optional<std::string> pick_courier(core::db::Transaction& tx, const std::st
 
 void insert_delivery(core::db::Transaction& tx, const Delivery& delivery);
 bool update_delivery(core::db::Transaction& tx, const Delivery& delivery);  // version-checked
+/// The delivery a redelivery request made, if it was made.
+std::optional<std::string> redelivery_for(core::db::Transaction& tx, const std::string& request_id);
+void record_redelivery(core::db::Transaction& tx, const std::string& request_id, const std::string& delivery_id);
 void add_tracking(core::db::Transaction& tx, const std::string& delivery_id, const TrackingEvent& event);
 std::optional<Delivery> find_delivery(core::db::Transaction& tx, const std::string& id);
 std::optional<Delivery> latest_for_order(core::db::Transaction& tx, const std::string& order_id);

@@ -52,7 +52,11 @@ std::string normalize_postal(std::string_view text) {
 namespace {
 
 nlohmann::json payload(const Delivery& d, const std::string& note = "") {
-  nlohmann::json p = {{"delivery_id", d.id}, {"order_id", d.order_id}};
+  nlohmann::json p = {{"delivery_id", d.id},
+                      {"order_id", d.order_id},
+                      {"customer_id", d.customer_id},
+                      {"status", to_string(d.status)},
+                      {"promised_by", core::format_rfc3339(d.promised_by)}};
   if (d.courier_id) p["courier_id"] = *d.courier_id;
   if (!note.empty()) p["reason"] = note;
   return p;
@@ -67,7 +71,7 @@ Error illegal(const Delivery& d, DeliveryStatus wanted) {
 }  // namespace
 
 DeliveryService::DeliveryService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-                                 customers::CustomersApi& customers, std::chrono::minutes promise)
+                                 customers::CustomersApi& customers, std::chrono::seconds promise)
     : db_(db), outbox_(outbox), clock_(clock), customers_(customers), promise_(promise) {}
 
 Zone DeliveryService::create_zone(const std::string& name, std::vector<std::string> prefixes) {
@@ -157,22 +161,45 @@ ScheduleOutcome DeliveryService::schedule(const ScheduleRequest& request) {
     const auto postal = normalize_postal(request.address.postal_code);
     const auto zone_id = repository::zone_for(tx, postal);
     if (!zone_id) return ScheduleOutcome{false, std::nullopt};
-    Delivery delivery;
-    delivery.id = core::new_id("dlv");
-    delivery.order_id = request.order_id;
-    delivery.customer_id = request.customer_id;
-    delivery.zone_id = *zone_id;
-    delivery.address = request.address;
-    delivery.address.postal_code = postal;
-    delivery.created_at = delivery.updated_at = clock_.now();
-    delivery.promised_by = delivery.created_at + promise_;
-    repository::insert_delivery(tx, delivery);
-    const TrackingEvent scheduled{DeliveryStatus::unassigned, "scheduled", delivery.created_at};
-    repository::add_tracking(tx, delivery.id, scheduled);
-    outbox_.add(tx, std::string(events::kDeliveryScheduled), delivery.order_id, payload(delivery));
-    delivery.tracking.push_back(scheduled);
-    if (auto courier = repository::pick_courier(tx, delivery.zone_id)) assign(tx, delivery, *courier);
-    return ScheduleOutcome{true, repository::find_delivery(tx, delivery.id)};
+    return ScheduleOutcome{true, create(tx, request, *zone_id, "scheduled")};
+  });
+}
+
+Delivery DeliveryService::create(core::db::Transaction& tx, const ScheduleRequest& request, const std::string& zone_id,
+                                 const std::string& note) {
+  Delivery delivery;
+  delivery.id = core::new_id("dlv");
+  delivery.order_id = request.order_id;
+  delivery.customer_id = request.customer_id;
+  delivery.zone_id = zone_id;
+  delivery.address = request.address;
+  delivery.address.postal_code = normalize_postal(request.address.postal_code);
+  delivery.created_at = delivery.updated_at = clock_.now();
+  delivery.promised_by = delivery.created_at + promise_;
+  repository::insert_delivery(tx, delivery);
+  const TrackingEvent scheduled{DeliveryStatus::unassigned, note, delivery.created_at};
+  repository::add_tracking(tx, delivery.id, scheduled);
+  outbox_.add(tx, std::string(events::kDeliveryScheduled), delivery.order_id, payload(delivery));
+  delivery.tracking.push_back(scheduled);
+  if (auto courier = repository::pick_courier(tx, delivery.zone_id)) assign(tx, delivery, *courier);
+  return *repository::find_delivery(tx, delivery.id);
+}
+
+Delivery DeliveryService::redeliver(std::string_view order_id, std::string_view request_id) {
+  return db_.write([&](core::db::Transaction& tx) {
+    const std::string request(request_id);
+    if (auto made = repository::redelivery_for(tx, request)) return *repository::find_delivery(tx, *made);
+    auto latest = repository::latest_for_order(tx, std::string(order_id));
+    if (!latest) throw Error(ErrorKind::not_found, "The order has no delivery to repeat");
+    if (latest->status != DeliveryStatus::delivered && latest->status != DeliveryStatus::failed &&
+        latest->status != DeliveryStatus::cancelled) {
+      throw Error(ErrorKind::conflict, "The order's delivery is still " + std::string(to_string(latest->status)))
+          .with_extension("current_status", std::string(to_string(latest->status)));
+    }
+    auto delivery = create(tx, {latest->order_id, latest->customer_id, latest->address}, latest->zone_id,
+                           "scheduled again (" + request + ")");
+    repository::record_redelivery(tx, request, delivery.id);
+    return delivery;
   });
 }
 

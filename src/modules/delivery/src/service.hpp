@@ -35,7 +35,7 @@ struct CourierPatch {
 class DeliveryService final : public DeliveryApi {
  public:
   DeliveryService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-                  customers::CustomersApi& customers, std::chrono::minutes promise = std::chrono::minutes(45));
+                  customers::CustomersApi& customers, std::chrono::seconds promise = std::chrono::minutes(45));
 
   Zone create_zone(const std::string& name, std::vector<std::string> prefixes);
   std::vector<Zone> zones();
@@ -47,6 +47,7 @@ class DeliveryService final : public DeliveryApi {
 
   ScheduleOutcome schedule(const ScheduleRequest& request) override;
   std::optional<Delivery> cancel(std::string_view order_id) override;
+  Delivery redeliver(std::string_view order_id, std::string_view request_id) override;
   std::optional<Delivery> find_by_order(std::string_view order_id) override;
   std::optional<Delivery> find(const std::string& id);
   std::vector<Delivery> active_for_courier(const std::string& courier_id);
@@ -58,6 +59,9 @@ class DeliveryService final : public DeliveryApi {
   // Gives waiting deliveries of `zone_id` to couriers with room, oldest promise first.
   void dispatch_waiting(core::db::Transaction& tx, const std::string& zone_id);
   void assign(core::db::Transaction& tx, Delivery& delivery, const std::string& courier_id);
+  // Stores a new unassigned delivery with its `scheduled` event and offers it to a courier.
+  Delivery create(core::db::Transaction& tx, const ScheduleRequest& request, const std::string& zone_id,
+                  const std::string& note);
   void transition(core::db::Transaction& tx, Delivery& delivery, DeliveryStatus status, const std::string& note,
                   std::string_view event_type);
 
@@ -65,7 +69,7 @@ class DeliveryService final : public DeliveryApi {
   const core::events::Outbox& outbox_;
   const core::Clock& clock_;
   customers::CustomersApi& customers_;
-  std::chrono::minutes promise_;
+  std::chrono::seconds promise_;
 };
 
 /// Postal codes and prefixes compare upper-case without spaces.

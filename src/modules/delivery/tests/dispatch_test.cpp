@@ -156,3 +156,24 @@ TEST_CASE("couriers need an existing zone and a unique email") {
   w.courier("eve");
   CHECK(kind_of([&] { w.courier("eve"); }) == ErrorKind::conflict);
 }
+
+TEST_CASE("redelivery: a new delivery once the last one ended, idempotent by request, never two at once") {
+  World w;
+  w.courier("eva", 5);
+  auto first = *w.order().delivery;
+  CHECK(kind_of([&] { w.service->redeliver(first.order_id, "inc_1"); }) == ErrorKind::conflict);  // under way
+  w.service->record(first.id, DeliveryStatus::failed, "nobody home");
+  auto again = w.service->redeliver(first.order_id, "inc_1");
+  CHECK(again.id != first.id);
+  CHECK(again.status == DeliveryStatus::assigned);
+  CHECK(again.address.postal_code == first.address.postal_code);
+  CHECK(again.zone_id == first.zone_id);
+  CHECK(w.service->redeliver(first.order_id, "inc_1").id == again.id);  // the repeat changes nothing
+  CHECK(w.service->find_by_order(first.order_id)->id == again.id);
+  CHECK(kind_of([&] { w.service->redeliver(first.order_id, "inc_2"); }) == ErrorKind::conflict);
+  CHECK(kind_of([&] { w.service->redeliver(core::new_id("ord"), "inc_3"); }) == ErrorKind::not_found);
+  // Delivered, then a damaged-goods incident sends a replacement.
+  w.service->record(again.id, DeliveryStatus::picked_up, "");
+  w.service->record(again.id, DeliveryStatus::delivered, "");
+  CHECK(w.service->redeliver(first.order_id, "inc_2").status == DeliveryStatus::assigned);
+}

@@ -119,6 +119,9 @@ class FakeDelivery final : public delivery::DeliveryApi {
     it->second.status = delivery::DeliveryStatus::cancelled;
     return it->second;
   }
+  delivery::Delivery redeliver(std::string_view, std::string_view) override {
+    throw Error(ErrorKind::internal, "not used");
+  }
   std::optional<delivery::Delivery> find_by_order(std::string_view) override { return std::nullopt; }
 };
 

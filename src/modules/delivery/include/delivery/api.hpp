@@ -62,6 +62,10 @@ class DeliveryApi {
   /// Cancels the order's active delivery (even one picked up: the courier brings it back);
   /// nullopt when the order has none. Conflict once delivered or failed.
   virtual std::optional<Delivery> cancel(std::string_view order_id) = 0;
+  /// A new delivery of the order to the same address (an incident resolved with `redeliver`),
+  /// dispatched like any other. Idempotent by `request_id`: a repeat returns the same delivery.
+  /// not_found when the order never had a delivery; conflict while one is still under way.
+  virtual Delivery redeliver(std::string_view order_id, std::string_view request_id) = 0;
   /// The order's latest delivery.
   virtual std::optional<Delivery> find_by_order(std::string_view order_id) = 0;
 };

@@ -1,0 +1,43 @@
+#include "incidents/module.hpp"
+
+#include "consumers.hpp"
+#include "late_watch.hpp"
+#include "migrations.hpp"
+#include "routes.hpp"
+#include "service.hpp"
+
+namespace deliveryhub::incidents {
+namespace {
+
+class Module final : public IncidentsModule {
+ public:
+  Module(core::Platform& platform, orders::OrdersApi& orders, payments::PaymentsApi& payments,
+         delivery::DeliveryApi& delivery)
+      : platform_(platform),
+        outbox_("incidents", platform.clock, platform.outbox_signal),
+        service_(platform.database, outbox_, platform.clock, orders, payments, delivery),
+        late_watch_(service_, platform.settings.late_check_interval) {}
+
+  std::string_view name() const override { return "incidents"; }
+  std::vector<core::db::Migration> migrations() const override { return incidents::migrations(); }
+  IncidentsApi& api() override { return service_; }
+  void add_routes(core::http::Router& router) override { add_incident_routes(router, service_, platform_.tokens); }
+  void subscribe(core::events::EventBus& bus) override { subscribe_consumers(bus, platform_.database, service_); }
+  void start() override { late_watch_.start(); }
+  void stop() override { late_watch_.stop(); }
+
+ private:
+  core::Platform& platform_;
+  core::events::Outbox outbox_;
+  IncidentService service_;
+  LateWatch late_watch_;
+};
+
+}  // namespace
+
+std::unique_ptr<IncidentsModule> make_module(core::Platform& platform, orders::OrdersApi& orders,
+                                             payments::PaymentsApi& payments, delivery::DeliveryApi& delivery) {
+  return std::make_unique<Module>(platform, orders, payments, delivery);
+}
+
+}  // namespace deliveryhub::incidents
