@@ -161,12 +161,12 @@ ScheduleOutcome DeliveryService::schedule(const ScheduleRequest& request) {
     const auto postal = normalize_postal(request.address.postal_code);
     const auto zone_id = repository::zone_for(tx, postal);
     if (!zone_id) return ScheduleOutcome{false, std::nullopt};
-    return ScheduleOutcome{true, create(tx, request, *zone_id, "scheduled")};
+    return ScheduleOutcome{true, create(tx, request, *zone_id, "scheduled", false)};
   });
 }
 
 Delivery DeliveryService::create(core::db::Transaction& tx, const ScheduleRequest& request, const std::string& zone_id,
-                                 const std::string& note) {
+                                 const std::string& note, bool redelivery) {
   Delivery delivery;
   delivery.id = core::new_id("dlv");
   delivery.order_id = request.order_id;
@@ -179,7 +179,9 @@ Delivery DeliveryService::create(core::db::Transaction& tx, const ScheduleReques
   repository::insert_delivery(tx, delivery);
   const TrackingEvent scheduled{DeliveryStatus::unassigned, note, delivery.created_at};
   repository::add_tracking(tx, delivery.id, scheduled);
-  outbox_.add(tx, std::string(events::kDeliveryScheduled), delivery.order_id, payload(delivery));
+  auto scheduled_payload = payload(delivery);
+  if (redelivery) scheduled_payload["redelivery"] = true;
+  outbox_.add(tx, std::string(events::kDeliveryScheduled), delivery.order_id, scheduled_payload);
   delivery.tracking.push_back(scheduled);
   if (auto courier = repository::pick_courier(tx, delivery.zone_id)) assign(tx, delivery, *courier);
   return *repository::find_delivery(tx, delivery.id);
@@ -197,7 +199,7 @@ Delivery DeliveryService::redeliver(std::string_view order_id, std::string_view 
           .with_extension("current_status", std::string(to_string(latest->status)));
     }
     auto delivery = create(tx, {latest->order_id, latest->customer_id, latest->address}, latest->zone_id,
-                           "scheduled again (" + request + ")");
+                           "scheduled again (" + request + ")", true);
     repository::record_redelivery(tx, request, delivery.id);
     return delivery;
   });

@@ -61,7 +61,7 @@ class DeliveryService final : public DeliveryApi {
   void assign(core::db::Transaction& tx, Delivery& delivery, const std::string& courier_id);
   // Stores a new unassigned delivery with its `scheduled` event and offers it to a courier.
   Delivery create(core::db::Transaction& tx, const ScheduleRequest& request, const std::string& zone_id,
-                  const std::string& note);
+                  const std::string& note, bool redelivery);
   void transition(core::db::Transaction& tx, Delivery& delivery, DeliveryStatus status, const std::string& note,
                   std::string_view event_type);
 

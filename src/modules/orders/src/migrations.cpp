@@ -57,6 +57,8 @@ std::vector<core::db::Migration> migrations() {
        " started_at BIGINT NOT NULL,"
        " finished_at BIGINT);"
        "CREATE INDEX orders_sagas_due ON orders_sagas (finished_at, next_attempt_at);"},
+      {4, "refunds recorded on the order",
+       "ALTER TABLE orders_orders ADD COLUMN refunded_amount BIGINT NOT NULL DEFAULT 0;"},
   };
 }
 

@@ -2,7 +2,7 @@
 
 #include "catalog_routes.hpp"
 #include "catalog_service.hpp"
-#include "delivery_consumer.hpp"
+#include "consumers.hpp"
 #include "migrations.hpp"
 #include "order_routes.hpp"
 #include "order_service.hpp"
@@ -30,6 +30,7 @@ class Module final : public OrdersModule, private OrdersApi {
   }
   void subscribe(core::events::EventBus& bus) override {
     subscribe_to_delivery(bus, platform_.database, outbox_, platform_.clock);
+    subscribe_to_payments(bus, platform_.database, platform_.clock);
   }
   void start() override { saga_.start(); }
   void stop() override { saga_.stop(); }

@@ -21,7 +21,7 @@ core::db::Value optional_value(const std::optional<std::string>& text) {
 
 constexpr std::string_view kColumns =
     "id, customer_id, status, total, currency, address_label, line1, city, postal_code, country, payment_id, "
-    "delivery_id, rejection_reason, version, created_at, updated_at";
+    "delivery_id, rejection_reason, version, created_at, updated_at, refunded_amount";
 
 Order order_from(core::db::Transaction& tx, const core::db::Row& row) {
   Order o;
@@ -37,6 +37,7 @@ Order order_from(core::db::Transaction& tx, const core::db::Row& row) {
   o.version = row.integer(13);
   o.created_at = from_unix_ms(row.integer(14));
   o.updated_at = from_unix_ms(row.integer(15));
+  o.refunded_amount = row.integer(16);
   for (const auto& item : tx.query(
            "SELECT sku, name, quantity, unit_price, line_total FROM orders_items WHERE order_id = $1 ORDER BY position",
            {o.id})) {
@@ -90,6 +91,13 @@ bool update(core::db::Transaction& tx, const Order& o, bool status_changed) {
            optional_value(o.rejection_reason), to_unix_ms(o.updated_at), o.id, o.version}) == 1;
   if (updated && status_changed) add_history(tx, o);
   return updated;
+}
+
+void add_refund(core::db::Transaction& tx, const std::string& order_id, std::int64_t amount, core::TimePoint now) {
+  tx.execute(
+      "UPDATE orders_orders SET refunded_amount = refunded_amount + $1, version = version + 1, updated_at = $2 "
+      "WHERE id = $3",
+      {amount, to_unix_ms(now), order_id});
 }
 
 std::vector<Order> list(core::db::Transaction& tx, const std::optional<std::string>& customer_id,

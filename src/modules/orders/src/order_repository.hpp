@@ -14,6 +14,8 @@ std::optional<Order> find(core::db::Transaction& tx, const std::string& id);
 /// Writes status, payment_id, delivery_id and rejection_reason if the version matches, bumps
 /// it and appends the status to the history when it changed. False when the version did not match.
 bool update(core::db::Transaction& tx, const Order& order, bool status_changed);
+/// Adds a refund made by payments to the order's refunded_amount.
+void add_refund(core::db::Transaction& tx, const std::string& order_id, std::int64_t amount, core::TimePoint now);
 std::vector<Order> list(core::db::Transaction& tx, const std::optional<std::string>& customer_id,
                         const std::optional<std::string>& status, const std::optional<std::string>& before_id,
                         std::size_t limit);

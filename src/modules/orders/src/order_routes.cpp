@@ -49,6 +49,7 @@ nlohmann::json to_json(const Order& o) {
           {"payment_id", optional_json(o.payment_id)},
           {"delivery_id", optional_json(o.delivery_id)},
           {"rejection_reason", optional_json(o.rejection_reason)},
+          {"refunded_amount", o.refunded_amount},
           {"created_at", core::format_rfc3339(o.created_at)},
           {"updated_at", core::format_rfc3339(o.updated_at)},
           {"version", o.version}};

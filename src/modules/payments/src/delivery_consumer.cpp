@@ -29,6 +29,17 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                  [&payments](const core::events::Envelope& event) {
                    applying(event, [&] { payments.capture(event.aggregate_id); });
                  }});
+  bus.subscribe({std::string(delivery::events::kDeliveryScheduled),
+                 "payments.authorize-again",
+                 "payments",
+                 &db,
+                 {},
+                 [&payments](const core::events::Envelope& event) {
+                   // Only a redelivery renews a voided authorization: a first delivery scheduled
+                   // for an order cancelled meanwhile must not.
+                   if (!event.payload.value("redelivery", false)) return;
+                   applying(event, [&] { payments.authorize_again(event.aggregate_id); });
+                 }});
   bus.subscribe({std::string(delivery::events::kDeliveryFailed),
                  "payments.void",
                  "payments",

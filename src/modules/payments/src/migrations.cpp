@@ -31,6 +31,8 @@ std::vector<core::db::Migration> migrations() {
        " at BIGINT NOT NULL);"
        "CREATE INDEX payments_operations_payment ON payments_operations (payment_id, position);"},
       core::events::event_tables_migration("payments", 2),
+      {3, "the payment method, for authorizing again",
+       "ALTER TABLE payments_payments ADD COLUMN payment_method TEXT NOT NULL DEFAULT '';"},
   };
 }
 

@@ -62,12 +62,17 @@ std::optional<Payment> find_by_order(core::db::Transaction& tx, const std::strin
   return one(tx, "order_id", order_id);
 }
 
-void insert(core::db::Transaction& tx, const Payment& p) {
+void insert(core::db::Transaction& tx, const Payment& p, const std::string& payment_method) {
   tx.execute(
       "INSERT INTO payments_payments (id, order_id, customer_id, amount, currency, status, captured_amount, "
-      "refunded_amount, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      "refunded_amount, version, created_at, updated_at, payment_method) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
       {p.id, p.order_id, p.customer_id, p.amount, p.currency, std::string(to_string(p.status)), p.captured_amount,
-       p.refunded_amount, p.version, core::to_unix_ms(p.created_at), core::to_unix_ms(p.updated_at)});
+       p.refunded_amount, p.version, core::to_unix_ms(p.created_at), core::to_unix_ms(p.updated_at), payment_method});
+}
+
+std::string payment_method_of(core::db::Transaction& tx, const std::string& payment_id) {
+  return tx.query_one("SELECT payment_method FROM payments_payments WHERE id = $1", {payment_id})->text(0);
 }
 
 bool update(core::db::Transaction& tx, const Payment& p) {

@@ -6,6 +6,7 @@
 #include "payments/events.hpp"
 #include "repository.hpp"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -139,7 +140,7 @@ Payment PaymentsService::authorize(const AuthorizationRequest& request) {
   const Operation operation{OperationType::authorize, request.amount, approved, result.reason, payment.created_at};
   try {
     db_.write([&](core::db::Transaction& tx) {
-      repository::insert(tx, payment);
+      repository::insert(tx, payment, request.payment_method);
       repository::add_operation(tx, payment.id, operation);
       outbox_.add(tx, std::string(approved ? events::kPaymentAuthorized : events::kPaymentDeclined), payment.order_id,
                   event_payload(payment, payment.amount, result.reason));
@@ -150,6 +151,24 @@ Payment PaymentsService::authorize(const AuthorizationRequest& request) {
   payment.operations.push_back(operation);
   core::log::info("payment authorization", {{"order_id", payment.order_id}, {"status", to_string(payment.status)}});
   return payment;
+}
+
+Payment PaymentsService::authorize_again(std::string_view order_id) {
+  Payment payment = require(order_id);
+  if (payment.status != PaymentStatus::voided) return payment;  // nothing to renew (or done already)
+  const auto method =
+      db_.read([&](core::db::Transaction& tx) { return repository::payment_method_of(tx, payment.id); });
+  const auto attempt = std::count_if(payment.operations.begin(), payment.operations.end(),
+                                     [](const Operation& op) { return op.type == OperationType::authorize; });
+  // A key per attempt: the provider must not answer this with the first, voided authorization.
+  const auto key = "authorize:" + payment.order_id + ":" + std::to_string(attempt + 1);
+  const auto result =
+      call_provider("authorize", [&] { return provider_.authorize(key, payment.amount, payment.currency, method); });
+  const bool approved = result.outcome == ProviderResult::Outcome::approved;
+  if (approved) payment.status = PaymentStatus::authorized;
+  core::log::info("payment authorized again", {{"order_id", payment.order_id}, {"approved", approved}});
+  return apply(payment, {OperationType::authorize, payment.amount, approved, result.reason, clock_.now()},
+               approved ? events::kPaymentAuthorized : events::kPaymentDeclined);
 }
 
 Payment PaymentsService::capture(std::string_view order_id) {

@@ -24,6 +24,9 @@ class PaymentsService final : public PaymentsApi {
 
   Payment authorize(const AuthorizationRequest& request) override;
   Payment capture(std::string_view order_id) override;
+  /// A voided payment authorized again with the same method (a redelivery was scheduled after
+  /// a failed one voided it); any other payment is returned as it is.
+  Payment authorize_again(std::string_view order_id);
   Payment void_authorization(std::string_view order_id) override;
   Payment refund(std::string_view order_id, std::int64_t amount, std::string_view reason,
                  std::string_view refund_id) override;

@@ -25,6 +25,7 @@ class ScriptedProvider final : public PaymentProvider {
  public:
   int transient_failures = 0;
   int calls = 0;
+  std::vector<std::string> authorize_keys;
   ProviderResult next(ProviderResult ok = {}) {
     ++calls;
     if (transient_failures > 0) {
@@ -33,7 +34,8 @@ class ScriptedProvider final : public PaymentProvider {
     }
     return ok;
   }
-  ProviderResult authorize(std::string_view, std::int64_t, std::string_view, std::string_view method) override {
+  ProviderResult authorize(std::string_view key, std::int64_t, std::string_view, std::string_view method) override {
+    authorize_keys.emplace_back(key);
     return next(method == "tok_declined" ? ProviderResult{ProviderResult::Outcome::declined, "card_declined"}
                                          : ProviderResult{});
   }
@@ -144,4 +146,24 @@ TEST_CASE("the simulator: tok_visa approves, tok_declined declines, tok_flaky fa
   CHECK(always_flaky.authorize("k", 1, "EUR", "tok_other").outcome == ProviderResult::Outcome::declined);
   SimulatedProvider chaos({std::chrono::milliseconds(0), std::chrono::milliseconds(0), 0.0, 1.0, 7});
   CHECK(chaos.capture("k", 1).outcome == ProviderResult::Outcome::transient_failure);
+}
+
+TEST_CASE("a voided payment is authorized again for a redelivery, with a new provider key, once") {
+  World w;
+  auto payment = w.service->authorize(w.order());
+  CHECK(w.service->authorize_again(payment.order_id).status == PaymentStatus::authorized);  // nothing to renew
+  w.service->void_authorization(payment.order_id);
+  auto renewed = w.service->authorize_again(payment.order_id);
+  CHECK(renewed.status == PaymentStatus::authorized);
+  CHECK(w.service->authorize_again(payment.order_id).status == PaymentStatus::authorized);  // a repeat: no call
+  CHECK(w.provider.authorize_keys ==
+        std::vector<std::string>{"authorize:" + payment.order_id, "authorize:" + payment.order_id + ":2"});
+  CHECK(w.service->capture(payment.order_id).captured_amount == payment.amount);
+  const auto ops = w.service->find_by_order(payment.order_id)->operations;
+  REQUIRE(ops.size() == 4);  // authorize, void, authorize, capture
+  CHECK(ops[2].type == OperationType::authorize);
+
+  auto declined = w.service->authorize(w.order("tok_declined"));
+  CHECK(w.service->authorize_again(declined.order_id).status == PaymentStatus::declined);  // not voided: as it is
+  CHECK(kind_of([&] { w.service->authorize_again(core::new_id("ord")); }) == ErrorKind::not_found);
 }

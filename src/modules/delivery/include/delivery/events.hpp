@@ -1,7 +1,8 @@
 #pragma once
 // Events the delivery module publishes; aggregate: the order id. Payload members: delivery_id,
 // order_id, customer_id, status (the delivery's, after the event), promised_by (RFC 3339),
-// courier_id (when assigned), reason (the courier's note, for failures).
+// courier_id (when assigned), reason (the courier's note, for failures), redelivery (true on the
+// delivery.scheduled of a redelivery).
 #include <string_view>
 
 namespace deliveryhub::delivery::events {

@@ -67,6 +67,7 @@ struct Order {
   std::optional<std::string> payment_id;
   std::optional<std::string> delivery_id;
   std::optional<std::string> rejection_reason;
+  std::int64_t refunded_amount = 0;  // refunds made so far (incidents, operators, cancellation)
   core::TimePoint created_at;
   core::TimePoint updated_at;
   std::int64_t version = 1;

@@ -7,8 +7,13 @@ namespace deliveryhub::orders {
 
 /// Follows the delivery of each order (product.md, event flows):
 /// delivery.picked_up → dispatched, delivery.completed → delivered,
-/// delivery.failed → delivery_failed; each with its order.* event, in the inbox's transaction.
+/// delivery.failed → delivery_failed, and a redelivery's delivery.scheduled takes a
+/// delivery_failed order back to confirmed; each with its order.* event, in the inbox's transaction.
 void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, const core::events::Outbox& outbox,
                            const core::Clock& clock);
+
+/// payment.refunded → the order's refunded_amount (incident.resolved with a refund, operators,
+/// cancellation: every refund passes through payments).
+void subscribe_to_payments(core::events::EventBus& bus, core::db::Database& db, const core::Clock& clock);
 
 }  // namespace deliveryhub::orders

@@ -1,10 +1,11 @@
-#include "delivery_consumer.hpp"
+#include "consumers.hpp"
 
 #include "core/log/log.hpp"
 #include "delivery/events.hpp"
 #include "order_repository.hpp"
 #include "order_service.hpp"
 #include "orders/events.hpp"
+#include "payments/events.hpp"
 
 #include <algorithm>
 
@@ -16,10 +17,17 @@ struct Transition {
   OrderStatus to;
   std::vector<OrderStatus> from;
   std::string_view order_event;
+  bool adopts_delivery = false;  // the event's delivery becomes the order's (a redelivery)
 };
 
 const std::vector<Transition>& transitions() {
   static const std::vector<Transition> table = {
+      // A redelivery (an incident's resolution) after a failed one: the order is on again.
+      {delivery::events::kDeliveryScheduled,
+       OrderStatus::confirmed,
+       {OrderStatus::delivery_failed},
+       events::kOrderConfirmed,
+       true},
       {delivery::events::kDeliveryPickedUp,
        OrderStatus::dispatched,
        {OrderStatus::confirmed},
@@ -51,6 +59,7 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                        core::log::warn("delivery event for an unknown order", {{"order_id", event.aggregate_id}});
                        return;
                      }
+                     if (transition.adopts_delivery && !event.payload.value("redelivery", false)) return;
                      const auto& from = transition.from;
                      if (std::find(from.begin(), from.end(), order->status) == from.end()) {
                        // E.g. a cancelled order whose courier still reports: nothing to change.
@@ -60,6 +69,9 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                        return;
                      }
                      order->status = transition.to;
+                     if (transition.adopts_delivery) {
+                       order->delivery_id = event.payload.value("delivery_id", std::string());
+                     }
                      order->updated_at = clock.now();
                      if (!order_repository::update(tx, *order, true)) {
                        throw std::runtime_error("order changed concurrently; the event will be retried");
@@ -68,6 +80,18 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                    },
                    {}});
   }
+}
+
+void subscribe_to_payments(core::events::EventBus& bus, core::db::Database& db, const core::Clock& clock) {
+  bus.subscribe({std::string(payments::events::kPaymentRefunded),
+                 "orders.record-refund",
+                 "orders",
+                 &db,
+                 [&clock](const core::events::Envelope& event, core::db::Transaction& tx) {
+                   const auto amount = event.payload.value("amount", std::int64_t{0});
+                   order_repository::add_refund(tx, event.aggregate_id, amount, clock.now());
+                 },
+                 {}});
 }
 
 }  // namespace deliveryhub::orders
