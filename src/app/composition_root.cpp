@@ -9,6 +9,7 @@
 #include "core/events/bus.hpp"
 #include "core/events/outbox.hpp"
 #include "core/events/relay.hpp"
+#include "core/http/idempotency.hpp"
 #include "core/http/operational_routes.hpp"
 #include "core/http/pipeline.hpp"
 #include "core/http/server.hpp"
@@ -215,6 +216,7 @@ int run(const core::config::Settings& settings) {
     throw ConfigurationError(e.what());
   }
 
+  core::db::apply_migrations(*database, "core", http::Idempotency::migrations());
   for (const auto& module : modules) {
     const int applied = core::db::apply_migrations(*database, module->name(), module->migrations());
     core::log::info("migrations checked", {{"module", module->name()}, {"applied", applied}});
@@ -237,7 +239,10 @@ int run(const core::config::Settings& settings) {
   relay.start();
 
   core::metrics::HttpMetrics http_metrics(metrics);
-  http::Pipeline pipeline(router, http_metrics);
+  http::Idempotency idempotency(*database, tokens, clock, settings.idempotency_retention);
+  http::Pipeline pipeline(router, http_metrics, [&idempotency](http::Request& request, const http::Handler& handler) {
+    return idempotency.handle(request, handler);
+  });
   http::ServerOptions options{settings.host, settings.port, settings.io_threads, settings.worker_threads,
                               settings.max_connections};
   options.read_timeout = settings.read_timeout;

@@ -102,6 +102,7 @@ class Response(NamedTuple):
     status: int
     headers: dict  # lower-case names
     body: Any      # parsed JSON for JSON content types, else text; None when empty
+    raw: bytes = b""  # the body as received
 
 
 def describe(resp: Response) -> str:
@@ -125,7 +126,7 @@ def _to_response(resp: http.client.HTTPResponse, data: bytes) -> Response:
             body = data.decode("utf-8", "replace")
     else:
         body = data.decode("utf-8", "replace")
-    return Response(resp.status, headers, body)
+    return Response(resp.status, headers, body, data)
 
 
 def media_type(resp: Response) -> str:

@@ -92,6 +92,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_EXTERNAL_JWKS_URL");
   long jwks_refresh = s.jwks_refresh.count();
   long delivery_promise = s.delivery_promise.count(), late_check = s.late_check_interval.count();
+  long idempotency_hours = s.idempotency_retention.count();
+  app.add_option("--idempotency-retention", idempotency_hours, "Hours an Idempotency-Key's response is kept")
+      ->envname("DELIVERYHUB_IDEMPOTENCY_RETENTION")
+      ->capture_default_str()
+      ->check(CLI::Range(24L, 30L * 24L));
   app.add_option("--delivery-promise", delivery_promise, "Seconds from scheduling to a delivery's promised_by")
       ->envname("DELIVERYHUB_DELIVERY_PROMISE")
       ->capture_default_str()
@@ -179,6 +184,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   s.jwks_refresh = std::chrono::seconds(jwks_refresh);
   s.delivery_promise = std::chrono::seconds(delivery_promise);
   s.late_check_interval = std::chrono::seconds(late_check);
+  s.idempotency_retention = std::chrono::hours(idempotency_hours);
   s.log_level = level;
   s.shutdown_grace = std::chrono::seconds(grace);
   s.read_timeout = std::chrono::seconds(read_timeout);

@@ -32,6 +32,8 @@ struct Settings {
   std::chrono::seconds delivery_promise{45 * 60};
   /// How often incidents looks for deliveries past their promise.
   std::chrono::seconds late_check_interval{30};
+  /// How long Idempotency-Key responses are kept (api.md: at least 24 h).
+  std::chrono::hours idempotency_retention{24};
   std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
   std::chrono::seconds access_token_ttl{900};
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};

@@ -80,6 +80,12 @@ class Database {
   /// A cheap liveness check of the store, for /readyz.
   virtual bool ping() = 0;
 
+  /// For UnitOfWork: starts, commits (after running `last` in it) or abandons this thread's
+  /// unit of work. Backends that cannot join transactions throw std::logic_error.
+  virtual void begin_unit_of_work() = 0;
+  virtual void commit_unit_of_work(const std::function<void(Transaction&)>& last) = 0;
+  virtual void abandon_unit_of_work() noexcept = 0;
+
   template <class Work>
   auto write(Work&& work) -> std::invoke_result_t<Work, Transaction&> {
     return run(&Database::write_transaction, std::forward<Work>(work));
@@ -102,6 +108,33 @@ class Database {
       return std::move(*result);
     }
   }
+};
+
+/// One request's effects as one transaction. While it lives, every write_transaction of `db` on
+/// this thread joins a single write transaction, begun at the first write, each write inside a
+/// savepoint (one that throws undoes only itself); reads after the first write run in it too, so
+/// they see the request's writes (reads before it use their own snapshots). Nothing is committed
+/// until commit(), which runs `last` in the same transaction (e.g. storing the response of an
+/// Idempotency-Key) and then the after-commit callbacks; destruction without commit() rolls
+/// everything back. The writer stays taken from the first write to the end. Not nestable.
+class UnitOfWork {
+ public:
+  explicit UnitOfWork(Database& db) : db_(db) { db_.begin_unit_of_work(); }
+  ~UnitOfWork() {
+    if (!done_) db_.abandon_unit_of_work();
+  }
+  UnitOfWork(const UnitOfWork&) = delete;
+  UnitOfWork& operator=(const UnitOfWork&) = delete;
+
+  /// Throws what `last` or the commit throws; everything is rolled back then.
+  void commit(const std::function<void(Transaction&)>& last) {
+    done_ = true;
+    db_.commit_unit_of_work(last);
+  }
+
+ private:
+  Database& db_;
+  bool done_ = false;
 };
 
 struct DatabaseOptions {

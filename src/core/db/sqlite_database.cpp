@@ -175,6 +175,15 @@ void run_transaction(SqliteConnection& connection, const char* begin, const std:
   tx.run_after_commit();
 }
 
+// This thread's unit of work (UnitOfWork), if one is open.
+struct UnitOfWorkState {
+  const SqliteDatabase* owner = nullptr;
+  std::unique_lock<std::mutex> writer;    // taken at the first write
+  std::unique_ptr<SqliteTransaction> tx;  // open from the first write
+  std::uint64_t savepoints = 0;
+};
+thread_local UnitOfWorkState* t_unit_of_work = nullptr;
+
 }  // namespace
 
 SqliteDatabase::SqliteDatabase(const std::string& path, const DatabaseOptions& options) {
@@ -189,11 +198,76 @@ SqliteDatabase::SqliteDatabase(const std::string& path, const DatabaseOptions& o
 SqliteDatabase::~SqliteDatabase() = default;
 
 void SqliteDatabase::write_transaction(const std::function<void(Transaction&)>& work) {
-  std::lock_guard lock(writer_mutex_);
-  run_transaction(*writer_, "BEGIN IMMEDIATE", work);
+  auto* unit = t_unit_of_work;
+  if (unit == nullptr || unit->owner != this) {
+    std::lock_guard lock(writer_mutex_);
+    run_transaction(*writer_, "BEGIN IMMEDIATE", work);
+    return;
+  }
+  if (!unit->tx) {
+    unit->writer = std::unique_lock(writer_mutex_);
+    writer_->exec("BEGIN IMMEDIATE");
+    unit->tx = std::make_unique<SqliteTransaction>(*writer_);
+  }
+  const std::string savepoint = "unit_of_work_" + std::to_string(++unit->savepoints);
+  writer_->exec("SAVEPOINT " + savepoint);
+  try {
+    work(*unit->tx);
+  } catch (...) {
+    try {
+      writer_->exec("ROLLBACK TO " + savepoint);
+      writer_->exec("RELEASE " + savepoint);
+    } catch (...) {  // the original error matters more; commit will fail if the tx is gone
+    }
+    throw;
+  }
+  writer_->exec("RELEASE " + savepoint);
+}
+
+void SqliteDatabase::begin_unit_of_work() {
+  if (t_unit_of_work != nullptr) throw std::logic_error("a unit of work is already open on this thread");
+  t_unit_of_work = new UnitOfWorkState{this, {}, nullptr, 0};
+}
+
+void SqliteDatabase::commit_unit_of_work(const std::function<void(Transaction&)>& last) {
+  std::unique_ptr<UnitOfWorkState> unit(t_unit_of_work);
+  t_unit_of_work = nullptr;
+  if (!unit || unit->owner != this) throw std::logic_error("no unit of work of this database is open");
+  if (!unit->tx) {
+    unit->writer = std::unique_lock(writer_mutex_);
+    writer_->exec("BEGIN IMMEDIATE");
+    unit->tx = std::make_unique<SqliteTransaction>(*writer_);
+  }
+  try {
+    last(*unit->tx);
+    writer_->exec("COMMIT");
+  } catch (...) {
+    try {
+      writer_->exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+  unit->writer.unlock();
+  unit->tx->run_after_commit();
+}
+
+void SqliteDatabase::abandon_unit_of_work() noexcept {
+  std::unique_ptr<UnitOfWorkState> unit(t_unit_of_work);
+  t_unit_of_work = nullptr;
+  if (unit && unit->tx) {
+    try {
+      writer_->exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
 }
 
 void SqliteDatabase::read_transaction(const std::function<void(Transaction&)>& work) {
+  if (auto* unit = t_unit_of_work; unit != nullptr && unit->owner == this && unit->tx) {
+    work(*unit->tx);  // read this request's own writes
+    return;
+  }
   SqliteConnection* connection = nullptr;
   {
     std::unique_lock lock(readers_mutex_);

@@ -24,6 +24,9 @@ class SqliteDatabase final : public Database {
   void execute_script(Transaction& tx, std::string_view sql) override;
   std::string_view backend() const override { return "sqlite"; }
   bool ping() override;
+  void begin_unit_of_work() override;
+  void commit_unit_of_work(const std::function<void(Transaction&)>& last) override;
+  void abandon_unit_of_work() noexcept override;
 
  private:
   std::unique_ptr<SqliteConnection> writer_;

@@ -51,7 +51,7 @@ Response Pipeline::handle(Request& request) const {
     switch (match.outcome) {
       case Router::Match::Outcome::found:
         request.params = std::move(match.params);
-        response = (*match.handler)(request);
+        response = around_ ? around_(request, *match.handler) : (*match.handler)(request);
         break;
       case Router::Match::Outcome::method_not_allowed:
         response = problem_response(Error(ErrorKind::method_not_allowed, request.method + " is not allowed here")

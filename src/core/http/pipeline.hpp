@@ -11,7 +11,11 @@ namespace deliveryhub::core::http {
 /// metrics, one access-log line. A pure function of the request and the router's handlers.
 class Pipeline {
  public:
-  Pipeline(const Router& router, metrics::HttpMetrics& metrics) : router_(router), metrics_(metrics) {}
+  /// Runs a matched handler, e.g. under Idempotency; the default calls it.
+  using Around = std::function<Response(Request&, const Handler&)>;
+
+  Pipeline(const Router& router, metrics::HttpMetrics& metrics, Around around = {})
+      : router_(router), metrics_(metrics), around_(std::move(around)) {}
 
   /// Handles a parsed request. Never throws.
   Response handle(Request& request) const;
@@ -26,6 +30,7 @@ class Pipeline {
 
   const Router& router_;
   metrics::HttpMetrics& metrics_;
+  Around around_;
 };
 
 }  // namespace deliveryhub::core::http

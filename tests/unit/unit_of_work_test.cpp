@@ -1,0 +1,215 @@
+#include "core/db/database.hpp"
+#include "core/http/idempotency.hpp"
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <thread>
+
+using namespace deliveryhub;
+using namespace deliveryhub::core;
+
+namespace {
+
+std::vector<db::Migration> items() {
+  return {{1, "items", "CREATE TABLE uow_items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"}};
+}
+
+std::int64_t count(db::Database& db) {
+  return db.read([](db::Transaction& tx) { return tx.query_one("SELECT COUNT(*) FROM uow_items")->integer(0); });
+}
+
+void insert(db::Database& db, const std::string& id) {
+  db.write([&](db::Transaction& tx) { tx.execute("INSERT INTO uow_items (id, n) VALUES ($1, 1)", {id}); });
+}
+
+}  // namespace
+
+TEST_CASE("a unit of work commits every write of the thread at once, with the last step") {
+  testing::TempDatabase db("uow", items());
+  int after_commit = 0;
+  {
+    db::UnitOfWork unit(*db);
+    insert(*db, "a");
+    db->write([&](db::Transaction& tx) {
+      tx.execute("INSERT INTO uow_items (id, n) VALUES ('b', 1)");
+      tx.after_commit([&] { ++after_commit; });
+    });
+    CHECK(count(*db) == 2);  // the request reads its own writes
+    // Another thread sees nothing yet.
+    std::int64_t seen_elsewhere = -1;
+    std::thread([&] { seen_elsewhere = count(*db); }).join();
+    CHECK(seen_elsewhere == 0);
+    CHECK(after_commit == 0);
+    unit.commit([](db::Transaction& tx) { tx.execute("INSERT INTO uow_items (id, n) VALUES ('last', 1)"); });
+  }
+  CHECK(after_commit == 1);
+  CHECK(count(*db) == 3);
+}
+
+TEST_CASE("without commit nothing stays; a write that throws undoes only itself") {
+  testing::TempDatabase db("uow", items());
+  {
+    db::UnitOfWork unit(*db);
+    insert(*db, "a");
+  }  // abandoned
+  CHECK(count(*db) == 0);
+
+  {
+    db::UnitOfWork unit(*db);
+    insert(*db, "a");
+    CHECK_THROWS_AS(insert(*db, "a"), db::UniqueViolation);  // its savepoint rolls back
+    insert(*db, "b");
+    unit.commit([](db::Transaction&) {});
+  }
+  CHECK(count(*db) == 2);
+
+  {
+    db::UnitOfWork unit(*db);
+    insert(*db, "c");
+    CHECK_THROWS_AS(unit.commit([](db::Transaction& tx) {
+      tx.execute("INSERT INTO uow_items (id, n) VALUES ('a', 1)");  // taken: all rolls back
+    }),
+                    db::UniqueViolation);
+  }
+  CHECK(count(*db) == 2);
+  // The writer is free again for everyone.
+  insert(*db, "d");
+  CHECK(count(*db) == 3);
+}
+
+TEST_CASE("units of work do not nest, and one without writes commits its last step alone") {
+  testing::TempDatabase db("uow", items());
+  db::UnitOfWork unit(*db);
+  CHECK_THROWS_AS(db::UnitOfWork(*db), std::logic_error);
+  unit.commit([](db::Transaction& tx) { tx.execute("INSERT INTO uow_items (id, n) VALUES ('only', 1)"); });
+  CHECK(count(*db) == 1);
+}
+
+TEST_CASE("Idempotency-Key values: tokens and sf-strings of 1 to 255 visible ASCII characters") {
+  using http::parse_idempotency_key;
+  CHECK(parse_idempotency_key("8e03978e-40d5-43e8-bc93-6894a57f9324") == "8e03978e-40d5-43e8-bc93-6894a57f9324");
+  CHECK(parse_idempotency_key("\"order-42\"") == "order-42");
+  CHECK(parse_idempotency_key(R"("a\"b\\c")") == R"(a"b\c)");
+  CHECK(parse_idempotency_key(std::string(255, 'k')) == std::string(255, 'k'));
+  CHECK_FALSE(parse_idempotency_key(std::string(256, 'k')));
+  CHECK_FALSE(parse_idempotency_key(""));
+  CHECK_FALSE(parse_idempotency_key("\"\""));
+  CHECK_FALSE(parse_idempotency_key("has space"));
+  CHECK_FALSE(parse_idempotency_key("tab\there"));
+  CHECK_FALSE(parse_idempotency_key("caf\xc3\xa9"));
+  CHECK_FALSE(parse_idempotency_key(R"("bad\escape")"));
+  CHECK_FALSE(parse_idempotency_key(R"("unescaped"quote")"));
+}
+
+namespace {
+
+struct KeyedWorld {
+  testing::TempDatabase db{"uow", [] {
+                             auto migrations = items();
+                             for (auto& m : http::Idempotency::migrations()) {
+                               m.version += 1;  // after the items table, in one migration list
+                               migrations.push_back(m);
+                             }
+                             return migrations;
+                           }()};
+  SystemClock clock;
+  auth::TokenValidator tokens{{"test", "test"}, auth::KeySet{}};
+  http::Idempotency idempotency{*db, tokens, clock, std::chrono::hours(24)};
+
+  http::Request post(const std::string& key, const std::string& body) {
+    http::Request r;
+    r.method = "POST";
+    r.path = r.target = "/api/v1/items";
+    r.body = body;
+    r.headers.add("Idempotency-Key", key);
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Idempotency: one effect, the first answer replayed, another request refused") {
+  KeyedWorld w;
+  int runs = 0;
+  const http::Handler create = [&](const http::Request& r) {
+    ++runs;
+    insert(*w.db, "item-" + std::to_string(runs));
+    return http::Response::json(201, {{"body", r.body}, {"run", runs}});
+  };
+  auto request = w.post("k1", "{\"n\":1}");
+  const auto first = w.idempotency.handle(request, create);
+  const auto again = w.idempotency.handle(request, create);
+  CHECK(first.status == 201);
+  CHECK(again.body == first.body);
+  CHECK(again.headers.find("Idempotent-Replayed") == std::optional<std::string_view>("true"));
+  CHECK(runs == 1);
+  CHECK(count(*w.db) == 1);
+
+  auto other = w.post("k1", "{\"n\":2}");
+  CHECK(testing::kind_of([&] { w.idempotency.handle(other, create); }) == ErrorKind::unprocessable);
+  CHECK(runs == 1);
+}
+
+TEST_CASE("Idempotency: a handler's error undoes its writes and is replayed; a 5xx is not kept") {
+  KeyedWorld w;
+  int runs = 0;
+  const http::Handler half_done = [&](const http::Request&) -> http::Response {
+    ++runs;
+    insert(*w.db, "written-before-the-error");
+    throw Error(ErrorKind::unprocessable, "refused after a write");
+  };
+  auto request = w.post("k2", "{}");
+  const auto first = w.idempotency.handle(request, half_done);
+  CHECK(first.status == 422);
+  CHECK(count(*w.db) == 0);  // the write went with the error
+  CHECK(w.idempotency.handle(request, half_done).body == first.body);
+  CHECK(runs == 1);
+
+  const http::Handler crashing = [&](const http::Request&) -> http::Response {
+    ++runs;
+    insert(*w.db, "x");
+    throw std::runtime_error("bug");
+  };
+  auto broken = w.post("k3", "{}");
+  CHECK_THROWS_AS(w.idempotency.handle(broken, crashing), std::runtime_error);
+  CHECK_THROWS_AS(w.idempotency.handle(broken, crashing), std::runtime_error);  // not stored: runs again
+  CHECK(runs == 3);
+  CHECK(count(*w.db) == 0);
+}
+
+TEST_CASE("Idempotency: a repeat while the first runs is a 409; requests without a key pass through") {
+  KeyedWorld w;
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  const http::Handler slow = [&](const http::Request&) {
+    entered.set_value();
+    released.wait();
+    return http::Response::json(201, {{"ok", true}});
+  };
+  auto request = w.post("k4", "{}");
+  std::thread first([&] { w.idempotency.handle(request, slow); });
+  entered.get_future().wait();
+  try {
+    auto repeat = w.post("k4", "{}");
+    w.idempotency.handle(repeat, slow);
+    FAIL("a repeat ran while the first was in flight");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::conflict);
+  }
+  release.set_value();
+  first.join();
+
+  http::Request plain;
+  plain.method = "POST";
+  plain.path = plain.target = "/api/v1/items";
+  int runs = 0;
+  const http::Handler count_runs = [&](const http::Request&) {
+    ++runs;
+    return http::Response::json(201, {});
+  };
+  w.idempotency.handle(plain, count_runs);
+  w.idempotency.handle(plain, count_runs);
+  CHECK(runs == 2);
+}
