@@ -8,6 +8,7 @@
 #include "core/db/migrations.hpp"
 #include "core/events/bus.hpp"
 #include "core/events/outbox.hpp"
+#include "core/events/outbox_metrics.hpp"
 #include "core/events/relay.hpp"
 #include "core/http/idempotency.hpp"
 #include "core/http/operational_routes.hpp"
@@ -235,6 +236,7 @@ int run(const core::config::Settings& settings) {
 
   std::vector<std::string> outboxes;
   for (const auto& module : modules) outboxes.emplace_back(module->name());
+  core::events::export_outbox_metrics(metrics, *database, clock, outboxes);
   core::events::OutboxRelay relay(*database, outboxes, bus, clock, outbox_signal);
   relay.start();
 

@@ -1,5 +1,7 @@
 #include "core/metrics/metrics.hpp"
 
+#include "core/log/log.hpp"
+
 #include <prometheus/text_serializer.h>
 
 namespace deliveryhub::core::metrics {
@@ -7,7 +9,41 @@ namespace deliveryhub::core::metrics {
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
 
 std::string Metrics::serialize() const {
+  std::vector<std::function<void()>> hooks;
+  {
+    std::lock_guard lock(hooks_mutex_);
+    hooks = hooks_;
+  }
+  for (const auto& refresh : hooks) {
+    try {
+      refresh();
+    } catch (const std::exception& e) {
+      log::warn("metrics refresh failed", {{"error", e.what()}});
+    }
+  }
   return prometheus::TextSerializer{}.Serialize(registry_->Collect());
+}
+
+void Metrics::on_scrape(std::function<void()> refresh) {
+  std::lock_guard lock(hooks_mutex_);
+  hooks_.push_back(std::move(refresh));
+}
+
+CountsGauge::CountsGauge(Metrics& metrics, const std::string& name, const std::string& help, std::string label,
+                         const std::vector<std::string>& values)
+    : family_(prometheus::BuildGauge().Name(name).Help(help).Register(metrics.registry())), label_(std::move(label)) {
+  for (const auto& value : values) gauges_[value] = &family_.Add({{label_, value}});
+}
+
+void CountsGauge::set(const std::map<std::string, std::int64_t>& counts) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [value, count] : counts) {
+    if (!gauges_.contains(value)) gauges_[value] = &family_.Add({{label_, value}});
+  }
+  for (auto& [value, gauge] : gauges_) {
+    const auto found = counts.find(value);
+    gauge->Set(found == counts.end() ? 0.0 : static_cast<double>(found->second));
+  }
 }
 
 HttpMetrics::HttpMetrics(Metrics& metrics)

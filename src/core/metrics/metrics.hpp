@@ -5,9 +5,14 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace deliveryhub::core::metrics {
 
@@ -16,11 +21,31 @@ class Metrics {
  public:
   Metrics();
   prometheus::Registry& registry() { return *registry_; }
-  /// Everything registered, in the Prometheus text exposition format.
+  /// Everything registered, in the Prometheus text exposition format; runs the scrape hooks first.
   std::string serialize() const;
+  /// Runs `refresh` before every serialize(), e.g. to set gauges from the database. A refresh that
+  /// throws is logged and skipped: the rest of the scrape still answers.
+  void on_scrape(std::function<void()> refresh);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  mutable std::mutex hooks_mutex_;
+  std::vector<std::function<void()>> hooks_;
+};
+
+/// A gauge of how many things are in each value of one label (orders by status, …). Every value
+/// ever seen stays exported, at 0 when it has none now. Thread-safe.
+class CountsGauge {
+ public:
+  CountsGauge(Metrics& metrics, const std::string& name, const std::string& help, std::string label,
+              const std::vector<std::string>& values);
+  void set(const std::map<std::string, std::int64_t>& counts);
+
+ private:
+  prometheus::Family<prometheus::Gauge>& family_;
+  std::string label_;
+  std::mutex mutex_;
+  std::map<std::string, prometheus::Gauge*> gauges_;
 };
 
 /// The server's own metrics: requests by route template, method and status; latency; in flight.

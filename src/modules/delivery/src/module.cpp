@@ -18,6 +18,20 @@ class Module final : public DeliveryModule {
   std::vector<core::db::Migration> migrations() const override { return delivery::migrations(); }
   DeliveryApi& api() override { return service_; }
   void add_routes(core::http::Router& router) override { add_delivery_routes(router, service_, platform_.tokens); }
+  void start() override {
+    auto by_status = std::make_shared<core::metrics::CountsGauge>(
+        platform_.metrics, "deliveryhub_deliveries", "Deliveries by status", "status",
+        std::vector<std::string>{"unassigned", "assigned", "picked_up", "delivered", "failed", "cancelled"});
+    platform_.metrics.on_scrape([this, by_status] {
+      by_status->set(platform_.database.read([](core::db::Transaction& tx) {
+        std::map<std::string, std::int64_t> counts;
+        for (const auto& row : tx.query("SELECT status, COUNT(*) FROM delivery_deliveries GROUP BY status")) {
+          counts[row.text(0)] = row.integer(1);
+        }
+        return counts;
+      }));
+    });
+  }
 
  private:
   core::Platform& platform_;

@@ -23,7 +23,21 @@ class Module final : public IncidentsModule {
   IncidentsApi& api() override { return service_; }
   void add_routes(core::http::Router& router) override { add_incident_routes(router, service_, platform_.tokens); }
   void subscribe(core::events::EventBus& bus) override { subscribe_consumers(bus, platform_.database, service_); }
-  void start() override { late_watch_.start(); }
+  void start() override {
+    auto by_status = std::make_shared<core::metrics::CountsGauge>(
+        platform_.metrics, "deliveryhub_incidents", "Incidents by status (open and in_progress ones are unsettled)",
+        "status", std::vector<std::string>{"open", "in_progress", "resolved", "rejected"});
+    platform_.metrics.on_scrape([this, by_status] {
+      by_status->set(platform_.database.read([](core::db::Transaction& tx) {
+        std::map<std::string, std::int64_t> counts;
+        for (const auto& row : tx.query("SELECT status, COUNT(*) FROM incidents_incidents GROUP BY status")) {
+          counts[row.text(0)] = row.integer(1);
+        }
+        return counts;
+      }));
+    });
+    late_watch_.start();
+  }
   void stop() override { late_watch_.stop(); }
 
  private:

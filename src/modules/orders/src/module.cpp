@@ -18,7 +18,7 @@ class Module final : public OrdersModule, private OrdersApi {
       : platform_(platform),
         outbox_("orders", platform.clock, platform.outbox_signal),
         catalog_(platform.database, platform.clock),
-        saga_(platform.database, outbox_, platform.clock, payments, delivery),
+        saga_(platform.database, outbox_, platform.clock, payments, delivery, platform.metrics),
         orders_(platform.database, outbox_, platform.clock, catalog_, customers, [this] { saga_.wake(); }) {}
 
   std::string_view name() const override { return "orders"; }
@@ -32,7 +32,22 @@ class Module final : public OrdersModule, private OrdersApi {
     subscribe_to_delivery(bus, platform_.database, outbox_, platform_.clock);
     subscribe_to_payments(bus, platform_.database, platform_.clock);
   }
-  void start() override { saga_.start(); }
+  void start() override {
+    auto by_status = std::make_shared<core::metrics::CountsGauge>(
+        platform_.metrics, "deliveryhub_orders", "Orders by status", "status",
+        std::vector<std::string>{"pending", "payment_authorized", "confirmed", "dispatched", "delivered", "rejected",
+                                 "cancelled", "delivery_failed"});
+    platform_.metrics.on_scrape([this, by_status] {
+      by_status->set(platform_.database.read([](core::db::Transaction& tx) {
+        std::map<std::string, std::int64_t> counts;
+        for (const auto& row : tx.query("SELECT status, COUNT(*) FROM orders_orders GROUP BY status")) {
+          counts[row.text(0)] = row.integer(1);
+        }
+        return counts;
+      }));
+    });
+    saga_.start();
+  }
   void stop() override { saga_.stop(); }
 
  private:

@@ -29,8 +29,32 @@ void record(core::db::Transaction& tx, const core::events::Outbox& outbox, Order
 }  // namespace
 
 OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-                     payments::PaymentsApi& payments, delivery::DeliveryApi& delivery, SagaOptions options)
-    : db_(db), outbox_(outbox), clock_(clock), payments_(payments), delivery_(delivery), options_(options) {}
+                     payments::PaymentsApi& payments, delivery::DeliveryApi& delivery, core::metrics::Metrics& metrics,
+                     SagaOptions options)
+    : db_(db),
+      outbox_(outbox),
+      clock_(clock),
+      payments_(payments),
+      delivery_(delivery),
+      options_(options),
+      outcomes_(prometheus::BuildCounter()
+                    .Name("deliveryhub_saga_outcomes_total")
+                    .Help("Order sagas finished, by outcome (confirmed, payment_declined, zone_not_served, cancelled)")
+                    .Register(metrics.registry())),
+      duration_(prometheus::BuildHistogram()
+                    .Name("deliveryhub_saga_duration_seconds")
+                    .Help("From placing an order to its saga's outcome (confirmed or rejected), by outcome")
+                    .Register(metrics.registry())) {}
+
+void OrderSaga::finished(const Order& order, std::string_view outcome) {
+  const std::string label(outcome);
+  outcomes_.Add({{"outcome", label}}).Increment();
+  if (outcome == "cancelled") return;  // a cancellation may come days later: not the saga's speed
+  static const prometheus::Histogram::BucketBoundaries kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                                1,     2.5,  5,     10,   30,  60,   300};
+  duration_.Add({{"outcome", label}}, kBuckets)
+      .Observe(std::chrono::duration<double>(clock_.now() - order.created_at).count());
+}
 
 OrderSaga::~OrderSaga() {
   stop();
@@ -123,6 +147,7 @@ std::string OrderSaga::perform(const std::string& order_id, const std::string& s
       db_.write([&](core::db::Transaction& tx) {
         record(tx, outbox_, order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
       });
+      finished(order, "payment_declined");
       return "done";
     }
     db_.write([&](core::db::Transaction& tx) {
@@ -145,6 +170,7 @@ std::string OrderSaga::perform(const std::string& order_id, const std::string& s
     db_.write([&](core::db::Transaction& tx) {
       record(tx, outbox_, order, OrderStatus::confirmed, events::kOrderConfirmed, "done", clock_.now());
     });
+    finished(order, "confirmed");
     return "done";
   }
   if (step == "compensate") {
@@ -153,6 +179,7 @@ std::string OrderSaga::perform(const std::string& order_id, const std::string& s
     db_.write([&](core::db::Transaction& tx) {
       record(tx, outbox_, order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
     });
+    finished(order, "zone_not_served");
     return "done";
   }
   if (step == "cancel") {
@@ -171,6 +198,7 @@ std::string OrderSaga::perform(const std::string& order_id, const std::string& s
     db_.write([&](core::db::Transaction& tx) {
       record(tx, outbox_, order, order.status, std::nullopt, "done", clock_.now());
     });
+    finished(order, "cancelled");
     return "done";
   }
   throw std::runtime_error("unknown saga step '" + step + "'");

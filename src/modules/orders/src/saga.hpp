@@ -1,8 +1,10 @@
 #pragma once
 #include "core/db/database.hpp"
 #include "core/events/outbox.hpp"
+#include "core/metrics/metrics.hpp"
 #include "customers/api.hpp"
 #include "delivery/api.hpp"
+#include "orders/api.hpp"
 #include "payments/api.hpp"
 
 #include <atomic>
@@ -32,7 +34,8 @@ struct SagaOptions {
 class OrderSaga {
  public:
   OrderSaga(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-            payments::PaymentsApi& payments, delivery::DeliveryApi& delivery, SagaOptions options = {});
+            payments::PaymentsApi& payments, delivery::DeliveryApi& delivery, core::metrics::Metrics& metrics,
+            SagaOptions options = {});
   ~OrderSaga();
 
   void start();
@@ -49,6 +52,8 @@ class OrderSaga {
   std::string perform(const std::string& order_id, const std::string& step);
   // Voids an authorization or refunds what was captured (idempotent by order id).
   void undo_payment(const payments::Payment& payment);
+  // Counts a finished saga by outcome; placement outcomes also observe the time since placing.
+  void finished(const Order& order, std::string_view outcome);
 
   core::db::Database& db_;
   const core::events::Outbox& outbox_;
@@ -56,6 +61,8 @@ class OrderSaga {
   payments::PaymentsApi& payments_;
   delivery::DeliveryApi& delivery_;
   SagaOptions options_;
+  prometheus::Family<prometheus::Counter>& outcomes_;
+  prometheus::Family<prometheus::Histogram>& duration_;
   core::events::OutboxSignal signal_;
   std::atomic<bool> running_{false};
   std::thread thread_;

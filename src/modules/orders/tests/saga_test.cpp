@@ -132,6 +132,7 @@ struct World {
   FakeCustomers customers;
   FakePayments payments;
   FakeDelivery delivery;
+  core::metrics::Metrics metrics;
   std::unique_ptr<CatalogService> catalog;
   std::unique_ptr<OrderService> orders;
   std::unique_ptr<OrderSaga> saga;
@@ -144,7 +145,7 @@ struct World {
   // A new saga runner over the same database: what a process restart gives.
   void restart() {
     saga = std::make_unique<OrderSaga>(
-        *db, outbox, clock, payments, delivery,
+        *db, outbox, clock, payments, delivery, metrics,
         SagaOptions{std::chrono::milliseconds(500), std::chrono::milliseconds(0), std::chrono::milliseconds(0)});
   }
   Order place(const std::string& method = "tok_visa") {
@@ -180,6 +181,9 @@ TEST_CASE("the happy path: pending → payment_authorized → confirmed") {
   CHECK(done.status_history.size() == 3);
   CHECK(w.events() == std::vector<std::string>{"order.placed", "order.confirmed"});
   CHECK(w.saga->run_due() == 0);  // nothing left to do
+  const auto exported = w.metrics.serialize();
+  CHECK(exported.find("deliveryhub_saga_outcomes_total{outcome=\"confirmed\"} 1") != std::string::npos);
+  CHECK(exported.find("deliveryhub_saga_duration_seconds_count{outcome=\"confirmed\"} 1") != std::string::npos);
 }
 
 TEST_CASE("declined payment rejects; unserved zone compensates with a void") {
@@ -333,6 +337,7 @@ TEST_CASE("cancellation before the saga ran, and while a step's answer was lost"
   w.restart();
   w.saga->run_due();
   CHECK(w.payments.by_order.at(in_flight.id).status == payments::PaymentStatus::voided);
+  CHECK(w.metrics.serialize().find("deliveryhub_saga_outcomes_total{outcome=\"cancelled\"} 2") != std::string::npos);
   CHECK(w.orders->find(in_flight.id)->payment_id == w.payments.by_order.at(in_flight.id).id);
   CHECK_FALSE(w.delivery.by_order.contains(in_flight.id));  // never scheduled
   CHECK(w.saga->run_due() == 0);
