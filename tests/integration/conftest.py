@@ -240,6 +240,11 @@ class Server:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self, wait_ready: bool = True) -> "Server":
+        """Starts the process; again after kill(), on the same database."""
+        self._listening.clear()
+        self._address = None
+        self._threads = []
+        self.returncode = None
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
             pytest.fail(f"deliveryhub binary not found or not executable: {self.binary} "
                         "(set DELIVERYHUB_BIN)")
@@ -324,6 +329,14 @@ class Server:
     def _join_readers(self) -> None:
         for thread in self._threads:
             thread.join(timeout=5)
+
+    def kill(self) -> int:
+        """SIGKILL, as a crash: no drain, no flush. The temp dir and database stay for start()."""
+        assert self.proc is not None and self.proc.poll() is None, "server is not running"
+        self.proc.kill()
+        self.returncode = self.proc.wait(timeout=10)
+        self._join_readers()
+        return self.returncode
 
     def _kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

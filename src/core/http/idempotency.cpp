@@ -174,9 +174,12 @@ Response Idempotency::handle(Request& request, const Handler& handler) {
                 {{"Idempotency-Key", "must be 1 to 255 visible ASCII characters"}});
   }
   std::string scope = "anonymous";
-  try {
-    scope = tokens_.authenticate(request).subject;
-  } catch (const Error&) {  // no or a bad token: the handler answers that, and 401 is not stored
+  if (!request.header("Authorization").empty()) {
+    try {
+      scope = tokens_.authenticate(request).subject;
+    } catch (const Error&) {
+      return handler(request);  // a bad token: the handler answers 401, which is not stored
+    }
   }
   const auto fingerprint = sha256_hex(request.method + "\n" + request.target + "\n" + request.body);
 

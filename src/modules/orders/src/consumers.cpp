@@ -60,6 +60,11 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                        return;
                      }
                      if (transition.adopts_delivery && !event.payload.value("redelivery", false)) return;
+                     if (order->status == OrderStatus::pending || order->status == OrderStatus::payment_authorized) {
+                       // The courier is faster than the saga's record of the schedule step: try again
+                       // later (the relay retries), rather than drop the event.
+                       throw std::runtime_error("the order's saga has not recorded its delivery yet");
+                     }
                      const auto& from = transition.from;
                      if (std::find(from.begin(), from.end(), order->status) == from.end()) {
                        // E.g. a cancelled order whose courier still reports: nothing to change.

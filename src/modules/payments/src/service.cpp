@@ -98,6 +98,10 @@ ProviderResult PaymentsService::call_provider(std::string_view operation, Call&&
   }
 }
 
+std::unique_lock<std::mutex> PaymentsService::lock_payment(std::string_view order_id) {
+  return std::unique_lock(payment_locks_[std::hash<std::string_view>{}(order_id) % payment_locks_.size()]);
+}
+
 Payment PaymentsService::require(std::string_view order_id) {
   auto payment = find_by_order(order_id);
   if (!payment) throw Error(ErrorKind::not_found, "The order has no payment");
@@ -154,6 +158,7 @@ Payment PaymentsService::authorize(const AuthorizationRequest& request) {
 }
 
 Payment PaymentsService::authorize_again(std::string_view order_id) {
+  const auto locked = lock_payment(order_id);
   Payment payment = require(order_id);
   if (payment.status != PaymentStatus::voided) return payment;  // nothing to renew (or done already)
   const auto method =
@@ -172,6 +177,7 @@ Payment PaymentsService::authorize_again(std::string_view order_id) {
 }
 
 Payment PaymentsService::capture(std::string_view order_id) {
+  const auto locked = lock_payment(order_id);
   Payment payment = require(order_id);
   if (payment.status == PaymentStatus::captured || payment.status == PaymentStatus::partially_refunded ||
       payment.status == PaymentStatus::refunded) {
@@ -185,6 +191,7 @@ Payment PaymentsService::capture(std::string_view order_id) {
 }
 
 Payment PaymentsService::void_authorization(std::string_view order_id) {
+  const auto locked = lock_payment(order_id);
   Payment payment = require(order_id);
   if (payment.status == PaymentStatus::voided || payment.status == PaymentStatus::declined) return payment;
   if (payment.status != PaymentStatus::authorized) throw conflict(payment, "void");
@@ -195,6 +202,7 @@ Payment PaymentsService::void_authorization(std::string_view order_id) {
 
 Payment PaymentsService::refund(std::string_view order_id, std::int64_t amount, std::string_view reason,
                                 std::string_view refund_id) {
+  const auto locked = lock_payment(order_id);
   Payment payment = require(order_id);
   const std::string refund_key(refund_id);
   if (db_.read([&](core::db::Transaction& tx) { return repository::refund_recorded(tx, refund_key); })) {

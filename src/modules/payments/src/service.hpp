@@ -5,7 +5,9 @@
 #include "payments/api.hpp"
 #include "provider.hpp"
 
+#include <array>
 #include <chrono>
+#include <mutex>
 
 namespace deliveryhub::payments {
 
@@ -42,6 +44,10 @@ class PaymentsService final : public PaymentsApi {
   Payment apply(Payment payment, const Operation& operation, std::string_view event_type,
                 const std::optional<std::string>& refund_id = std::nullopt);
   Payment require(std::string_view order_id);
+  // Serialises the read-check-call-write of one payment's operations in this process, so two
+  // refunds cannot both pass the limit check and both reach the provider (several processes
+  // need a reservation in the ledger first: ADR 0009, issue 4).
+  std::unique_lock<std::mutex> lock_payment(std::string_view order_id);
 
   core::db::Database& db_;
   const core::events::Outbox& outbox_;
@@ -49,6 +55,7 @@ class PaymentsService final : public PaymentsApi {
   PaymentProvider& provider_;
   prometheus::Family<prometheus::Counter>& operations_;
   RetryPolicy retry_;
+  std::array<std::mutex, 64> payment_locks_;
 };
 
 }  // namespace deliveryhub::payments
