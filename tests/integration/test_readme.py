@@ -33,4 +33,6 @@ def test_readme_walkthroughs(make_server):
     assert '{"status":"confirmed","total":2500' in flow
     assert '"history":["pending","payment_authorized","confirmed","dispatched","delivered"]' in flow
     assert '{"status":"captured","amount":2500,"captured_amount":2500}' in flow
+    assert '{"status":"resolved","resolution":{"amount":500,"type":"refund"}}' in flow
     assert '{"status":"partially_refunded","refunded_amount":500}' in flow
+    assert '{"status":"delivered","refunded_amount":500}' in flow
