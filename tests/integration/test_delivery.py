@@ -99,3 +99,23 @@ def test_roles_for_zones_couriers_and_deliveries(server):
     assert_problem(server.call("POST", path, event, token=server.operator_token()), 404)
     assert_field_error(server.call("POST", path, {"status": "teleported"}, token=server.operator_token()), "status")
     assert_field_error(server.call("POST", path, {"status": "failed"}, token=server.operator_token()), "note")
+
+
+def test_zones_and_couriers_are_listed_in_pages(server):
+    token = server.operator_token()
+    made = [new_zone(server)["id"] for _ in range(3)]
+    seen, cursor = [], None
+    while True:
+        query = "?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = assert_json(server.call("GET", "/api/v1/zones" + query, token=token), 200)
+        assert len(page["data"]) <= 2
+        seen += [z["id"] for z in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert set(made) <= set(seen) and len(seen) == len(set(seen))
+    assert seen == sorted(seen, reverse=True)  # newest first
+    couriers = assert_json(server.call("GET", "/api/v1/couriers?limit=1", token=token), 200)
+    assert len(couriers["data"]) <= 1
+    assert_problem(server.call("GET", "/api/v1/couriers?limit=0", token=token), 400)
+    assert_problem(server.call("GET", "/api/v1/zones?cursor=not-a-cursor", token=token), 400)

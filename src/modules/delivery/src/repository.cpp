@@ -90,9 +90,12 @@ void insert_zone(core::db::Transaction& tx, const Zone& zone) {
   }
 }
 
-std::vector<Zone> list_zones(core::db::Transaction& tx) {
+std::vector<Zone> list_zones(core::db::Transaction& tx, const std::optional<std::string>& before_id,
+                             std::size_t limit) {
   std::vector<Zone> zones;
-  for (const auto& row : tx.query("SELECT id, name, created_at FROM delivery_zones ORDER BY id DESC")) {
+  for (const auto& row : tx.query("SELECT id, name, created_at FROM delivery_zones WHERE id < $1 ORDER BY id DESC "
+                                  "LIMIT $2",
+                                  {before_id.value_or("~"), static_cast<std::int64_t>(limit)})) {
     Zone zone{row.text(0), row.text(1), {}, from_unix_ms(row.integer(2))};
     for (const auto& p :
          tx.query("SELECT prefix FROM delivery_zone_prefixes WHERE zone_id = $1 ORDER BY prefix", {zone.id})) {
@@ -145,10 +148,12 @@ std::optional<Courier> find_courier_by_account(core::db::Transaction& tx, const 
   return courier_from(*row);
 }
 
-std::vector<Courier> list_couriers(core::db::Transaction& tx) {
+std::vector<Courier> list_couriers(core::db::Transaction& tx, const std::optional<std::string>& before_id,
+                                   std::size_t limit) {
   std::vector<Courier> couriers;
-  for (const auto& row :
-       tx.query("SELECT " + std::string(kCourierColumns) + " FROM delivery_couriers c ORDER BY c.id DESC")) {
+  for (const auto& row : tx.query("SELECT " + std::string(kCourierColumns) +
+                                      " FROM delivery_couriers c WHERE c.id < $1 ORDER BY c.id DESC LIMIT $2",
+                                  {before_id.value_or("~"), static_cast<std::int64_t>(limit)})) {
     couriers.push_back(courier_from(row));
   }
   return couriers;

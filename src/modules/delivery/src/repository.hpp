@@ -12,7 +12,8 @@ namespace deliveryhub::delivery::repository {
 
 /// Throws core::db::UniqueViolation when a prefix already belongs to a zone.
 void insert_zone(core::db::Transaction& tx, const Zone& zone);
-std::vector<Zone> list_zones(core::db::Transaction& tx);
+/// Newest first, ids below `before_id` (ids are ULIDs: "~" sorts after every one).
+std::vector<Zone> list_zones(core::db::Transaction& tx, const std::optional<std::string>& before_id, std::size_t limit);
 bool zone_exists(core::db::Transaction& tx, const std::string& zone_id);
 /// The zone whose prefix is the longest one the postal code starts with.
 std::optional<std::string> zone_for(core::db::Transaction& tx, const std::string& postal_code);
@@ -21,7 +22,8 @@ void insert_courier(core::db::Transaction& tx, const Courier& courier);
 bool update_courier(core::db::Transaction& tx, const Courier& courier);  // version-checked
 std::optional<Courier> find_courier(core::db::Transaction& tx, const std::string& id);
 std::optional<Courier> find_courier_by_account(core::db::Transaction& tx, const std::string& account_id);
-std::vector<Courier> list_couriers(core::db::Transaction& tx);
+std::vector<Courier> list_couriers(core::db::Transaction& tx, const std::optional<std::string>& before_id,
+                                   std::size_t limit);
 /// The available courier of the zone with the fewest active deliveries below capacity.
 std::optional<std::string> pick_courier(core::db::Transaction& tx, const std::string& zone_id);
 

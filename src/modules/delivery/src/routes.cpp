@@ -63,6 +63,17 @@ nlohmann::json list_of(const auto& items) {
   return data;
 }
 
+// A page of `limit` from `items` fetched with one more: the extra one says there is a next page.
+template <class Item>
+Response page_of(std::vector<Item> items, std::size_t limit) {
+  std::optional<std::string> next;
+  if (items.size() > limit) {
+    items.resize(limit);
+    next = items.back().id;
+  }
+  return core::http::page_response(list_of(items), next);
+}
+
 // The order's customer, the assigned courier, or an operator; anyone else gets 404.
 bool may_read(DeliveryService& service, const Principal& principal, const Delivery& delivery) {
   if (principal.has_role("operator")) return true;
@@ -103,7 +114,8 @@ void add_delivery_routes(core::http::Router& router, DeliveryService& service,
 
   router.add("GET", "/api/v1/zones", [&service, &tokens](const Request& request) {
     core::auth::require_any_role(tokens.authenticate(request), {"operator"});
-    return core::http::page_response(list_of(service.zones()), std::nullopt);
+    const auto paging = core::http::read_paging(request);
+    return page_of(service.zones(paging.limit + 1, paging.after), paging.limit);
   });
 
   router.add("POST", "/api/v1/couriers", [&service, &tokens](const Request& request) {
@@ -124,7 +136,8 @@ void add_delivery_routes(core::http::Router& router, DeliveryService& service,
 
   router.add("GET", "/api/v1/couriers", [&service, &tokens](const Request& request) {
     core::auth::require_any_role(tokens.authenticate(request), {"operator"});
-    return core::http::page_response(list_of(service.couriers()), std::nullopt);
+    const auto paging = core::http::read_paging(request);
+    return page_of(service.couriers(paging.limit + 1, paging.after), paging.limit);
   });
 
   router.add("PATCH", "/api/v1/couriers/{id}", [&service, &tokens](const Request& request) {

@@ -97,8 +97,8 @@ Zone DeliveryService::create_zone(const std::string& name, std::vector<std::stri
   return zone;
 }
 
-std::vector<Zone> DeliveryService::zones() {
-  return db_.read([](core::db::Transaction& tx) { return repository::list_zones(tx); });
+std::vector<Zone> DeliveryService::zones(std::size_t limit, const std::optional<std::string>& after) {
+  return db_.read([&](core::db::Transaction& tx) { return repository::list_zones(tx, after, limit); });
 }
 
 Courier DeliveryService::create_courier(const NewCourier& input) {
@@ -147,8 +147,8 @@ Courier DeliveryService::update_courier(const std::string& id, const CourierPatc
   });
 }
 
-std::vector<Courier> DeliveryService::couriers() {
-  return db_.read([](core::db::Transaction& tx) { return repository::list_couriers(tx); });
+std::vector<Courier> DeliveryService::couriers(std::size_t limit, const std::optional<std::string>& after) {
+  return db_.read([&](core::db::Transaction& tx) { return repository::list_couriers(tx, after, limit); });
 }
 
 std::optional<Courier> DeliveryService::courier_for_account(const std::string& account_id) {

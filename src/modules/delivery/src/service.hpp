@@ -38,11 +38,12 @@ class DeliveryService final : public DeliveryApi {
                   customers::CustomersApi& customers, std::chrono::seconds promise = std::chrono::minutes(45));
 
   Zone create_zone(const std::string& name, std::vector<std::string> prefixes);
-  std::vector<Zone> zones();
+  /// Newest first: at most `limit`, ids below `after`.
+  std::vector<Zone> zones(std::size_t limit, const std::optional<std::string>& after);
   Courier create_courier(const NewCourier& input);
   Courier update_courier(const std::string& id, const CourierPatch& patch,
                          std::optional<std::int64_t> expected_version);
-  std::vector<Courier> couriers();
+  std::vector<Courier> couriers(std::size_t limit, const std::optional<std::string>& after);
   std::optional<Courier> courier_for_account(const std::string& account_id);
 
   ScheduleOutcome schedule(const ScheduleRequest& request) override;

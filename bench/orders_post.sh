@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Benchmark: POST /api/v1/orders sustained with wrk on 127.0.0.1, spread over several customers,
+# and whether the order saga keeps up (orders confirmed during the run and SETTLE s after it,
+# the pending + payment_authorized backlog), read from GET /metrics. Next to it, in the same run,
+# nginx answers the same POST with a fixed 201 body of the same size (the machine's ceiling for
+# this request shape), alternating the two targets. See bench/README.md.
+#
+# Usage: bash bench/orders_post.sh [path/to/deliveryhub]
+# Environment (defaults): RUNS=3 DURATION=30 (seconds per wrk run) CONNECTIONS=32 THREADS=2
+#   WARMUP=2 (seconds of unrecorded wrk per target before run 1; 0 disables)
+#   CUSTOMERS=16 (customers the orders are spread over, each its own token and address)
+#   SETTLE=5 (seconds after each deliveryhub run before the saga is read again)
+#   DRAIN=60 (at most this many seconds of waiting for the saga backlog to reach 0 before a run)
+#   and SERVER_ARGS, RESULTS ("-" = do not append), KEEP_TMP, as for every bench/*.sh (README)
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+bench_params RUNS=3 DURATION=30 CONNECTIONS=32 THREADS=2 WARMUP=2 CUSTOMERS=16 SETTLE=5 DRAIN=60
+(( CUSTOMERS >= 1 && CUSTOMERS <= 1000 )) || die "CUSTOMERS must be 1 to 1000"
+(( SETTLE >= 1 && SETTLE <= 600 && DRAIN <= 3600 )) || die "SETTLE must be 1 to 600, DRAIN at most 3600"
+# checks, the binary, temp dir and traps, machine facts, deliveryhub started, GET /version
+begin_wrk_bench $(( 2 * (RUNS * DURATION + WARMUP) + RUNS * (SETTLE + DRAIN) + DRAIN )) "$@"
+
+# --- zone, product, courier; CUSTOMERS customers with an address each ------------------------
+setup_catalog
+CUSTOMERS_FILE=$TMP/customers.txt   # "ACCESS_TOKEN ADDRESS_ID", one customer a line
+: >"$CUSTOMERS_FILE"
+note "registering $CUSTOMERS customers"
+for n in $(seq -w 1 "$CUSTOMERS"); do
+  setup_customer "$n"
+  echo "$ACCESS_TOKEN $ADDRESS_ID" >>"$CUSTOMERS_FILE"
+done
+
+# One order placed with curl: its 201 body is the size of nginx's answer, and the saga is seen
+# to confirm it before anything is measured.
+place_order "$ACCESS_TOKEN" "$ADDRESS_ID"
+BODY_FILE=$TMP/body.json
+cp "$API_BODY_FILE" "$BODY_FILE"
+BODY_BYTES=$(stat -c %s "$BODY_FILE")
+wait_confirmed "$ORDER_ID" "$ACCESS_TOKEN"
+note "order $ORDER_ID confirmed; POST /api/v1/orders -> 201, $BODY_BYTES bytes"
+
+# --- nginx: the same POST answered with `return 201 '<body of the same size>'` ----------------
+# nginx cannot POST to a static file (405); `return` sends a fixed body and reads and discards
+# the request body. The body goes into the config between single quotes, where ' \ and $ would
+# mean something else: deliveryhub's body (ids, the bench's own names) holds none of them.
+RESOURCE=/api/v1/orders
+BODY=$(cat "$BODY_FILE")
+[[ $BODY == "$(tr -d "'\\\\\$" <"$BODY_FILE")" && $(printf '%s' "$BODY" | wc -c) == "$BODY_BYTES" ]] ||
+  die "the 201 body holds a quote, backslash, dollar or trailing newline; nginx cannot return it verbatim"
+prepare_nginx
+NG_LOCATION="location = $RESOURCE { return 201 '$BODY'; }"
+NG_REQUEST=( -X POST -H 'Content-Type: application/json' --data "$(order_json "$ADDRESS_ID")" )
+launch_nginx 201
+
+WRK_SCRIPT=$BENCH_DIR/orders_post.lua
+WRK_SCRIPT_ARGS=( "$CUSTOMERS_FILE" "$SKU" )
+DH_OK_STATUS=201
+
+# --- the saga, from GET /metrics --------------------------------------------------------------
+# Prints: confirmed other_outcomes backlog — the counter deliveryhub_saga_outcomes_total by
+# outcome (confirmed / any other), and the gauges deliveryhub_orders{status="pending"} +
+# {status="payment_authorized"}. A counter not yet incremented is absent: 0.
+saga_metrics() {
+  "${CURL[@]}" --fail "$DH/metrics" | awk '
+    /^deliveryhub_saga_outcomes_total\{/ {
+      if ($0 ~ /outcome="confirmed"/) confirmed += $NF; else other += $NF
+    }
+    /^deliveryhub_orders\{status="(pending|payment_authorized)"\}/ { backlog += $NF }
+    /^deliveryhub_orders\{/ { seen = 1 }
+    END {
+      if (!seen) exit 1
+      printf "%d %d %d\n", confirmed, other, backlog
+    }' || die "GET /metrics: no deliveryhub_orders gauge"
+}
+
+# Waits (<= DRAIN s) until the backlog is 0; sets LEFT to the backlog left.
+wait_drained() {
+  local deadline=$(( SECONDS + DRAIN ))
+  while :; do
+    read -r _ _ LEFT < <(saga_metrics)
+    (( LEFT > 0 && SECONDS < deadline )) || break
+    sleep 0.5
+  done
+}
+
+# Prints: status_201 other duration_us — the line done() of orders_post.lua writes.
+parse_statuses() {
+  awk '/^orders_post: / { print $3, $5, $7; found = 1 } END { exit !found }' "$1"
+}
+
+per_second() { awk -v n="$1" -v us="$2" 'BEGIN { printf "%.2f", (us > 0) ? n / (us / 1e6) : 0 }'; }
+
+# --- warm-up and runs ---------------------------------------------------------------------------
+warm_up
+
+declare -a NG_APS NG_P50 NG_P99 DH_APS DH_P50 DH_P99 SAGA_PCT ROWS SAGA_ROWS
+BAD_RUNS=0
+UNDRAINED=0
+for i in $(seq 1 "$RUNS"); do
+  # The backlog of the warm-up or of the previous run must not compete with this pair of runs.
+  wait_drained
+  if (( LEFT > 0 )); then UNDRAINED=$((UNDRAINED + 1)); fi
+  for target in nginx deliveryhub; do
+    out=$TMP/run$i-$target.txt
+    if [[ $target == nginx ]]; then
+      note "run $i/$RUNS: nginx (${DURATION}s)"
+      run_wrk "$NGX" "$DURATION" "$out"
+    else
+      read -r c0 o0 b0 < <(saga_metrics)
+      drain_dh_log >/dev/null   # the GET /metrics lines: the access log counts the run only
+      note "run $i/$RUNS: deliveryhub (${DURATION}s, backlog before $b0)"
+      run_wrk "$DH" "$DURATION" "$out"
+      read -r logged bad < <(drain_dh_log)
+      read -r c1 _ b1 < <(saga_metrics)
+      sleep "$SETTLE"
+      read -r c2 o2 b2 < <(saga_metrics)
+    fi
+    read -r rps p50 p99 reqs non2xx errs < <(parse_wrk "$out") || { cat "$out" >&2; die "could not parse wrk output ($out)"; }
+    read -r ok other us < <(parse_statuses "$out") || { cat "$out" >&2; die "no status counts in wrk output ($out)"; }
+    aps=$(per_second "$ok" "$us")
+    server="—"
+    if [[ $target == deliveryhub ]]; then
+      kill -0 "$DH_PID" 2>/dev/null || die "deliveryhub died during run $i"
+      server="$logged logged, $bad non-201"
+      DH_APS+=("$aps"); DH_P50+=("$p50"); DH_P99+=("$p99")
+      if (( bad > 0 )); then BAD_RUNS=$((BAD_RUNS + 1)); fi
+      pct=$(awk -v c="$(( c2 - c0 ))" -v a="$ok" 'BEGIN { if (a > 0) printf "%.1f", 100 * c / a; else print "n/a" }')
+      [[ $pct == n/a ]] || SAGA_PCT+=("$pct")
+      SAGA_ROWS+=("| $i | $b0 | $ok | $(( c1 - c0 )) | $(( c2 - c0 )) | $pct% | $(( o2 - o0 )) | $b1 | $b2 |")
+    else
+      NG_APS+=("$aps"); NG_P50+=("$p50"); NG_P99+=("$p99")
+    fi
+    if (( other > 0 || errs > 0 )); then BAD_RUNS=$((BAD_RUNS + 1)); fi
+    ROWS+=("| $i | $target | $aps | $rps | $p50 | $p99 | $reqs | $ok | $other | $errs | $server |")
+  done
+done
+
+MED_NG_APS=$(median %.0f "${NG_APS[@]}"); MED_NG_P50=$(median %.3f "${NG_P50[@]}"); MED_NG_P99=$(median %.3f "${NG_P99[@]}")
+MED_DH_APS=$(median %.0f "${DH_APS[@]}"); MED_DH_P50=$(median %.3f "${DH_P50[@]}"); MED_DH_P99=$(median %.3f "${DH_P99[@]}")
+ratio "$MED_DH_APS" "$MED_NG_APS"
+if (( ${#SAGA_PCT[@]} > 0 )); then
+  MED_SAGA=$(median %.1f "${SAGA_PCT[@]}")
+  SAGA_VERDICT=$(awk -v p="$MED_SAGA" 'BEGIN { print (p >= 90) ? "met" : "NOT met" }')
+else
+  MED_SAGA=n/a SAGA_VERDICT="not measured (no order accepted)"
+fi
+if (( b2 == 0 )); then TREND="drained within ${SETTLE} s"
+elif (( b2 < b1 )); then TREND="shrinking, not drained within ${SETTLE} s"
+else TREND="NOT shrinking: the saga does not keep up"
+fi
+(( BAD_RUNS == 0 )) || WARNINGS+=("$BAD_RUNS run(s) had non-201 responses, socket errors or non-201 access-log lines: see the table")
+(( UNDRAINED == 0 )) || WARNINGS+=("before $UNDRAINED run(s) the saga backlog had not reached 0 within DRAIN=${DRAIN}s: those runs' confirmations include older orders")
+
+# --- report -------------------------------------------------------------------------------------
+finish_servers
+REPORT=$TMP/report.md
+{
+  report_head "POST /api/v1/orders and the saga"
+  report_wrk_setup
+  echo "- Requests: POST /api/v1/orders with one item (\`$SKU\`, quantity 1) and payment_method tok_visa, spread in turn over $CUSTOMERS customers (each its own bearer token and address in the zone; each wrk thread starts at another customer); the same requests to both targets; status codes counted by the Lua script; accepted/s = 201 responses ÷ wrk's run time"
+  echo "- Ceiling: nginx cannot POST to a static file (405), so it answers the POST with \`return 201 '<body>'\` (a \`location = $RESOURCE\`, default_type application/json): a fixed body of $BODY_BYTES bytes, the size of deliveryhub's 201 body for such an order, without its ETag and Location headers; it reads and discards the request body and does no work per order"
+  echo "- Saga: GET /metrics before each deliveryhub run, at its end and ${SETTLE} s later: \`deliveryhub_saga_outcomes_total{outcome=\"confirmed\"}\` (counter) and the gauge \`deliveryhub_orders{status=…}\`; backlog = pending + payment_authorized. Before each pair of runs the script waits (at most ${DRAIN} s) for the backlog to reach 0"
+  echo "- Set-up: one zone (postal prefix 28), one product (1250 EUR), one courier of capacity $COURIER_CAPACITY (the API's maximum: later deliveries stay unassigned, which does not hold back the confirmation); SQLite database; runs alternate nginx → deliveryhub; warm-up ${WARMUP}s per target not recorded (its orders are drained before run 1)"
+  echo "- deliveryhub $DH_STOP; warning/error log lines after start-up: $OTHER_LINES"
+  echo
+  echo "| run | target | accepted/s | req/s | p50 ms | p99 ms | requests | 201 | non-201 | socket errors | server log |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "| run | backlog before | accepted (201) | confirmed during run | confirmed by +${SETTLE} s | confirmed / accepted | other saga outcomes | backlog at end | backlog +${SETTLE} s |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${SAGA_ROWS[@]}"
+  echo
+  echo "| median of $RUNS | accepted/s | p50 ms | p99 ms |"
+  echo "|---|---:|---:|---:|"
+  echo "| nginx (ceiling) | $MED_NG_APS | $MED_NG_P50 | $MED_NG_P99 |"
+  echo "| deliveryhub | $MED_DH_APS | $MED_DH_P50 | $MED_DH_P99 |"
+  echo
+  echo "**Ratio deliveryhub / nginx (median accepted/s): $RATIO ($RATIO_PCT of the ceiling)**"
+  echo
+  echo "**Saga: median confirmed within ${SETTLE} s after the run / accepted: $MED_SAGA% (target ≥ 90 %: $SAGA_VERDICT); backlog at the end of the last run $b1, ${SETTLE} s later $b2 ($TREND)**"
+  echo
+} >"$REPORT"
+publish_report "$REPORT"
+[[ $DH_EXIT == 0 ]] || exit 1
