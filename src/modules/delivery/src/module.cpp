@@ -1,5 +1,6 @@
 #include "delivery/module.hpp"
 
+#include "core/metrics/table_counts.hpp"
 #include "migrations.hpp"
 #include "routes.hpp"
 #include "service.hpp"
@@ -19,18 +20,10 @@ class Module final : public DeliveryModule {
   DeliveryApi& api() override { return service_; }
   void add_routes(core::http::Router& router) override { add_delivery_routes(router, service_, platform_.tokens); }
   void start() override {
-    auto by_status = std::make_shared<core::metrics::CountsGauge>(
-        platform_.metrics, "deliveryhub_deliveries", "Deliveries by status", "status",
-        std::vector<std::string>{"unassigned", "assigned", "picked_up", "delivered", "failed", "cancelled"});
-    platform_.metrics.on_scrape([this, by_status] {
-      by_status->set(platform_.database.read([](core::db::Transaction& tx) {
-        std::map<std::string, std::int64_t> counts;
-        for (const auto& row : tx.query("SELECT status, COUNT(*) FROM delivery_deliveries GROUP BY status")) {
-          counts[row.text(0)] = row.integer(1);
-        }
-        return counts;
-      }));
-    });
+    core::metrics::export_table_counts(
+        platform_.metrics, platform_.database, "deliveryhub_deliveries", "Deliveries by status", "status",
+        std::vector<std::string>{"unassigned", "assigned", "picked_up", "delivered", "failed", "cancelled"},
+        "SELECT status, COUNT(*) FROM delivery_deliveries GROUP BY status");
   }
 
  private:

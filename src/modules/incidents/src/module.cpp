@@ -1,7 +1,8 @@
 #include "incidents/module.hpp"
 
 #include "consumers.hpp"
-#include "late_watch.hpp"
+#include "core/metrics/table_counts.hpp"
+#include "core/util/background_loop.hpp"
 #include "migrations.hpp"
 #include "routes.hpp"
 #include "service.hpp"
@@ -16,7 +17,8 @@ class Module final : public IncidentsModule {
       : platform_(platform),
         outbox_("incidents", platform.clock, platform.outbox_signal),
         service_(platform.database, outbox_, platform.clock, orders, payments, delivery),
-        late_watch_(service_, platform.settings.late_check_interval) {}
+        late_watch_("late-incident check", platform.settings.late_check_interval,
+                    [this] { service_.open_late_incidents(); }) {}
 
   std::string_view name() const override { return "incidents"; }
   std::vector<core::db::Migration> migrations() const override { return incidents::migrations(); }
@@ -24,18 +26,10 @@ class Module final : public IncidentsModule {
   void add_routes(core::http::Router& router) override { add_incident_routes(router, service_, platform_.tokens); }
   void subscribe(core::events::EventBus& bus) override { subscribe_consumers(bus, platform_.database, service_); }
   void start() override {
-    auto by_status = std::make_shared<core::metrics::CountsGauge>(
-        platform_.metrics, "deliveryhub_incidents", "Incidents by status (open and in_progress ones are unsettled)",
-        "status", std::vector<std::string>{"open", "in_progress", "resolved", "rejected"});
-    platform_.metrics.on_scrape([this, by_status] {
-      by_status->set(platform_.database.read([](core::db::Transaction& tx) {
-        std::map<std::string, std::int64_t> counts;
-        for (const auto& row : tx.query("SELECT status, COUNT(*) FROM incidents_incidents GROUP BY status")) {
-          counts[row.text(0)] = row.integer(1);
-        }
-        return counts;
-      }));
-    });
+    core::metrics::export_table_counts(platform_.metrics, platform_.database, "deliveryhub_incidents",
+                                       "Incidents by status (open and in_progress ones are unsettled)", "status",
+                                       std::vector<std::string>{"open", "in_progress", "resolved", "rejected"},
+                                       "SELECT status, COUNT(*) FROM incidents_incidents GROUP BY status");
     late_watch_.start();
   }
   void stop() override { late_watch_.stop(); }
@@ -44,7 +38,7 @@ class Module final : public IncidentsModule {
   core::Platform& platform_;
   core::events::Outbox outbox_;
   IncidentService service_;
-  LateWatch late_watch_;
+  core::BackgroundLoop late_watch_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "catalog_routes.hpp"
 #include "catalog_service.hpp"
 #include "consumers.hpp"
+#include "core/metrics/table_counts.hpp"
 #include "migrations.hpp"
 #include "order_routes.hpp"
 #include "order_service.hpp"
@@ -33,19 +34,11 @@ class Module final : public OrdersModule, private OrdersApi {
     subscribe_to_payments(bus, platform_.database, platform_.clock);
   }
   void start() override {
-    auto by_status = std::make_shared<core::metrics::CountsGauge>(
-        platform_.metrics, "deliveryhub_orders", "Orders by status", "status",
+    core::metrics::export_table_counts(
+        platform_.metrics, platform_.database, "deliveryhub_orders", "Orders by status", "status",
         std::vector<std::string>{"pending", "payment_authorized", "confirmed", "dispatched", "delivered", "rejected",
-                                 "cancelled", "delivery_failed"});
-    platform_.metrics.on_scrape([this, by_status] {
-      by_status->set(platform_.database.read([](core::db::Transaction& tx) {
-        std::map<std::string, std::int64_t> counts;
-        for (const auto& row : tx.query("SELECT status, COUNT(*) FROM orders_orders GROUP BY status")) {
-          counts[row.text(0)] = row.integer(1);
-        }
-        return counts;
-      }));
-    });
+                                 "cancelled", "delivery_failed"},
+        "SELECT status, COUNT(*) FROM orders_orders GROUP BY status");
     saga_.start();
   }
   void stop() override { saga_.stop(); }

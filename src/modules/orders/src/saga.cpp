@@ -44,7 +44,8 @@ OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox,
       duration_(prometheus::BuildHistogram()
                     .Name("deliveryhub_saga_duration_seconds")
                     .Help("From placing an order to its saga's outcome (confirmed or rejected), by outcome")
-                    .Register(metrics.registry())) {}
+                    .Register(metrics.registry())),
+      loop_("saga pass", options.poll_interval, [this] { run_due(); }) {}
 
 void OrderSaga::finished(const Order& order, std::string_view outcome) {
   const std::string label(outcome);
@@ -56,32 +57,16 @@ void OrderSaga::finished(const Order& order, std::string_view outcome) {
       .Observe(std::chrono::duration<double>(clock_.now() - order.created_at).count());
 }
 
-OrderSaga::~OrderSaga() {
-  stop();
-}
-
 void OrderSaga::start() {
-  if (running_.exchange(true)) return;
-  thread_ = std::thread([this] {
-    while (running_) {
-      try {
-        run_due();
-      } catch (const std::exception& e) {
-        core::log::error("saga pass failed", {{"error", e.what()}});
-      }
-      signal_.wait_for(options_.poll_interval);
-    }
-  });
+  loop_.start();
 }
 
 void OrderSaga::stop() {
-  if (!running_.exchange(false)) return;
-  signal_.notify();
-  if (thread_.joinable()) thread_.join();
+  loop_.stop();
 }
 
 void OrderSaga::wake() {
-  signal_.notify();
+  loop_.wake();
 }
 
 std::size_t OrderSaga::run_due() {

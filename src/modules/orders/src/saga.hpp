@@ -2,15 +2,14 @@
 #include "core/db/database.hpp"
 #include "core/events/outbox.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/util/background_loop.hpp"
 #include "customers/api.hpp"
 #include "delivery/api.hpp"
 #include "orders/api.hpp"
 #include "payments/api.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <string>
-#include <thread>
 
 namespace deliveryhub::orders {
 
@@ -36,7 +35,6 @@ class OrderSaga {
   OrderSaga(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
             payments::PaymentsApi& payments, delivery::DeliveryApi& delivery, core::metrics::Metrics& metrics,
             SagaOptions options = {});
-  ~OrderSaga();
 
   void start();
   void stop();
@@ -63,9 +61,7 @@ class OrderSaga {
   SagaOptions options_;
   prometheus::Family<prometheus::Counter>& outcomes_;
   prometheus::Family<prometheus::Histogram>& duration_;
-  core::events::OutboxSignal signal_;
-  std::atomic<bool> running_{false};
-  std::thread thread_;
+  core::BackgroundLoop loop_;  // last: stopped first, before anything it uses goes
 };
 
 }  // namespace deliveryhub::orders
