@@ -2,6 +2,7 @@
 #include "core/http/idempotency.hpp"
 #include "test_support.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
 #include <thread>
@@ -212,4 +213,36 @@ TEST_CASE("Idempotency: a repeat while the first runs is a 409; requests without
   w.idempotency.handle(plain, count_runs);
   w.idempotency.handle(plain, count_runs);
   CHECK(runs == 2);
+}
+
+TEST_CASE("group commit: concurrent writes all commit; one that throws undoes only itself") {
+  testing::TempDatabase db("uow", items());
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 200;
+  std::atomic<int> callbacks{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        const std::string id = std::to_string(t) + "-" + std::to_string(i);
+        try {
+          db->write([&](db::Transaction& tx) {
+            tx.execute("INSERT INTO uow_items (id, n) VALUES ($1, 1)", {id});
+            tx.after_commit([&] { ++callbacks; });
+            if (i % 10 == 0) {
+              tx.execute("INSERT INTO uow_items (id, n) VALUES ($1, 2)", {id});  // a duplicate: refused
+            }
+          });
+        } catch (const db::UniqueViolation&) {
+          ++refused;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const int expected_refused = kThreads * (kWrites / 10);
+  CHECK(refused == expected_refused);
+  CHECK(count(*db) == kThreads * kWrites - expected_refused);  // the refused ones left nothing behind
+  CHECK(callbacks == kThreads * kWrites - expected_refused);   // and ran no after-commit callback
 }

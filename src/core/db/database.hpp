@@ -58,6 +58,10 @@ class Transaction {
   void after_commit(std::function<void()> callback) { after_commit_.push_back(std::move(callback)); }
   /// For backends: runs and clears the after-commit callbacks.
   void run_after_commit();
+  /// For backends that roll back part of a transaction (a savepoint): how many callbacks are
+  /// registered, and dropping those registered after that count.
+  std::size_t after_commit_count() const { return after_commit_.size(); }
+  void drop_after_commit_from(std::size_t count) { after_commit_.resize(count); }
 
  private:
   std::vector<std::function<void()>> after_commit_;
@@ -69,7 +73,9 @@ class Database {
   virtual ~Database() = default;
 
   /// Runs `work` in a read-write transaction: commits when it returns, rolls back when it throws
-  /// (and rethrows). Writers are serialised on SQLite.
+  /// (and rethrows). Writers are serialised on SQLite, where concurrent writes are committed
+  /// together (group commit): each `work` in its own savepoint of one transaction, so one that
+  /// throws undoes only itself, and this returns once the shared commit is durable.
   virtual void write_transaction(const std::function<void(Transaction&)>& work) = 0;
   /// Runs `work` in a read-only transaction (a consistent snapshot).
   virtual void read_transaction(const std::function<void(Transaction&)>& work) = 0;

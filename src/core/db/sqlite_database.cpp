@@ -1,5 +1,7 @@
 #include "core/db/sqlite_database.hpp"
 
+#include "core/log/log.hpp"
+
 #include <sqlite3.h>
 
 #include <unordered_map>
@@ -197,11 +199,84 @@ SqliteDatabase::SqliteDatabase(const std::string& path, const DatabaseOptions& o
 
 SqliteDatabase::~SqliteDatabase() = default;
 
+struct SqliteDatabase::QueuedWrite {
+  const std::function<void(Transaction&)>* work;
+  log::Context context;  // the submitting thread's, for the work's log lines
+  std::exception_ptr error;
+  bool done = false;
+};
+
+void SqliteDatabase::commit_group(const std::vector<QueuedWrite*>& batch) {
+  std::lock_guard writer(writer_mutex_);
+  try {
+    writer_->exec("BEGIN IMMEDIATE");
+  } catch (...) {
+    for (auto* write : batch) write->error = std::current_exception();
+    return;
+  }
+  SqliteTransaction tx(*writer_);
+  std::size_t savepoint = 0;
+  for (auto* write : batch) {
+    const std::string name = "group_write_" + std::to_string(++savepoint);
+    const auto callbacks = tx.after_commit_count();
+    log::ScopedContext context(write->context);
+    try {
+      writer_->exec("SAVEPOINT " + name);
+      (*write->work)(tx);
+      writer_->exec("RELEASE " + name);
+    } catch (...) {
+      write->error = std::current_exception();
+      tx.drop_after_commit_from(callbacks);
+      try {
+        writer_->exec("ROLLBACK TO " + name);
+        writer_->exec("RELEASE " + name);
+      } catch (...) {  // the transaction is gone: COMMIT below fails and says so to everyone
+      }
+    }
+  }
+  try {
+    writer_->exec("COMMIT");
+  } catch (...) {
+    const auto failure = std::current_exception();
+    for (auto* write : batch) {
+      if (!write->error) write->error = failure;
+    }
+    try {
+      writer_->exec("ROLLBACK");
+    } catch (...) {
+    }
+    return;
+  }
+  try {
+    tx.run_after_commit();
+  } catch (const std::exception& e) {  // the writes are committed; a failed wake-up must not undo that
+    log::error("after-commit callback failed", {{"error", e.what()}});
+  }
+}
+
 void SqliteDatabase::write_transaction(const std::function<void(Transaction&)>& work) {
   auto* unit = t_unit_of_work;
   if (unit == nullptr || unit->owner != this) {
-    std::lock_guard lock(writer_mutex_);
-    run_transaction(*writer_, "BEGIN IMMEDIATE", work);
+    QueuedWrite me{&work, log::current(), nullptr, false};
+    std::unique_lock lock(queue_mutex_);
+    queue_.push_back(&me);
+    while (!me.done) {
+      if (leading_) {
+        batch_done_.wait(lock);
+        continue;
+      }
+      // Lead: take every write queued so far (ours among them) and commit them together.
+      leading_ = true;
+      auto batch = std::move(queue_);
+      queue_.clear();
+      lock.unlock();
+      commit_group(batch);
+      lock.lock();
+      for (auto* write : batch) write->done = true;
+      leading_ = false;
+      batch_done_.notify_all();
+    }
+    if (me.error) std::rethrow_exception(me.error);
     return;
   }
   if (!unit->tx) {

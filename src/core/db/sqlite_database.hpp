@@ -28,9 +28,20 @@ class SqliteDatabase final : public Database {
   void commit_unit_of_work(const std::function<void(Transaction&)>& last) override;
   void abandon_unit_of_work() noexcept override;
 
+  /// One write waiting for its group commit.
+  struct QueuedWrite;
+
  private:
+  // Runs `batch` in one transaction, each in a savepoint, and commits; records each one's error.
+  void commit_group(const std::vector<QueuedWrite*>& batch);
+
   std::unique_ptr<SqliteConnection> writer_;
   std::mutex writer_mutex_;
+  // Group commit: writes wait here; the first waiting thread leads a batch of all queued.
+  std::mutex queue_mutex_;
+  std::condition_variable batch_done_;
+  std::vector<QueuedWrite*> queue_;
+  bool leading_ = false;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::vector<SqliteConnection*> idle_readers_;
   std::mutex readers_mutex_;

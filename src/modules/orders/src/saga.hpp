@@ -17,6 +17,8 @@ struct SagaOptions {
   std::chrono::milliseconds poll_interval{500};
   std::chrono::milliseconds first_retry{200};
   std::chrono::milliseconds max_retry{30'000};
+  /// Sagas of different orders run this many at a time (their writes share group commits).
+  std::size_t parallelism = 8;
 };
 
 /// The order saga (ADR 0008), orchestrated here with its state in orders_sagas:

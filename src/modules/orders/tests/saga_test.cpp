@@ -146,7 +146,7 @@ struct World {
   void restart() {
     saga = std::make_unique<OrderSaga>(
         *db, outbox, clock, payments, delivery, metrics,
-        SagaOptions{std::chrono::milliseconds(500), std::chrono::milliseconds(0), std::chrono::milliseconds(0)});
+        SagaOptions{std::chrono::milliseconds(500), std::chrono::milliseconds(0), std::chrono::milliseconds(0), 1});
   }
   Order place(const std::string& method = "tok_visa") {
     return orders->place({customers.customer.id, {{"PIZZA", 2}}, customers.customer.addresses[0].id, method});
@@ -358,4 +358,11 @@ TEST_CASE("a capture that raced the cancellation is refunded in full, once") {
   CHECK(w.payments.by_order.at(order.id).refunded_amount == 2500);
   CHECK(w.payments.refunds.size() == 1);
   CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::refunded);
+}
+
+TEST_CASE("one pass finishes every due saga, more than a batch of them") {
+  World w;
+  for (int i = 0; i < 250; ++i) w.place();
+  CHECK(w.saga->run_due() == 250);
+  CHECK(w.saga->run_due() == 0);
 }
