@@ -239,3 +239,22 @@ def test_a_refund_key_refunds_once_and_is_not_reused_for_another_payment(server,
     assert_problem(reused, 422, "unprocessable")  # a key names one request (ADR 0009), not one per payment
     untouched = assert_json(server.call("GET", f"/api/v1/payments/{second['id']}", token=token), 200)
     assert untouched["refunded_amount"] == 0
+
+
+def test_the_saga_and_the_consumers_log_with_the_trace_of_the_placing_request(server, shop):
+    customer, address_id = customer_with_address(server)
+    trace_id = uuid.uuid4().hex
+    traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+    body = {"items": [{"sku": shop["sku"], "quantity": 1}], "address_id": address_id, "payment_method": "tok_visa"}
+    order = assert_json(server.call("POST", "/api/v1/orders", body, token=customer.token,
+                                    headers={"traceparent": traceparent}), 201)
+    assert settled(server, customer, order["id"])["status"] == "confirmed"
+
+    def saga_lines():
+        lines = [r for r in server.log_records() if r.get("order_id") == order["id"]]
+        return lines if any(r.get("msg") == "payment authorization" for r in lines) else None
+    lines = wait_for(saga_lines, 15, "the saga's log lines")
+    authorization = [r for r in lines if r.get("msg") == "payment authorization"][0]
+    assert authorization["trace_id"] == trace_id  # logged on the saga's thread, not the request's
+    placed = [r for r in lines if r.get("msg") == "order placed"][0]
+    assert placed["trace_id"] == trace_id

@@ -59,6 +59,8 @@ std::vector<core::db::Migration> migrations() {
        "CREATE INDEX orders_sagas_due ON orders_sagas (finished_at, next_attempt_at);"},
       {4, "refunds recorded on the order",
        "ALTER TABLE orders_orders ADD COLUMN refunded_amount BIGINT NOT NULL DEFAULT 0;"},
+      {5, "the trace of the request that started a saga",
+       "ALTER TABLE orders_sagas ADD COLUMN trace_id TEXT NOT NULL DEFAULT '';"},
   };
 }
 

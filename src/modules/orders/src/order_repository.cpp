@@ -124,9 +124,11 @@ std::string payment_method_of(core::db::Transaction& tx, const std::string& orde
   return tx.query_one("SELECT payment_method FROM orders_orders WHERE id = $1", {order_id})->text(0);
 }
 
-void start_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now) {
-  tx.execute("INSERT INTO orders_sagas (order_id, step, next_attempt_at, started_at) VALUES ($1, $2, $3, $4)",
-             {order_id, step, to_unix_ms(now), to_unix_ms(now)});
+void start_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now,
+                const std::string& trace_id) {
+  tx.execute(
+      "INSERT INTO orders_sagas (order_id, step, next_attempt_at, started_at, trace_id) VALUES ($1, $2, $3, $4, $5)",
+      {order_id, step, to_unix_ms(now), to_unix_ms(now), trace_id});
 }
 
 std::vector<SagaRow> due_sagas(core::db::Transaction& tx, core::TimePoint now, std::size_t limit) {
@@ -135,16 +137,17 @@ std::vector<SagaRow> due_sagas(core::db::Transaction& tx, core::TimePoint now, s
        tx.query("SELECT order_id, step, attempts FROM orders_sagas WHERE finished_at IS NULL AND next_attempt_at <= $1 "
                 "ORDER BY next_attempt_at, order_id LIMIT $2",
                 {to_unix_ms(now), static_cast<std::int64_t>(limit)})) {
-    rows.push_back({row.text(0), row.text(1), row.integer(2)});
+    rows.push_back({row.text(0), row.text(1), row.integer(2), ""});
   }
   return rows;
 }
 
 std::optional<SagaRow> find_saga(core::db::Transaction& tx, const std::string& order_id) {
   auto row = tx.query_one(
-      "SELECT order_id, step, attempts FROM orders_sagas WHERE order_id = $1 AND finished_at IS NULL", {order_id});
+      "SELECT order_id, step, attempts, trace_id FROM orders_sagas WHERE order_id = $1 AND finished_at IS NULL",
+      {order_id});
   if (!row) return std::nullopt;
-  return SagaRow{row->text(0), row->text(1), row->integer(2)};
+  return SagaRow{row->text(0), row->text(1), row->integer(2), row->text(3)};
 }
 
 void set_step(core::db::Transaction& tx, const std::string& order_id, const std::string& step) {
@@ -152,13 +155,13 @@ void set_step(core::db::Transaction& tx, const std::string& order_id, const std:
              {step, order_id});
 }
 
-void redirect_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step,
-                   core::TimePoint now) {
+void redirect_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now,
+                   const std::string& trace_id) {
   tx.execute(
-      "INSERT INTO orders_sagas (order_id, step, next_attempt_at, started_at) VALUES ($1, $2, $3, $3) "
+      "INSERT INTO orders_sagas (order_id, step, next_attempt_at, started_at, trace_id) VALUES ($1, $2, $3, $3, $4) "
       "ON CONFLICT (order_id) DO UPDATE SET step = excluded.step, attempts = 0, last_error = NULL, "
-      "next_attempt_at = excluded.next_attempt_at, finished_at = NULL",
-      {order_id, step, to_unix_ms(now)});
+      "next_attempt_at = excluded.next_attempt_at, finished_at = NULL, trace_id = excluded.trace_id",
+      {order_id, step, to_unix_ms(now), trace_id});
 }
 
 void finish_saga(core::db::Transaction& tx, const std::string& order_id, core::TimePoint now) {

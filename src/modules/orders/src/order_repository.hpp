@@ -25,14 +25,16 @@ struct SagaRow {
   std::string order_id;
   std::string step;
   std::int64_t attempts = 0;
+  std::string trace_id;  // of the request that started (or redirected) it, for its log lines
 };
-void start_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now);
+void start_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now,
+                const std::string& trace_id);
 std::vector<SagaRow> due_sagas(core::db::Transaction& tx, core::TimePoint now, std::size_t limit);
 std::optional<SagaRow> find_saga(core::db::Transaction& tx, const std::string& order_id);
 void set_step(core::db::Transaction& tx, const std::string& order_id, const std::string& step);
 /// Points the order's saga at `step`, due now: reopens a finished saga or starts one.
-void redirect_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step,
-                   core::TimePoint now);
+void redirect_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now,
+                   const std::string& trace_id);
 void finish_saga(core::db::Transaction& tx, const std::string& order_id, core::TimePoint now);
 void retry_saga(core::db::Transaction& tx, const std::string& order_id, std::int64_t attempts,
                 core::TimePoint next_attempt, const std::string& error);

@@ -94,7 +94,7 @@ Order OrderService::place(const PlaceOrder& request) {
     if (suspended) {
       outbox_.add(tx, std::string(events::kOrderRejected), order.id, order_event_payload(order));
     } else {
-      order_repository::start_saga(tx, order.id, "authorize", order.created_at);
+      order_repository::start_saga(tx, order.id, "authorize", order.created_at, core::log::current().trace_id);
       tx.after_commit(saga_wake_);
     }
   });
@@ -147,7 +147,7 @@ Order OrderService::cancel(const std::string& id, const Canceller& by) {
     payload["cancelled_by"] = by.operator_role ? "operator" : "customer";
     if (!by.reason.empty()) payload["reason"] = by.reason;
     outbox_.add(tx, std::string(events::kOrderCancelled), o.id, payload);
-    order_repository::redirect_saga(tx, o.id, "cancel", o.updated_at);
+    order_repository::redirect_saga(tx, o.id, "cancel", o.updated_at, core::log::current().trace_id);
     tx.after_commit(saga_wake_);
     return o;
   });
