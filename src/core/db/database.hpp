@@ -16,6 +16,12 @@ namespace deliveryhub::core::db {
 using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
 using Params = std::vector<Value>;
 
+/// A parameter that is NULL when `value` is empty.
+template <class T>
+Value nullable(const std::optional<T>& value) {
+  return value ? Value{*value} : Value{std::monostate{}};
+}
+
 /// One result row; columns by position, in the order of the SELECT list.
 class Row {
  public:

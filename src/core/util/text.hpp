@@ -1,4 +1,6 @@
 #pragma once
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +22,16 @@ inline std::string ascii_upper(std::string_view text) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return out;
+}
+
+/// The one of `values` whose to_string() (found by argument-dependent lookup) is `text`, as
+/// stored in a column or sent by a client; nullopt when none is.
+template <class Enum>
+std::optional<Enum> enum_from(std::string_view text, std::initializer_list<Enum> values) {
+  for (const auto value : values) {
+    if (to_string(value) == text) return value;
+  }
+  return std::nullopt;
 }
 
 }  // namespace deliveryhub::core

@@ -4,11 +4,6 @@ namespace deliveryhub::customers::repository {
 namespace {
 
 using core::db::Params;
-using core::db::Value;
-
-Value optional_value(const std::optional<std::string>& text) {
-  return text ? Value{*text} : Value{std::monostate{}};
-}
 
 AccountRole role_from(const std::string& text) {
   if (text == "courier") return AccountRole::courier;
@@ -72,7 +67,7 @@ void insert_account(core::db::Transaction& tx, const Account& account, const std
       "INSERT INTO customers_accounts (id, email, password_hash, role, name, phone, status, version, created_at, "
       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', 1, $7, $8)",
       {account.id, account.email, password_hash, std::string(to_string(account.role)), account.name,
-       optional_value(phone), at, at});
+       core::db::nullable(phone), at, at});
 }
 
 bool update_profile(core::db::Transaction& tx, const std::string& id, const std::string& name,
@@ -80,7 +75,7 @@ bool update_profile(core::db::Transaction& tx, const std::string& id, const std:
   return tx.execute(
              "UPDATE customers_accounts SET name = $1, phone = $2, version = version + 1, updated_at = $3 "
              "WHERE id = $4 AND role = 'customer' AND version = $5",
-             {name, optional_value(phone), core::to_unix_ms(now), id, expected_version}) == 1;
+             {name, core::db::nullable(phone), core::to_unix_ms(now), id, expected_version}) == 1;
 }
 
 bool update_status(core::db::Transaction& tx, const std::string& id, CustomerStatus status,

@@ -1,25 +1,23 @@
 #include "repository.hpp"
 
+#include "core/util/text.hpp"
+
 namespace deliveryhub::delivery::repository {
 namespace {
 
+CourierStatus courier_status_from(std::string_view text) {
+  return core::enum_from(text, {CourierStatus::available, CourierStatus::busy, CourierStatus::offline})
+      .value_or(CourierStatus::available);
+}
+
+DeliveryStatus delivery_status_from(std::string_view text) {
+  return core::enum_from(text, {DeliveryStatus::unassigned, DeliveryStatus::assigned, DeliveryStatus::picked_up,
+                                DeliveryStatus::delivered, DeliveryStatus::failed, DeliveryStatus::cancelled})
+      .value_or(DeliveryStatus::unassigned);
+}
+
 using core::from_unix_ms;
 using core::to_unix_ms;
-
-CourierStatus courier_status_from(const std::string& text) {
-  if (text == "busy") return CourierStatus::busy;
-  if (text == "offline") return CourierStatus::offline;
-  return CourierStatus::available;
-}
-
-DeliveryStatus delivery_status_from(const std::string& text) {
-  if (text == "assigned") return DeliveryStatus::assigned;
-  if (text == "picked_up") return DeliveryStatus::picked_up;
-  if (text == "delivered") return DeliveryStatus::delivered;
-  if (text == "failed") return DeliveryStatus::failed;
-  if (text == "cancelled") return DeliveryStatus::cancelled;
-  return DeliveryStatus::unassigned;
-}
 
 constexpr std::string_view kActive = "('assigned', 'picked_up')";
 
@@ -74,10 +72,6 @@ std::optional<Delivery> one_delivery(core::db::Transaction& tx, const std::strin
       tx.query_one("SELECT " + std::string(kDeliveryColumns) + " FROM delivery_deliveries " + where_and_order, params);
   if (!row) return std::nullopt;
   return delivery_from(tx, *row);
-}
-
-core::db::Value optional_value(const std::optional<std::string>& text) {
-  return text ? core::db::Value{*text} : core::db::Value{std::monostate{}};
 }
 
 }  // namespace
@@ -177,7 +171,7 @@ void insert_delivery(core::db::Transaction& tx, const Delivery& d) {
       "INSERT INTO delivery_deliveries (id, order_id, customer_id, zone_id, courier_id, line1, city, postal_code, "
       "country, status, promised_by, version, created_at, updated_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-      {d.id, d.order_id, d.customer_id, d.zone_id, optional_value(d.courier_id), d.address.line1, d.address.city,
+      {d.id, d.order_id, d.customer_id, d.zone_id, core::db::nullable(d.courier_id), d.address.line1, d.address.city,
        d.address.postal_code, d.address.country, std::string(to_string(d.status)), to_unix_ms(d.promised_by), d.version,
        to_unix_ms(d.created_at), to_unix_ms(d.updated_at)});
 }
@@ -196,7 +190,7 @@ bool update_delivery(core::db::Transaction& tx, const Delivery& d) {
   return tx.execute(
              "UPDATE delivery_deliveries SET courier_id = $1, status = $2, version = version + 1, updated_at = $3 "
              "WHERE id = $4 AND version = $5",
-             {optional_value(d.courier_id), std::string(to_string(d.status)), to_unix_ms(d.updated_at), d.id,
+             {core::db::nullable(d.courier_id), std::string(to_string(d.status)), to_unix_ms(d.updated_at), d.id,
               d.version}) == 1;
 }
 

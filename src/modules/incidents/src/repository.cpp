@@ -1,5 +1,7 @@
 #include "repository.hpp"
 
+#include "core/util/text.hpp"
+
 namespace deliveryhub::incidents::repository {
 namespace {
 
@@ -9,22 +11,6 @@ using core::to_unix_ms;
 constexpr std::string_view kColumns =
     "id, order_id, customer_id, type, description, status, opened_by, resolution, refund_amount, rejection_reason, "
     "version, created_at, updated_at";
-
-template <typename Enum>
-std::optional<Enum> enum_from(std::string_view text, std::initializer_list<Enum> values) {
-  for (auto value : values) {
-    if (to_string(value) == text) return value;
-  }
-  return std::nullopt;
-}
-
-core::db::Value optional_text(const std::optional<std::string>& text) {
-  return text ? core::db::Value{*text} : core::db::Value{std::monostate{}};
-}
-
-core::db::Value optional_integer(const std::optional<std::int64_t>& number) {
-  return number ? core::db::Value{*number} : core::db::Value{std::monostate{}};
-}
 
 Incident incident_from(core::db::Transaction& tx, const core::db::Row& row) {
   Incident i;
@@ -52,17 +38,17 @@ Incident incident_from(core::db::Transaction& tx, const core::db::Row& row) {
 }  // namespace
 
 std::optional<IncidentType> type_from(std::string_view text) {
-  return enum_from(text, {IncidentType::damaged, IncidentType::late, IncidentType::missing_item,
-                          IncidentType::not_delivered, IncidentType::other});
+  return core::enum_from(text, {IncidentType::damaged, IncidentType::late, IncidentType::missing_item,
+                                IncidentType::not_delivered, IncidentType::other});
 }
 
 std::optional<IncidentStatus> status_from(std::string_view text) {
-  return enum_from(
+  return core::enum_from(
       text, {IncidentStatus::open, IncidentStatus::in_progress, IncidentStatus::resolved, IncidentStatus::rejected});
 }
 
 std::optional<Resolution> resolution_from(std::string_view text) {
-  return enum_from(text, {Resolution::refund, Resolution::redeliver, Resolution::none});
+  return core::enum_from(text, {Resolution::refund, Resolution::redeliver, Resolution::none});
 }
 
 bool insert(core::db::Transaction& tx, const Incident& i, const std::optional<std::string>& source_key) {
@@ -74,7 +60,7 @@ bool insert(core::db::Transaction& tx, const Incident& i, const std::optional<st
       "INSERT INTO incidents_incidents (id, order_id, customer_id, type, description, status, opened_by, "
       "source_key, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
       {i.id, i.order_id, i.customer_id, std::string(to_string(i.type)), i.description, std::string(to_string(i.status)),
-       i.opened_by, optional_text(source_key), i.version, to_unix_ms(i.created_at), to_unix_ms(i.updated_at)});
+       i.opened_by, core::db::nullable(source_key), i.version, to_unix_ms(i.created_at), to_unix_ms(i.updated_at)});
   return true;
 }
 
@@ -90,8 +76,8 @@ bool update(core::db::Transaction& tx, const Incident& i) {
              "rejection_reason = $4, version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7",
              {std::string(to_string(i.status)),
               i.resolution ? core::db::Value{std::string(to_string(*i.resolution))} : core::db::Value{std::monostate{}},
-              optional_integer(i.refund_amount), optional_text(i.rejection_reason), to_unix_ms(i.updated_at), i.id,
-              i.version}) == 1;
+              core::db::nullable(i.refund_amount), core::db::nullable(i.rejection_reason), to_unix_ms(i.updated_at),
+              i.id, i.version}) == 1;
 }
 
 void add_comment(core::db::Transaction& tx, const std::string& incident_id, const Comment& c) {

@@ -1,22 +1,18 @@
 #include "order_repository.hpp"
 
+#include "core/util/text.hpp"
+
 namespace deliveryhub::orders::order_repository {
 namespace {
 
 using core::from_unix_ms;
 using core::to_unix_ms;
 
-OrderStatus status_from(const std::string& text) {
-  for (auto status :
-       {OrderStatus::pending, OrderStatus::payment_authorized, OrderStatus::confirmed, OrderStatus::dispatched,
-        OrderStatus::delivered, OrderStatus::rejected, OrderStatus::cancelled, OrderStatus::delivery_failed}) {
-    if (to_string(status) == text) return status;
-  }
-  return OrderStatus::pending;
-}
-
-core::db::Value optional_value(const std::optional<std::string>& text) {
-  return text ? core::db::Value{*text} : core::db::Value{std::monostate{}};
+OrderStatus status_from(std::string_view text) {
+  return core::enum_from(text, {OrderStatus::pending, OrderStatus::payment_authorized, OrderStatus::confirmed,
+                                OrderStatus::dispatched, OrderStatus::delivered, OrderStatus::rejected,
+                                OrderStatus::cancelled, OrderStatus::delivery_failed})
+      .value_or(OrderStatus::pending);
 }
 
 constexpr std::string_view kColumns =
@@ -63,8 +59,8 @@ void insert(core::db::Transaction& tx, const Order& o, const std::string& paymen
       "country, payment_method, payment_id, delivery_id, rejection_reason, version, created_at, updated_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
       {o.id, o.customer_id, std::string(to_string(o.status)), o.total, o.currency, o.address.label, o.address.line1,
-       o.address.city, o.address.postal_code, o.address.country, payment_method, optional_value(o.payment_id),
-       optional_value(o.delivery_id), optional_value(o.rejection_reason), o.version, to_unix_ms(o.created_at),
+       o.address.city, o.address.postal_code, o.address.country, payment_method, core::db::nullable(o.payment_id),
+       core::db::nullable(o.delivery_id), core::db::nullable(o.rejection_reason), o.version, to_unix_ms(o.created_at),
        to_unix_ms(o.updated_at)});
   std::int64_t position = 0;
   for (const auto& item : o.items) {
@@ -87,8 +83,8 @@ bool update(core::db::Transaction& tx, const Order& o, bool status_changed) {
       tx.execute(
           "UPDATE orders_orders SET status = $1, payment_id = $2, delivery_id = $3, rejection_reason = $4, "
           "version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7",
-          {std::string(to_string(o.status)), optional_value(o.payment_id), optional_value(o.delivery_id),
-           optional_value(o.rejection_reason), to_unix_ms(o.updated_at), o.id, o.version}) == 1;
+          {std::string(to_string(o.status)), core::db::nullable(o.payment_id), core::db::nullable(o.delivery_id),
+           core::db::nullable(o.rejection_reason), to_unix_ms(o.updated_at), o.id, o.version}) == 1;
   if (updated && status_changed) add_history(tx, o);
   return updated;
 }

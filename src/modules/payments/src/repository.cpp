@@ -1,5 +1,7 @@
 #include "repository.hpp"
 
+#include "core/util/text.hpp"
+
 namespace deliveryhub::payments::repository {
 namespace {
 
@@ -7,20 +9,16 @@ constexpr std::string_view kColumns =
     "id, order_id, customer_id, amount, currency, status, captured_amount, refunded_amount, version, created_at, "
     "updated_at";
 
-PaymentStatus status_from(const std::string& text) {
-  if (text == "captured") return PaymentStatus::captured;
-  if (text == "partially_refunded") return PaymentStatus::partially_refunded;
-  if (text == "refunded") return PaymentStatus::refunded;
-  if (text == "declined") return PaymentStatus::declined;
-  if (text == "voided") return PaymentStatus::voided;
-  return PaymentStatus::authorized;
+PaymentStatus status_from(std::string_view text) {
+  return core::enum_from(text, {PaymentStatus::authorized, PaymentStatus::captured, PaymentStatus::partially_refunded,
+                                PaymentStatus::refunded, PaymentStatus::declined, PaymentStatus::voided})
+      .value_or(PaymentStatus::authorized);
 }
 
-OperationType type_from(const std::string& text) {
-  if (text == "capture") return OperationType::capture;
-  if (text == "void") return OperationType::void_;
-  if (text == "refund") return OperationType::refund;
-  return OperationType::authorize;
+OperationType type_from(std::string_view text) {
+  return core::enum_from(
+             text, {OperationType::authorize, OperationType::capture, OperationType::void_, OperationType::refund})
+      .value_or(OperationType::authorize);
 }
 
 Payment payment_from(core::db::Transaction& tx, const core::db::Row& row) {
