@@ -115,3 +115,13 @@ def test_a_bad_cancel_body_changes_nothing(server, shop, body, field):
     assert_field_error(cancel(server, order["id"], customer.token, body), field)
     assert assert_json(server.call("GET", f"/api/v1/orders/{order['id']}", token=customer.token),
                        200)["status"] == "confirmed"
+
+
+def test_a_cancel_body_that_is_not_json_is_refused(server, shop):
+    customer, order = confirmed_order(server, shop)
+    path = f"/api/v1/orders/{order['id']}/cancel"
+    assert_problem(server.call("POST", path, raw="reason=changed", token=customer.token, content_type="text/plain"),
+                   415)
+    assert_problem(server.call("POST", path, raw="{not json", token=customer.token), 400)
+    assert assert_json(server.call("GET", f"/api/v1/orders/{order['id']}", token=customer.token),
+                       200)["status"] == "confirmed"

@@ -224,3 +224,20 @@ def test_a_delivery_past_its_promise_opens_one_late_incident(make_server):
     time.sleep(2.5)
     page = assert_json(server.call("GET", f"/api/v1/incidents?order_id={order['id']}", token=token), 200)
     assert [i["type"] for i in page["data"]] == ["late"]
+
+
+@pytest.mark.parametrize("action, body, field", [
+    ("comments", {}, "body"),
+    ("comments", {"body": ""}, "body"),
+    ("comments", {"body": "x" * 2001}, "body"),
+    ("comments", {"body": "hi", "author_role": "operator"}, "author_role"),
+    ("reject", {}, "reason"),
+    ("reject", {"reason": 5}, "reason"),
+])
+def test_malformed_comments_and_rejections_change_nothing(server, shop, action, body, field):
+    customer, order = confirmed_order(server, shop)
+    incident = assert_json(open_incident(server, customer.token, order["id"]), 201)
+    token = server.operator_token()
+    assert_field_error(server.call("POST", f"/api/v1/incidents/{incident['id']}/{action}", body, token=token), field)
+    after = assert_json(server.call("GET", f"/api/v1/incidents/{incident['id']}", token=customer.token), 200)
+    assert after["status"] == "open" and after["comments"] == []
