@@ -33,6 +33,9 @@ function(deliveryhub_add_module name)
       target_link_libraries(${name}_tests PRIVATE ${name} deliveryhub_core deliveryhub_test_main
                                                   deliveryhub_warnings)
       add_test(NAME unit.${name} COMMAND ${name}_tests)
+      # The same tests with every TempDatabase on a throw-away PostgreSQL.
+      add_test(NAME unit.${name}.postgresql
+               COMMAND bash ${PROJECT_SOURCE_DIR}/tests/support/with-postgres.sh $<TARGET_FILE:${name}_tests>)
     endif()
   endif()
 endfunction()

@@ -119,6 +119,10 @@ int run(const core::config::Settings& settings) {
   try {
     core::db::DatabaseOptions database_options;
     database_options.read_connections = settings.worker_threads;  // a reader for every worker
+    database_options.pool_size = settings.database_pool_size != 0 ? settings.database_pool_size
+                                                                  : settings.worker_threads + settings.io_threads + 4;
+    database_options.schemas = selected;
+    database_options.schemas.emplace_back("core");
     database = core::db::open_database(settings.database, database_options);
   } catch (const std::invalid_argument& e) {
     throw ConfigurationError(e.what());

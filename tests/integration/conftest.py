@@ -54,6 +54,28 @@ def binary_path() -> str:
     return os.environ.get("DELIVERYHUB_BIN", DEFAULT_BIN)
 
 
+# When set (an admin URL such as postgresql://postgres@127.0.0.1:5432/postgres, as printed by
+# scripts/local-postgres.sh), every Server gets a fresh PostgreSQL database instead of SQLite.
+POSTGRES_ADMIN_URL = os.environ.get("DELIVERYHUB_TEST_POSTGRES", "")
+
+
+def on_postgres() -> bool:
+    return bool(POSTGRES_ADMIN_URL)
+
+
+def fresh_database_url(sqlite_path: str) -> str:
+    """sqlite:<sqlite_path>, or a new empty PostgreSQL database when the suite runs on one."""
+    if not on_postgres():
+        return f"sqlite:{sqlite_path}"
+    name = "it_" + uuid.uuid4().hex[:16]
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", POSTGRES_ADMIN_URL, "-c", f"CREATE DATABASE {name}"],
+                   check=True, capture_output=True, timeout=30)
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+sqlite_only = pytest.mark.skipif(on_postgres(), reason="inspects the SQLite file itself")
+
+
 def unique_email(prefix: str = "it") -> str:
     return f"{prefix}-{uuid.uuid4().hex}@example.com"
 
@@ -210,14 +232,16 @@ class Account:
 
 
 class Server:
-    """One deliveryhub process on 127.0.0.1:<ephemeral>, SQLite in a temp dir."""
+    """One deliveryhub process on 127.0.0.1:<ephemeral>, SQLite in a temp dir (or a fresh
+    PostgreSQL database, see DELIVERYHUB_TEST_POSTGRES)."""
 
     def __init__(self, extra_args: list[str] | tuple[str, ...] = (),
                  extra_env: dict[str, str] | None = None) -> None:
         self.binary = binary_path()
         self._tmp = tempfile.TemporaryDirectory(prefix="deliveryhub-it-")
         self.workdir = self._tmp.name
-        self.db_path = os.path.join(self.workdir, "db.sqlite")
+        self.db_path = os.path.join(self.workdir, "db.sqlite")  # used on SQLite only
+        self.database_url = fresh_database_url(self.db_path)
         self.operator_email = OPERATOR_EMAIL
         self.operator_password = "Op-" + secrets.token_urlsafe(18)
         self.client_id = SERVICE_CLIENT_ID
@@ -257,7 +281,7 @@ class Server:
         env.update(self.extra_env)
         args = [self.binary, "serve",
                 "--listen", "127.0.0.1:0",
-                "--database", f"sqlite:{self.db_path}",
+                "--database", self.database_url,
                 "--log-level", "info",
                 "--client", f"{self.client_id}:{self.client_secret}:service",
                 *self.extra_args]

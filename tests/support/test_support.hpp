@@ -6,6 +6,8 @@
 #include "core/util/ids.hpp"
 
 #include <catch2/catch.hpp>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -15,19 +17,48 @@
 
 namespace deliveryhub::testing {
 
-/// A SQLite database in a fresh temporary folder, migrated for `module`; the folder is removed
-/// afterwards.
+/// The PostgreSQL admin URL the suite runs against (DELIVERYHUB_TEST_POSTGRES, as printed by
+/// scripts/local-postgres.sh), or empty: SQLite.
+inline std::string test_postgres_url() {
+  const char* url = std::getenv("DELIVERYHUB_TEST_POSTGRES");
+  return url == nullptr ? std::string() : std::string(url);
+}
+
+/// Runs one SQL statement as the PostgreSQL admin (psql); fails the test when it fails.
+inline void postgres_admin(const std::string& admin_url, const std::string& sql) {
+  const std::string command = "psql -q -v ON_ERROR_STOP=1 '" + admin_url + "' -c '" + sql + "' >/dev/null";
+  REQUIRE(std::system(command.c_str()) == 0);
+}
+
+/// A fresh database migrated for `module`: SQLite in a temporary folder, or a new PostgreSQL
+/// database when DELIVERYHUB_TEST_POSTGRES is set. Everything is removed afterwards.
 class TempDatabase {
  public:
   TempDatabase(std::string_view module, const std::vector<core::db::Migration>& migrations)
       : dir_(std::filesystem::temp_directory_path() / core::new_id("test")) {
-    std::filesystem::create_directories(dir_);
-    db_ = core::db::open_database("sqlite:" + (dir_ / "db.sqlite").string());
+    if (const auto admin = test_postgres_url(); !admin.empty()) {
+      admin_url_ = admin;
+      name_ = "unit_" + core::new_id("db").substr(3);
+      for (auto& c : name_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      postgres_admin(admin_url_, "CREATE DATABASE " + name_);
+      core::db::DatabaseOptions options;
+      options.schemas = {std::string(module), "customers", "payments", "delivery", "orders", "incidents", "core"};
+      db_ = core::db::open_database(admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_, options);
+    } else {
+      std::filesystem::create_directories(dir_);
+      db_ = core::db::open_database("sqlite:" + (dir_ / "db.sqlite").string());
+    }
     core::db::apply_migrations(*db_, module, migrations);
   }
   ~TempDatabase() {
     db_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!name_.empty()) {
+      const std::string command =
+          "psql -q '" + admin_url_ + "' -c 'DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)' >/dev/null 2>&1";
+      (void)std::system(command.c_str());
+    } else {
+      std::filesystem::remove_all(dir_);
+    }
   }
   TempDatabase(const TempDatabase&) = delete;
   TempDatabase& operator=(const TempDatabase&) = delete;
@@ -38,6 +69,8 @@ class TempDatabase {
 
  private:
   std::filesystem::path dir_;
+  std::string admin_url_;
+  std::string name_;  // the PostgreSQL database, when on PostgreSQL
   std::unique_ptr<core::db::Database> db_;
 };
 

@@ -2,6 +2,7 @@
 """Checks the business invariants of a deliveryhub database (issue 3), by hand or from tests.
 
     tools/invariants/check_invariants.py sqlite:/var/lib/deliveryhub/db.sqlite   # or a plain path
+    tools/invariants/check_invariants.py postgresql://user@host:5432/deliveryhub  # needs psycopg2
 
 Reads every module's tables (an operator's tool: it stands outside the module boundaries and
 changes nothing; the database is opened read-only). Prints one line per violation and exits 1 if
@@ -22,21 +23,42 @@ ACTIVE_DELIVERY = ("unassigned", "assigned", "picked_up")
 MODULES_WITH_OUTBOX = ("customers", "payments", "delivery", "orders", "incidents")
 
 
-def connect(target: str) -> sqlite3.Connection:
-    path = target[len("sqlite:"):] if target.startswith("sqlite:") else target
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+class Store:
+    """Read-only access to either backend: `execute` takes SQL with ? placeholders."""
+
+    def __init__(self, target: str):
+        self.postgres = target.startswith(("postgresql://", "postgres://"))
+        if self.postgres:
+            import psycopg2  # only needed for PostgreSQL (Debian: python3-psycopg2)
+            self.errors = (psycopg2.Error,)
+            schemas = ",".join(("public", *MODULES_WITH_OUTBOX, "core"))  # no spaces: libpq options
+            self.db = psycopg2.connect(target, options=f"-c search_path={schemas}")
+            self.db.set_session(readonly=True, autocommit=True)
+        else:
+            self.errors = (sqlite3.Error,)
+            path = target[len("sqlite:"):] if target.startswith("sqlite:") else target
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def execute(self, sql: str, params: tuple = ()) -> list[tuple]:
+        if not self.postgres:
+            return self.db.execute(sql, params).fetchall()
+        with self.db.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), params)
+            return cursor.fetchall()
+
+    def tables(self) -> set[str]:
+        if self.postgres:
+            return {row[0] for row in self.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema <> 'information_schema'")}
+        return {row[0] for row in self.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def tables(db: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
-def violations(db: sqlite3.Connection) -> list[str]:
+def violations(db: Store) -> list[str]:
     found: list[str] = []
-    present = tables(db)
+    present = db.tables()
     orders = db.execute(
         "SELECT o.id, o.status, o.total, o.refunded_amount, p.id, p.status, p.amount, p.captured_amount, "
-        "p.refunded_amount FROM orders_orders o LEFT JOIN payments_payments p ON p.order_id = o.id").fetchall()
+        "p.refunded_amount FROM orders_orders o LEFT JOIN payments_payments p ON p.order_id = o.id")
     for order_id, status, total, order_refunded, payment_id, pay_status, amount, captured, refunded in orders:
         where = f"order {order_id} ({status})"
         if payment_id is not None:
@@ -83,9 +105,13 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     try:
-        db = connect(argv[1])
+        db = Store(argv[1])
+    except Exception as error:  # noqa: BLE001 — a missing file, a refused connection, no psycopg2
+        print(f"cannot open {argv[1]}: {error}", file=sys.stderr)
+        return 2
+    try:
         found = violations(db)
-    except sqlite3.Error as error:
+    except db.errors as error:
         print(f"cannot read {argv[1]}: {error}", file=sys.stderr)
         return 2
     for line in found:

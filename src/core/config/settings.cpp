@@ -69,6 +69,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   app.add_option("--database", s.database, "sqlite:PATH or postgresql://…")
       ->envname("DELIVERYHUB_DATABASE")
       ->capture_default_str();
+  app.add_option("--database-pool-size", s.database_pool_size,
+                 "PostgreSQL connections at most (0: one per handler thread, plus 4 for background work)")
+      ->envname("DELIVERYHUB_DATABASE_POOL_SIZE")
+      ->capture_default_str()
+      ->check(CLI::Range(0UL, 1000UL));
   app.add_option("--bus", s.bus, "inproc or amqp://…")->envname("DELIVERYHUB_BUS")->capture_default_str();
   app.add_option("--remote", s.remotes, "MODULE=URL where a module this process does not run is served (repeatable)")
       ->envname("DELIVERYHUB_REMOTE");

@@ -17,6 +17,7 @@ struct Settings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::string database = "sqlite:./data/deliveryhub.db";
+  std::size_t database_pool_size = 0;  // PostgreSQL connections; 0: one per handler thread + 4
   std::string bus = "inproc";
   std::vector<std::string> remotes;  // MODULE=URL
   std::string log_level = "info";

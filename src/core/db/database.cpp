@@ -1,5 +1,6 @@
 #include "core/db/database.hpp"
 
+#include "core/db/postgres_database.hpp"
 #include "core/db/sqlite_database.hpp"
 
 #include <filesystem>
@@ -54,8 +55,7 @@ std::unique_ptr<Database> open_database(const std::string& url, const DatabaseOp
     return std::make_unique<SqliteDatabase>(path.string(), options);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    throw std::invalid_argument(
-        "PostgreSQL storage is not available in this build yet (issue: split deployment); use sqlite:PATH");
+    return std::make_unique<PostgresDatabase>(url, options);
   }
   throw std::invalid_argument("unsupported database URL '" + url + "': expected sqlite:PATH or postgresql://…");
 }

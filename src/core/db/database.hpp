@@ -50,6 +50,13 @@ class DatabaseError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A failure that trying again later may cure: a lost serialization conflict, a dropped
+/// connection, no free connection in time. Nothing of the transaction was committed. 503.
+class TransientError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
 /// An open transaction. SQL uses $1, $2 … placeholders on every backend.
 /// Not thread-safe: it belongs to the thread running the transaction.
 class Transaction {
@@ -87,6 +94,12 @@ class Database {
   virtual void read_transaction(const std::function<void(Transaction&)>& work) = 0;
   /// Runs a script of several statements (migrations) inside the given transaction.
   virtual void execute_script(Transaction& tx, std::string_view sql) = 0;
+  /// Makes what `tx` creates from now on belong to `module` (PostgreSQL: its schema). SQLite
+  /// has one namespace, where the module prefix of every table name keeps modules apart.
+  virtual void enter_module_schema(Transaction& tx, std::string_view module) {
+    (void)tx;
+    (void)module;
+  }
   /// "sqlite" or "postgresql".
   virtual std::string_view backend() const = 0;
   /// A cheap liveness check of the store, for /readyz.
@@ -150,12 +163,15 @@ class UnitOfWork {
 };
 
 struct DatabaseOptions {
-  std::size_t read_connections = 4;
-  int busy_timeout_ms = 5000;
+  std::size_t read_connections = 4;  // SQLite
+  int busy_timeout_ms = 5000;        // SQLite
+  std::size_t pool_size = 8;         // PostgreSQL: connections at most
+  std::vector<std::string> schemas;  // PostgreSQL: the modules' schemas this process uses
 };
 
-/// Opens "sqlite:PATH" (creating the file and its folder). Throws std::invalid_argument for an
-/// unsupported URL and DatabaseError when the store cannot be opened.
+/// Opens "sqlite:PATH" (creating the file and its folder) or "postgresql://…" (a libpq URL).
+/// Throws std::invalid_argument for an unsupported URL and DatabaseError when the store cannot
+/// be opened or reached.
 std::unique_ptr<Database> open_database(const std::string& url, const DatabaseOptions& options = {});
 
 }  // namespace deliveryhub::core::db

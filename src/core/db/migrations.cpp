@@ -33,6 +33,7 @@ int apply_migrations(Database& db, std::string_view module, const std::vector<Mi
       continue;
     }
     db.write([&](Transaction& tx) {
+      db.enter_module_schema(tx, module);
       db.execute_script(tx, migration.sql);
       tx.execute("INSERT INTO schema_migrations (module, version, name, applied_at) VALUES ($1, $2, $3, $4)",
                  {std::string(module), static_cast<std::int64_t>(migration.version), migration.name,

@@ -10,6 +10,7 @@ namespace deliveryhub::core::http {
 namespace {
 
 constexpr std::string_view kHeader = "Idempotency-Key";
+constexpr int kUnitOfWorkAttempts = 3;
 // The response headers a replay repeats; the others are per response (X-Request-Id, Date…).
 constexpr std::string_view kReplayedHeaders[] = {"Content-Type", "Location", "ETag"};
 
@@ -192,22 +193,30 @@ Response Idempotency::handle(Request& request, const Handler& handler) {
 
   std::optional<Error> failure;
   Response response;
-  try {
-    db::UnitOfWork unit(db_);
+  // A unit of work that loses a serialization conflict (PostgreSQL) committed nothing: the
+  // handler runs again from the start, as the client would, a few times before the 503.
+  for (int attempt = 1;; ++attempt) {
+    failure.reset();
     try {
-      response = handler(request);
-    } catch (const Error& error) {
-      failure = error;  // the unit of work rolls back: nothing the handler did stays
+      db::UnitOfWork unit(db_);
+      try {
+        response = handler(request);
+      } catch (const Error& error) {
+        failure = error;  // the unit of work rolls back: nothing the handler did stays
+      }
+      if (!failure) {
+        unit.commit([&](db::Transaction& tx) {
+          if (storable(response.status)) store(tx, scope, *key, fingerprint, response);
+        });
+      }
+      break;
+    } catch (const db::UniqueViolation&) {
+      // Another process committed this key between our lookup and our commit: its answer stands.
+      if (auto stored = lookup(scope, *key)) return replay(*stored, fingerprint);
+      throw;
+    } catch (const db::TransientError&) {
+      if (attempt >= kUnitOfWorkAttempts) throw;
     }
-    if (!failure) {
-      unit.commit([&](db::Transaction& tx) {
-        if (storable(response.status)) store(tx, scope, *key, fingerprint, response);
-      });
-    }
-  } catch (const db::UniqueViolation&) {
-    // Another process committed this key between our lookup and our commit: its answer stands.
-    if (auto stored = lookup(scope, *key)) return replay(*stored, fingerprint);
-    throw;
   }
   if (failure) {
     response = problem_response(*failure, request.request_id);

@@ -64,6 +64,11 @@ Response Pipeline::handle(Request& request) const {
     }
   } catch (const Error& error) {
     response = problem_response(error, request.request_id);
+  } catch (const db::TransientError& error) {
+    log::warn("transient database error", {{"error", error.what()}});
+    response = problem_response(
+        Error(ErrorKind::unavailable, "The database is busy or unreachable; try again").with_header("Retry-After", "1"),
+        request.request_id);
   } catch (const db::DatabaseError& error) {
     log::error("database error", {{"error", error.what()}});
     response = problem_response(Error(ErrorKind::internal, error.what()), request.request_id);
