@@ -8,6 +8,8 @@ Fails when
   - a module includes another module's headers without declaring it in DEPS;
   - an include/ header (api.hpp, events.hpp, module.hpp) of a module, or any core header,
     includes Beast/Asio, pqxx, SQLite or rabbitmq-c types;
+  - a module's SQL names another module's table (FROM/JOIN/INTO/UPDATE/TABLE <other>_…): each
+    module owns its tables, which on PostgreSQL live in the module's own schema (ADR 0012);
   - core includes any module header;
   - the module dependency graph has a cycle, or DEPS names a module that does not exist.
 Exceptions to the #include rules live in tests/arch/allowlist.txt (<including file> <included header>).
@@ -112,6 +114,15 @@ for m in modules:
                     fail(path, f"includes {inc} but {m}'s CMakeLists.txt does not list {first} in DEPS")
             if is_public_header and forbidden_in_headers.match(inc):
                 fail(path, f"public header includes {inc}: no Beast/Asio/pqxx/SQLite/AMQP types in a module interface")
+
+# SQL that names a table: the table's prefix is its owner's module name.
+table_re = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|ON)\s+([a-z]+)_[a-z_]+", re.I)
+for m in modules:
+    for path in sources(modules_dir / m):
+        for owner in table_re.findall(path.read_text(errors="replace")):
+            if owner in modules and owner != m:
+                fail(path, f"SQL names a table of module {owner}: read and change another module's data "
+                           f"only through {owner}/api.hpp")
 
 core = src / "core"
 for path in sources(core):

@@ -376,3 +376,16 @@ def test_failure_summary_counts_failures(tree):
     proc = run(tree)
     assert_fails(proc, count=2)
     assert proc.stdout.splitlines()[-1] == "0 passed, 2 failed"
+
+
+
+def test_sql_naming_another_modules_table_fails(tree):
+    write(tree, "src/modules/a/src/repo.cpp",
+          'const char* sql = "SELECT id FROM b_things JOIN a_items ON 1 = 1";\n')
+    assert_fails(run(tree), "FAIL src/modules/a/src/repo.cpp: SQL names a table of module b")
+
+
+def test_sql_naming_its_own_tables_passes(tree):
+    write(tree, "src/modules/a/src/repo.cpp",
+          'const char* sql = "INSERT INTO a_items (id) VALUES ($1); UPDATE a_items SET id = $1";\n')
+    assert_passes(run(tree))

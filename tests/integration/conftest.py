@@ -74,6 +74,7 @@ def fresh_database_url(sqlite_path: str) -> str:
 
 
 sqlite_only = pytest.mark.skipif(on_postgres(), reason="inspects the SQLite file itself")
+postgres_only = pytest.mark.skipif(not on_postgres(), reason="needs a database several processes share (PostgreSQL)")
 
 
 def unique_email(prefix: str = "it") -> str:
@@ -236,17 +237,25 @@ class Server:
     PostgreSQL database, see DELIVERYHUB_TEST_POSTGRES)."""
 
     def __init__(self, extra_args: list[str] | tuple[str, ...] = (),
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, replica_of: "Server | None" = None) -> None:
+        """replica_of: run as another replica of that server: same database, same operator and
+        service client, same JWT signing key (so tokens from either are good on both)."""
         self.binary = binary_path()
         self._tmp = tempfile.TemporaryDirectory(prefix="deliveryhub-it-")
         self.workdir = self._tmp.name
         self.db_path = os.path.join(self.workdir, "db.sqlite")  # used on SQLite only
-        self.database_url = fresh_database_url(self.db_path)
         self.operator_email = OPERATOR_EMAIL
         self.operator_password = "Op-" + secrets.token_urlsafe(18)
         self.client_id = SERVICE_CLIENT_ID
         self.client_secret = secrets.token_hex(24)
         self.extra_args = list(extra_args)
+        if replica_of is None:
+            self.database_url = fresh_database_url(self.db_path)
+        else:
+            self.database_url = replica_of.database_url
+            self.operator_password = replica_of.operator_password
+            self.client_secret = replica_of.client_secret
+            self.extra_args += ["--jwt-key-file", replica_of.signing_key_path()]
         self.extra_env = dict(extra_env or {})
         self.proc: subprocess.Popen | None = None
         self.host = ""
@@ -260,6 +269,11 @@ class Server:
         self._address: str | None = None
         self._threads: list[threading.Thread] = []
         self._operator_tokens: tuple[float, dict] | None = None
+
+    def signing_key_path(self) -> str:
+        """Where the process keeps its development JWT signing key (data/ beside SQLite's file)."""
+        folder = os.path.dirname(self.db_path) if not on_postgres() else os.path.join(self.workdir, "data")
+        return os.path.join(folder, "jwt-signing-key.pem")
 
     # -- lifecycle -----------------------------------------------------------------------
 

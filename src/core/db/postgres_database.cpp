@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <pqxx/pqxx>
+#include <random>
 #include <regex>
 #include <thread>
 #include <unordered_map>
@@ -326,7 +327,10 @@ void PostgresDatabase::write_transaction(const std::function<void(Transaction&)>
       }
     }
     if (!is_transient(failure) || attempt >= kWriteAttempts) std::rethrow_exception(failure);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2 * attempt * attempt));
+    // Full jitter, growing: the transactions that collided should not collide again.
+    thread_local std::minstd_rand random(std::random_device{}());
+    const int ceiling_ms = std::min(2 << attempt, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + random() % ceiling_ms));
   }
 }
 

@@ -14,13 +14,13 @@ class PostgresConnection;
 /// PostgreSQL through libpqxx: a fixed pool of connections, statements prepared once per
 /// connection. Write transactions are SERIALIZABLE, so code written for SQLite's one writer keeps
 /// its guarantees across threads and processes; a write that loses a serialization conflict is
-/// run again (up to `kWriteAttempts` times) when it is a lone write_transaction, and fails with
-/// TransientConflict inside a UnitOfWork (the caller's request is not half-applied). Reads are
-/// REPEATABLE READ, READ ONLY snapshots. Each module's tables live in a schema named after the
-/// module; the connections' search_path lists the schemas of this process's modules.
+/// run again (up to `kWriteAttempts` times, after a short jittered pause) when it is a lone write_transaction, and
+/// fails with TransientConflict inside a UnitOfWork (the caller's request is not half-applied). Reads are REPEATABLE
+/// READ, READ ONLY snapshots. Each module's tables live in a schema named after the module; the connections'
+/// search_path lists the schemas of this process's modules.
 class PostgresDatabase final : public Database {
  public:
-  static constexpr int kWriteAttempts = 5;
+  static constexpr int kWriteAttempts = 10;
 
   PostgresDatabase(const std::string& url, const DatabaseOptions& options);
   ~PostgresDatabase() override;

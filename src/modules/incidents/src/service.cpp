@@ -299,9 +299,10 @@ std::size_t IncidentService::open_late_incidents() {
     // The delivery's own word beats our copy, which may lag behind its events.
     const auto current = delivery_.find_by_order(late.order_id);
     const bool still_under_way = current && current->id == late.delivery_id && under_way(current->status);
-    db_.write([&](core::db::Transaction& tx) {
+    // The lambda returns what it did rather than counting: a write may run again on a conflict.
+    const bool created = db_.write([&](core::db::Transaction& tx) {
       repository::unwatch(tx, late.delivery_id);
-      if (!still_under_way) return;
+      if (!still_under_way) return false;
       Incident incident;
       incident.id = core::new_id("inc");
       incident.order_id = late.order_id;
@@ -310,8 +311,9 @@ std::size_t IncidentService::open_late_incidents() {
       incident.description = "Not delivered by " + core::format_rfc3339(late.promised_by) + " as promised";
       incident.opened_by = "system";
       incident.created_at = incident.updated_at = now;
-      if (store_new(tx, incident, "late:" + late.delivery_id)) ++opened;
+      return store_new(tx, incident, "late:" + late.delivery_id);
     });
+    if (created) ++opened;
   }
   if (opened > 0) core::log::info("late incidents opened", {{"count", opened}});
   return opened;

@@ -61,6 +61,11 @@ std::vector<core::db::Migration> migrations() {
        "ALTER TABLE orders_orders ADD COLUMN refunded_amount BIGINT NOT NULL DEFAULT 0;"},
       {5, "the trace of the request that started a saga",
        "ALTER TABLE orders_sagas ADD COLUMN trace_id TEXT NOT NULL DEFAULT '';"},
+      // Replicas share the table: a runner claims the sagas it runs, for a lease (ADR 0012).
+      {6, "saga claims for several runners",
+       "ALTER TABLE orders_sagas ADD COLUMN claimed_by TEXT;"
+       "ALTER TABLE orders_sagas ADD COLUMN claimed_until BIGINT;"
+       "CREATE INDEX orders_sagas_claims ON orders_sagas (claimed_by, claimed_until);"},
   };
 }
 

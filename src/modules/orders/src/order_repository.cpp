@@ -127,12 +127,19 @@ void start_saga(core::db::Transaction& tx, const std::string& order_id, const st
       {order_id, step, to_unix_ms(now), to_unix_ms(now), trace_id});
 }
 
-std::vector<SagaRow> due_sagas(core::db::Transaction& tx, core::TimePoint now, std::size_t limit) {
+std::vector<SagaRow> claim_due_sagas(core::db::Transaction& tx, const std::string& runner, core::TimePoint now,
+                                     core::TimePoint lease_until, std::size_t limit) {
+  // One statement claims: runners on other replicas see the claim, or (PostgreSQL) lose the
+  // serialization conflict and claim again after it.
+  tx.execute(
+      "UPDATE orders_sagas SET claimed_by = $1, claimed_until = $2 WHERE order_id IN ("
+      "SELECT order_id FROM orders_sagas WHERE finished_at IS NULL AND next_attempt_at <= $3 "
+      "AND (claimed_until IS NULL OR claimed_until <= $3) ORDER BY next_attempt_at, order_id LIMIT $4)",
+      {runner, to_unix_ms(lease_until), to_unix_ms(now), static_cast<std::int64_t>(limit)});
   std::vector<SagaRow> rows;
-  for (const auto& row :
-       tx.query("SELECT order_id, step, attempts FROM orders_sagas WHERE finished_at IS NULL AND next_attempt_at <= $1 "
-                "ORDER BY next_attempt_at, order_id LIMIT $2",
-                {to_unix_ms(now), static_cast<std::int64_t>(limit)})) {
+  for (const auto& row : tx.query("SELECT order_id, step, attempts FROM orders_sagas WHERE claimed_by = $1 "
+                                  "AND claimed_until = $2 AND finished_at IS NULL ORDER BY next_attempt_at, order_id",
+                                  {runner, to_unix_ms(lease_until)})) {
     rows.push_back({row.text(0), row.text(1), row.integer(2), ""});
   }
   return rows;
@@ -156,19 +163,24 @@ void redirect_saga(core::db::Transaction& tx, const std::string& order_id, const
   tx.execute(
       "INSERT INTO orders_sagas (order_id, step, next_attempt_at, started_at, trace_id) VALUES ($1, $2, $3, $3, $4) "
       "ON CONFLICT (order_id) DO UPDATE SET step = excluded.step, attempts = 0, last_error = NULL, "
-      "next_attempt_at = excluded.next_attempt_at, finished_at = NULL, trace_id = excluded.trace_id",
+      "next_attempt_at = excluded.next_attempt_at, finished_at = NULL, trace_id = excluded.trace_id, "
+      "claimed_by = NULL, claimed_until = NULL",
       {order_id, step, to_unix_ms(now), trace_id});
 }
 
 void finish_saga(core::db::Transaction& tx, const std::string& order_id, core::TimePoint now) {
-  tx.execute("UPDATE orders_sagas SET step = 'done', finished_at = $1 WHERE order_id = $2",
-             {to_unix_ms(now), order_id});
+  tx.execute(
+      "UPDATE orders_sagas SET step = 'done', finished_at = $1, claimed_by = NULL, claimed_until = NULL "
+      "WHERE order_id = $2",
+      {to_unix_ms(now), order_id});
 }
 
 void retry_saga(core::db::Transaction& tx, const std::string& order_id, std::int64_t attempts,
                 core::TimePoint next_attempt, const std::string& error) {
-  tx.execute("UPDATE orders_sagas SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE order_id = $4",
-             {attempts, to_unix_ms(next_attempt), error, order_id});
+  tx.execute(
+      "UPDATE orders_sagas SET attempts = $1, next_attempt_at = $2, last_error = $3, claimed_by = NULL, "
+      "claimed_until = NULL WHERE order_id = $4",
+      {attempts, to_unix_ms(next_attempt), error, order_id});
 }
 
 std::int64_t unfinished_sagas(core::db::Transaction& tx) {

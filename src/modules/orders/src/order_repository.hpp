@@ -29,7 +29,10 @@ struct SagaRow {
 };
 void start_saga(core::db::Transaction& tx, const std::string& order_id, const std::string& step, core::TimePoint now,
                 const std::string& trace_id);
-std::vector<SagaRow> due_sagas(core::db::Transaction& tx, core::TimePoint now, std::size_t limit);
+/// Claims up to `limit` due sagas no live claim holds for `runner` until `lease_until`, and
+/// returns them. A claim ends when the saga finishes or waits for a retry, or when it expires.
+std::vector<SagaRow> claim_due_sagas(core::db::Transaction& tx, const std::string& runner, core::TimePoint now,
+                                     core::TimePoint lease_until, std::size_t limit);
 std::optional<SagaRow> find_saga(core::db::Transaction& tx, const std::string& order_id);
 void set_step(core::db::Transaction& tx, const std::string& order_id, const std::string& step);
 /// Points the order's saga at `step`, due now: reopens a finished saga or starts one.

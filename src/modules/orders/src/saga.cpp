@@ -2,6 +2,7 @@
 
 #include "core/errors.hpp"
 #include "core/log/log.hpp"
+#include "core/util/ids.hpp"
 #include "order_repository.hpp"
 #include "order_service.hpp"
 #include "orders/events.hpp"
@@ -40,6 +41,7 @@ OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox,
       payments_(payments),
       delivery_(delivery),
       options_(options),
+      runner_id_(core::new_id("run")),
       outcomes_(prometheus::BuildCounter()
                     .Name("deliveryhub_saga_outcomes_total")
                     .Help("Order sagas finished, by outcome (confirmed, payment_declined, zone_not_served, cancelled)")
@@ -76,8 +78,10 @@ std::size_t OrderSaga::run_due() {
   constexpr std::size_t kBatch = 100;
   std::size_t finished = 0;
   for (;;) {
-    const auto due =
-        db_.read([&](core::db::Transaction& tx) { return order_repository::due_sagas(tx, clock_.now(), kBatch); });
+    const auto now = clock_.now();
+    const auto due = db_.write([&](core::db::Transaction& tx) {
+      return order_repository::claim_due_sagas(tx, runner_id_, now, now + options_.claim_lease, kBatch);
+    });
     // Each order's saga is sequential; different orders' sagas are independent, so up to
     // `parallelism` run at once and their step records share the database's group commits.
     std::atomic<std::size_t> next{0};

@@ -19,6 +19,9 @@ struct SagaOptions {
   std::chrono::milliseconds max_retry{30'000};
   /// Sagas of different orders run this many at a time (their writes share group commits).
   std::size_t parallelism = 8;
+  /// A runner claims the sagas it runs for this long; another replica's runner takes over a saga
+  /// whose claim expired (its runner died). Steps are idempotent, so an overlap only costs work.
+  std::chrono::milliseconds claim_lease{15'000};
 };
 
 /// The order saga (ADR 0008), orchestrated here with its state in orders_sagas:
@@ -61,6 +64,7 @@ class OrderSaga {
   payments::PaymentsApi& payments_;
   delivery::DeliveryApi& delivery_;
   SagaOptions options_;
+  std::string runner_id_;  // this process's runner, in the claims it takes
   prometheus::Family<prometheus::Counter>& outcomes_;
   prometheus::Family<prometheus::Histogram>& duration_;
   core::BackgroundLoop loop_;  // last: stopped first, before anything it uses goes
