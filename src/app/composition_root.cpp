@@ -6,6 +6,7 @@
 #include "core/auth/token_validator.hpp"
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
+#include "core/events/amqp_bus.hpp"
 #include "core/events/bus.hpp"
 #include "core/events/outbox.hpp"
 #include "core/events/outbox_metrics.hpp"
@@ -165,7 +166,18 @@ int run(const core::config::Settings& settings) {
 
   core::metrics::Metrics metrics;
   core::SystemClock clock;
-  core::events::InProcessBus bus;
+  // The embedded default carries events between this process's modules; a broker carries them
+  // between processes (ADR 0013).
+  std::unique_ptr<core::events::EventBus> bus_owner;
+  if (settings.bus.rfind("amqp://", 0) == 0) {
+    core::events::AmqpOptions amqp;
+    amqp.url = settings.bus;
+    amqp.prefix = settings.bus_namespace;
+    bus_owner = std::make_unique<core::events::AmqpBus>(amqp, metrics);
+  } else {
+    bus_owner = std::make_unique<core::events::InProcessBus>();
+  }
+  core::events::EventBus& bus = *bus_owner;
   auto outbox_signal = std::make_shared<core::events::OutboxSignal>();
   core::Platform platform{*database, bus,     outbox_signal, clock,
                           tokens,    metrics, settings,      signing_key ? &*signing_key : nullptr};
@@ -237,6 +249,7 @@ int run(const core::config::Settings& settings) {
   for (const auto& module : modules) module->add_routes(router);
   for (const auto& module : modules) module->subscribe(bus);
   for (const auto& module : modules) module->start();
+  bus.start();  // consumers run from here on: the modules they call into have started
 
   std::vector<std::string> outboxes;
   for (const auto& module : modules) outboxes.emplace_back(module->name());
@@ -279,6 +292,7 @@ int run(const core::config::Settings& settings) {
   const bool drained = server.wait_idle(std::chrono::steady_clock::now() + settings.shutdown_grace);
   server.stop();
   relay.stop();
+  bus.stop();
   for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->stop();
   core::log::info("stopped", {{"drained", drained}});
   core::log::flush();

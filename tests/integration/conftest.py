@@ -73,6 +73,15 @@ def fresh_database_url(sqlite_path: str) -> str:
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
+# When set (an amqp:// URL, as printed by scripts/local-rabbitmq.sh), every Server carries its
+# events through that broker (--bus), each under its own --bus-namespace (replicas share one).
+AMQP_URL = os.environ.get("DELIVERYHUB_TEST_AMQP", "")
+
+
+def on_amqp() -> bool:
+    return bool(AMQP_URL)
+
+
 sqlite_only = pytest.mark.skipif(on_postgres(), reason="inspects the SQLite file itself")
 postgres_only = pytest.mark.skipif(not on_postgres(), reason="needs a database several processes share (PostgreSQL)")
 
@@ -249,6 +258,11 @@ class Server:
         self.client_id = SERVICE_CLIENT_ID
         self.client_secret = secrets.token_hex(24)
         self.extra_args = list(extra_args)
+        self.bus_args: list[str] = []
+        if on_amqp():
+            namespace = replica_of.bus_namespace if replica_of else "it-" + uuid.uuid4().hex[:12]
+            self.bus_namespace = namespace
+            self.bus_args = ["--bus", AMQP_URL, "--bus-namespace", namespace]
         if replica_of is None:
             self.database_url = fresh_database_url(self.db_path)
         else:
@@ -298,6 +312,7 @@ class Server:
                 "--database", self.database_url,
                 "--log-level", "info",
                 "--client", f"{self.client_id}:{self.client_secret}:service",
+                *self.bus_args,
                 *self.extra_args]
         started = time.monotonic()
         self.proc = subprocess.Popen(args, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL,

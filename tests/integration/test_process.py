@@ -5,6 +5,8 @@ import sqlite3
 import subprocess
 import tempfile
 
+import pytest
+
 from conftest import binary_path
 
 
@@ -99,8 +101,11 @@ def test_config_file_sets_options(make_server):
         assert listening[0]["modules"] == "customers"
 
 
-def test_bus_other_than_inproc_is_refused_until_it_exists():
-    result = run(["serve", "--bus", "amqp://127.0.0.1:5672"])
+@pytest.mark.parametrize("flags", [["--bus", "kafka://127.0.0.1:9092"], ["--bus", "amqp"],
+                                   ["--bus", "amqp://127.0.0.1:5672", "--bus-namespace", "Upper"],
+                                   ["--bus", "amqp://127.0.0.1:5672", "--bus-namespace", ""]])
+def test_a_bus_other_than_inproc_or_amqp_and_a_bad_namespace_are_refused(flags):
+    result = run(["serve", *flags])
     assert result.returncode == 2
     assert "--bus" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 

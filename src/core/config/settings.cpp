@@ -75,6 +75,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->capture_default_str()
       ->check(CLI::Range(0UL, 1000UL));
   app.add_option("--bus", s.bus, "inproc or amqp://…")->envname("DELIVERYHUB_BUS")->capture_default_str();
+  app.add_option("--bus-namespace", s.bus_namespace,
+                 "AMQP: names the exchange <ns>.events and the queues <ns>.<module>[.retry|.dlq]; deployments "
+                 "sharing a broker and vhost need different ones")
+      ->envname("DELIVERYHUB_BUS_NAMESPACE")
+      ->capture_default_str();
   app.add_option("--remote", s.remotes, "MODULE=URL where a module this process does not run is served (repeatable)")
       ->envname("DELIVERYHUB_REMOTE");
   app.add_option("--log-level", level, "trace, debug, info, warn, error, critical or off")
@@ -169,9 +174,15 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
     err << "deliveryhub: invalid setting: --listen must be HOST:PORT, got '" << s.listen << "'\n";
     return {std::nullopt, 2};
   }
-  if (s.bus != "inproc") {
-    err << "deliveryhub: invalid setting: --bus '" << s.bus
-        << "' is not available in this build; only inproc (AMQP arrives with the split deployment)\n";
+  if (s.bus != "inproc" && s.bus.rfind("amqp://", 0) != 0) {
+    err << "deliveryhub: invalid setting: --bus must be inproc or amqp://USER:PASS@HOST:PORT/VHOST, got '" << s.bus
+        << "'\n";
+    return {std::nullopt, 2};
+  }
+  if (s.bus_namespace.empty() || s.bus_namespace.size() > 64 ||
+      s.bus_namespace.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+    err << "deliveryhub: invalid setting: --bus-namespace must be 1 to 64 of a-z 0-9 - _, got '" << s.bus_namespace
+        << "'\n";
     return {std::nullopt, 2};
   }
   if (!modules_raw.empty()) s.modules = split_list(modules_raw, ',');

@@ -44,6 +44,9 @@ class EventBus {
   /// Returns normally only when every delivery succeeded; throws otherwise, and the relay
   /// retries (consumers that already applied it dedupe through their inbox).
   virtual void publish(const Envelope& envelope) = 0;
+  /// After every subscribe: starts consuming (a broker's bus); stop() ends it. In-process: no-ops.
+  virtual void start() {}
+  virtual void stop() {}
 };
 
 /// The embedded default: subscribers are called on the relay's thread, in outbox order.
