@@ -36,9 +36,14 @@ case $cmd in
     environment
     "$RMQ_BIN/rabbitmq-server" > "$dir/log/console.log" 2>&1 &
     echo $! > "$dir/pid"
-    if ! "$RMQ_BIN/rabbitmqctl" -q await_startup --timeout 60 >/dev/null 2>&1; then
-      cat "$dir/log/console.log" >&2; exit 1
-    fi
+    # await_startup fails at once while the node has not registered yet: ask again until ready.
+    deadline=$((SECONDS + 90))
+    until "$RMQ_BIN/rabbitmqctl" -q await_startup --timeout 60 >/dev/null 2>&1; do
+      if ((SECONDS >= deadline)) || ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+        echo "local-rabbitmq: the broker did not start" >&2; cat "$dir/log/console.log" >&2; exit 1
+      fi
+      sleep 0.5
+    done
     echo "amqp://guest:guest@127.0.0.1:$AMQP_PORT"
     ;;
   stop)

@@ -173,6 +173,7 @@ int run(const core::config::Settings& settings) {
     core::events::AmqpOptions amqp;
     amqp.url = settings.bus;
     amqp.prefix = settings.bus_namespace;
+    amqp.max_attempts = settings.bus_max_attempts;
     bus_owner = std::make_unique<core::events::AmqpBus>(amqp, metrics);
   } else {
     bus_owner = std::make_unique<core::events::InProcessBus>();

@@ -75,6 +75,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->capture_default_str()
       ->check(CLI::Range(0UL, 1000UL));
   app.add_option("--bus", s.bus, "inproc or amqp://…")->envname("DELIVERYHUB_BUS")->capture_default_str();
+  app.add_option("--bus-max-attempts", s.bus_max_attempts,
+                 "AMQP: a consuming module's attempts at one message before it goes to the module's DLQ")
+      ->envname("DELIVERYHUB_BUS_MAX_ATTEMPTS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   app.add_option("--bus-namespace", s.bus_namespace,
                  "AMQP: names the exchange <ns>.events and the queues <ns>.<module>[.retry|.dlq]; deployments "
                  "sharing a broker and vhost need different ones")

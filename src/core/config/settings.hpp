@@ -19,6 +19,7 @@ struct Settings {
   std::string database = "sqlite:./data/deliveryhub.db";
   std::size_t database_pool_size = 0;  // PostgreSQL connections; 0: one per handler thread + 4
   std::string bus = "inproc";
+  int bus_max_attempts = 5;                   // AMQP: a consumer's failures before a message goes to its DLQ
   std::string bus_namespace = "deliveryhub";  // AMQP: exchange <ns>.events, queues <ns>.<module>
   std::vector<std::string> remotes;           // MODULE=URL
   std::string log_level = "info";

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 namespace deliveryhub::core::events {
@@ -15,6 +16,7 @@ namespace deliveryhub::core::events {
 namespace {
 
 constexpr amqp_channel_t kChannel = 1;
+constexpr amqp_channel_t kMetricsChannel = 2;
 constexpr const char* kAttemptsHeader = "x-deliveryhub-attempts";
 constexpr const char* kErrorHeader = "x-deliveryhub-error";
 
@@ -156,7 +158,11 @@ AmqpBus::AmqpBus(AmqpOptions options, metrics::Metrics& metrics)
                     .Name("deliveryhub_events_consumed_total")
                     .Help("Broker messages taken by a consuming module, by outcome (applied, retried, "
                           "dead_lettered)")
-                    .Register(metrics.registry())) {}
+                    .Register(metrics.registry())),
+      dead_letter_depth_(prometheus::BuildGauge()
+                             .Name("deliveryhub_events_dead_letter_queue_depth")
+                             .Help("Messages waiting in a consuming module's dead-letter queue (read every 5 s)")
+                             .Register(metrics.registry())) {}
 
 AmqpBus::~AmqpBus() {
   stop();
@@ -267,10 +273,17 @@ void AmqpBus::consume_loop() {
     try {
       Connection connection(options_.url, options_.timeout);
       declare_topology(connection);
+      amqp_channel_open(connection.get(), kMetricsChannel);
+      connection.check_last("channel.open (metrics)");
       consuming_ = true;
       log::info("consuming events from the broker", {{"queues", by_module_.size()}});
       backoff = std::chrono::milliseconds(100);
+      auto next_depth_check = std::chrono::steady_clock::now();
       while (!stopping_) {
+        if (std::chrono::steady_clock::now() >= next_depth_check) {
+          read_dead_letter_depths(connection);
+          next_depth_check = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        }
         amqp_maybe_release_buffers(connection.get());
         amqp_envelope_t message;
         auto poll = to_timeval(std::chrono::milliseconds(200));
@@ -309,22 +322,40 @@ void AmqpBus::consume_loop() {
   consuming_ = false;
 }
 
+void AmqpBus::read_dead_letter_depths(Connection& connection) {
+  for (const auto& entry : by_module_) {
+    const std::string dlq = queue_of(entry.first) + ".dlq";
+    // Passive: only reads the queue's message count (on a channel of its own; deliveries on
+    // channel 1 that arrive meanwhile are queued by the library).
+    auto* ok = amqp_queue_declare(connection.get(), kMetricsChannel, bytes_of(dlq), 1, 1, 0, 0, amqp_empty_table);
+    connection.check_last("queue.declare (passive)");
+    dead_letter_depth_.Add({{"module", entry.first}}).Set(static_cast<double>(ok->message_count));
+  }
+}
+
 void AmqpBus::handle_message(Connection& connection, const std::string& module, const std::string& type,
                              const std::string& body, int attempts, std::uint64_t delivery_tag) {
   std::string error;
   bool poison = false;
+  std::optional<Envelope> envelope;
   try {
     auto json = nlohmann::json::parse(body, nullptr, false);
     if (json.is_discarded()) throw Error(ErrorKind::bad_request, "the message body is not JSON");
-    const Envelope envelope = envelope_from_json(json);
-    for (const auto& subscription : by_module_[module]) {
-      if (subscription.event_type == envelope.type) deliver_once(subscription, envelope);
-    }
+    envelope = envelope_from_json(json);
   } catch (const Error& e) {  // not an event: no retry will make it one
-    error = e.detail();
+    error = "not an event: " + e.detail();
     poison = true;
-  } catch (const std::exception& e) {
-    error = e.what();
+  }
+  if (envelope) {
+    try {
+      for (const auto& subscription : by_module_[module]) {
+        if (subscription.event_type == envelope->type) deliver_once(subscription, *envelope);
+      }
+    } catch (const Error& e) {  // e.g. a provider down: the handler may succeed later
+      error = e.detail();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
   }
   const std::string queue = queue_of(module);
   if (!error.empty()) {

@@ -57,6 +57,7 @@ class AmqpBus final : public EventBus {
   void handle_message(Connection& connection, const std::string& module, const std::string& type,
                       const std::string& body, int attempts, std::uint64_t delivery_tag);
   void declare_topology(Connection& connection);
+  void read_dead_letter_depths(Connection& connection);
   void sleep_interruptibly(std::chrono::milliseconds delay);
   std::string exchange() const { return options_.prefix + ".events"; }
   std::string queue_of(const std::string& module) const { return options_.prefix + "." + module; }
@@ -74,6 +75,7 @@ class AmqpBus final : public EventBus {
   std::condition_variable wake_;
   prometheus::Family<prometheus::Counter>& published_;
   prometheus::Family<prometheus::Counter>& consumed_;
+  prometheus::Family<prometheus::Gauge>& dead_letter_depth_;
 };
 
 }  // namespace deliveryhub::core::events
