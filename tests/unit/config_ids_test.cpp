@@ -119,9 +119,20 @@ TEST_CASE("a malformed %-escape in the query is a 400, not a silently missing pa
   CHECK_THROWS_AS(request.query_param("email"), Error);
 }
 
-TEST_CASE("--bus other than inproc is refused for now") {
+TEST_CASE("--bus takes inproc or an amqp:// URL, and a namespace of safe characters") {
   std::string err;
-  auto outcome = parse({"serve", "--bus", "amqp://127.0.0.1"}, &err);
-  CHECK(outcome.exit_code == 2);
-  CHECK(err.find("--bus") != std::string::npos);
+  auto amqp = parse({"serve", "--bus", "amqp://guest:guest@127.0.0.1:5672", "--bus-namespace", "staging-1"}, &err);
+  REQUIRE(amqp.settings);
+  CHECK(amqp.settings->bus == "amqp://guest:guest@127.0.0.1:5672");
+  CHECK(amqp.settings->bus_namespace == "staging-1");
+  CHECK(amqp.settings->bus_max_attempts == 5);
+  for (const auto& bad : std::vector<std::vector<const char*>>{{"serve", "--bus", "kafka://127.0.0.1"},
+                                                               {"serve", "--bus", "amqps://127.0.0.1"},
+                                                               {"serve", "--bus-namespace", "with.dot"},
+                                                               {"serve", "--bus-max-attempts", "0"}}) {
+    err.clear();
+    auto outcome = parse(bad, &err);
+    CHECK(outcome.exit_code == 2);
+    CHECK(err.find("--bus") != std::string::npos);
+  }
 }

@@ -1,5 +1,7 @@
 #include "core/http/problem.hpp"
 
+#include <optional>
+
 namespace deliveryhub::core::http {
 namespace {
 
@@ -71,6 +73,53 @@ Response problem_response(const Error& error, std::string_view request_id) {
   response.headers.set("Content-Type", "application/problem+json");
   for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
   return response;
+}
+
+Error error_from_problem(int status, const nlohmann::json& body) {
+  static constexpr ErrorKind kKinds[] = {ErrorKind::bad_request,
+                                         ErrorKind::validation,
+                                         ErrorKind::unauthorized,
+                                         ErrorKind::forbidden,
+                                         ErrorKind::not_found,
+                                         ErrorKind::method_not_allowed,
+                                         ErrorKind::conflict,
+                                         ErrorKind::precondition_failed,
+                                         ErrorKind::payload_too_large,
+                                         ErrorKind::unsupported_media_type,
+                                         ErrorKind::header_fields_too_large,
+                                         ErrorKind::unprocessable,
+                                         ErrorKind::too_many_requests,
+                                         ErrorKind::unavailable,
+                                         ErrorKind::internal};
+  const std::string type = body.is_object() ? body.value("type", std::string()) : std::string();
+  std::optional<ErrorKind> kind;
+  for (auto candidate : kKinds) {
+    if (type == "urn:deliveryhub:problem:" + std::string(problem_type(candidate).slug)) kind = candidate;
+  }
+  if (!kind) {
+    for (auto candidate : kKinds) {
+      if (!kind && problem_type(candidate).status == status) kind = candidate;
+    }
+  }
+  std::string detail = body.is_object() ? body.value("detail", std::string()) : std::string();
+  if (detail.empty()) detail = "The remote module answered " + std::to_string(status);
+  std::vector<FieldError> errors;
+  if (body.is_object() && body.contains("errors") && body["errors"].is_array()) {
+    for (const auto& field : body["errors"]) {
+      if (field.is_object())
+        errors.push_back({field.value("field", std::string()), field.value("message", std::string())});
+    }
+  }
+  Error error(kind.value_or(ErrorKind::internal), detail, errors);
+  if (body.is_object()) {
+    for (const auto& [name, value] : body.items()) {
+      if (name != "type" && name != "title" && name != "status" && name != "detail" && name != "errors" &&
+          name != "request_id") {
+        error.with_extension(name, value);
+      }
+    }
+  }
+  return error;
 }
 
 }  // namespace deliveryhub::core::http

@@ -13,4 +13,8 @@ int status_of(ErrorKind kind);
 /// 5xx responses never carry the internal detail of the error.
 Response problem_response(const Error& error, std::string_view request_id);
 
+/// The inverse of problem_response, for a remote module's answer: the Error of the problem's type
+/// (by its URN; by `status` when the type is unknown), with its detail, errors[] and extensions.
+Error error_from_problem(int status, const nlohmann::json& body);
+
 }  // namespace deliveryhub::core::http
