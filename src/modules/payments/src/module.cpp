@@ -1,8 +1,10 @@
 #include "payments/module.hpp"
 
 #include "delivery_consumer.hpp"
+#include "internal_routes.hpp"
 #include "migrations.hpp"
 #include "provider.hpp"
+#include "remote_client.hpp"
 #include "routes.hpp"
 #include "service.hpp"
 
@@ -20,7 +22,10 @@ class Module final : public PaymentsModule {
   std::string_view name() const override { return "payments"; }
   std::vector<core::db::Migration> migrations() const override { return payments::migrations(); }
   PaymentsApi& api() override { return service_; }
-  void add_routes(core::http::Router& router) override { add_payment_routes(router, service_, platform_.tokens); }
+  void add_routes(core::http::Router& router) override {
+    add_payment_routes(router, service_, platform_.tokens);
+    add_internal_routes(router, service_, platform_.tokens);
+  }
   void subscribe(core::events::EventBus& bus) override { subscribe_to_delivery(bus, platform_.database, service_); }
 
  private:
@@ -34,6 +39,10 @@ class Module final : public PaymentsModule {
 
 std::unique_ptr<PaymentsModule> make_module(core::Platform& platform) {
   return std::make_unique<Module>(platform);
+}
+
+std::unique_ptr<PaymentsApi> make_remote_api(core::remote::HttpChannel& channel) {
+  return std::make_unique<RemotePayments>(channel);
 }
 
 }  // namespace deliveryhub::payments

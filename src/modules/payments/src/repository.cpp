@@ -1,6 +1,7 @@
 #include "repository.hpp"
 
 #include "core/util/text.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::payments::repository {
 namespace {
@@ -8,18 +9,6 @@ namespace {
 constexpr std::string_view kColumns =
     "id, order_id, customer_id, amount, currency, status, captured_amount, refunded_amount, version, created_at, "
     "updated_at";
-
-PaymentStatus status_from(std::string_view text) {
-  return core::enum_from(text, {PaymentStatus::authorized, PaymentStatus::captured, PaymentStatus::partially_refunded,
-                                PaymentStatus::refunded, PaymentStatus::declined, PaymentStatus::voided})
-      .value_or(PaymentStatus::authorized);
-}
-
-OperationType type_from(std::string_view text) {
-  return core::enum_from(
-             text, {OperationType::authorize, OperationType::capture, OperationType::void_, OperationType::refund})
-      .value_or(OperationType::authorize);
-}
 
 Payment payment_from(core::db::Transaction& tx, const core::db::Row& row) {
   Payment p;
@@ -37,8 +26,8 @@ Payment payment_from(core::db::Transaction& tx, const core::db::Row& row) {
   for (const auto& op : tx.query("SELECT type, amount, succeeded, reason, at FROM payments_operations WHERE payment_id "
                                  "= $1 ORDER BY position",
                                  {p.id})) {
-    p.operations.push_back(
-        {type_from(op.text(0)), op.integer(1), op.integer(2) != 0, op.text(3), core::from_unix_ms(op.integer(4))});
+    p.operations.push_back({operation_type_from(op.text(0)), op.integer(1), op.integer(2) != 0, op.text(3),
+                            core::from_unix_ms(op.integer(4))});
   }
   return p;
 }

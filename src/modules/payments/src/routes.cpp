@@ -4,6 +4,7 @@
 #include "core/http/paging.hpp"
 #include "core/http/preconditions.hpp"
 #include "core/util/ids.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::payments {
 namespace {
@@ -13,30 +14,6 @@ using core::ErrorKind;
 using core::auth::Principal;
 using core::http::Request;
 using core::http::Response;
-
-nlohmann::json to_json(const Payment& p) {
-  nlohmann::json operations = nlohmann::json::array();
-  for (const auto& op : p.operations) {
-    nlohmann::json line = {{"type", to_string(op.type)},
-                           {"amount", op.amount},
-                           {"succeeded", op.succeeded},
-                           {"at", core::format_rfc3339(op.at)}};
-    if (!op.reason.empty()) line["reason"] = op.reason;
-    operations.push_back(line);
-  }
-  return {{"id", p.id},
-          {"order_id", p.order_id},
-          {"customer_id", p.customer_id},
-          {"status", to_string(p.status)},
-          {"amount", p.amount},
-          {"currency", p.currency},
-          {"captured_amount", p.captured_amount},
-          {"refunded_amount", p.refunded_amount},
-          {"operations", operations},
-          {"created_at", core::format_rfc3339(p.created_at)},
-          {"updated_at", core::format_rfc3339(p.updated_at)},
-          {"version", p.version}};
-}
 
 bool may_read(const Principal& principal, const Payment& payment) {
   return principal.has_role("operator") || (principal.has_role("customer") && principal.subject == payment.customer_id);

@@ -5,6 +5,10 @@
 
 #include <memory>
 
+namespace deliveryhub::core::remote {
+class HttpChannel;
+}
+
 namespace deliveryhub::payments {
 
 class PaymentsModule : public core::Module {
@@ -15,5 +19,8 @@ class PaymentsModule : public core::Module {
 
 /// Builds the module with the built-in simulated payment provider.
 std::unique_ptr<PaymentsModule> make_module(core::Platform& platform);
+
+/// PaymentsApi served by a payments process elsewhere, reached through `channel` (ADR 0014).
+std::unique_ptr<PaymentsApi> make_remote_api(core::remote::HttpChannel& channel);
 
 }  // namespace deliveryhub::payments
