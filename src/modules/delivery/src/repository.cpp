@@ -1,6 +1,7 @@
 #include "repository.hpp"
 
 #include "core/util/text.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::delivery::repository {
 namespace {
@@ -8,12 +9,6 @@ namespace {
 CourierStatus courier_status_from(std::string_view text) {
   return core::enum_from(text, {CourierStatus::available, CourierStatus::busy, CourierStatus::offline})
       .value_or(CourierStatus::available);
-}
-
-DeliveryStatus delivery_status_from(std::string_view text) {
-  return core::enum_from(text, {DeliveryStatus::unassigned, DeliveryStatus::assigned, DeliveryStatus::picked_up,
-                                DeliveryStatus::delivered, DeliveryStatus::failed, DeliveryStatus::cancelled})
-      .value_or(DeliveryStatus::unassigned);
 }
 
 using core::from_unix_ms;

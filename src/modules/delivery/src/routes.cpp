@@ -3,6 +3,7 @@
 #include "core/http/json_body.hpp"
 #include "core/http/paging.hpp"
 #include "core/http/preconditions.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::delivery {
 namespace {
@@ -33,28 +34,6 @@ nlohmann::json to_json(const Courier& c) {
           {"created_at", core::format_rfc3339(c.created_at)},
           {"updated_at", core::format_rfc3339(c.updated_at)},
           {"version", c.version}};
-}
-
-nlohmann::json to_json(const Delivery& d) {
-  nlohmann::json tracking = nlohmann::json::array();
-  for (const auto& t : d.tracking) {
-    tracking.push_back({{"status", to_string(t.status)}, {"note", t.note}, {"at", core::format_rfc3339(t.at)}});
-  }
-  return {{"id", d.id},
-          {"order_id", d.order_id},
-          {"courier_id", d.courier_id ? nlohmann::json(*d.courier_id) : nlohmann::json(nullptr)},
-          {"zone_id", d.zone_id},
-          {"address",
-           {{"line1", d.address.line1},
-            {"city", d.address.city},
-            {"postal_code", d.address.postal_code},
-            {"country", d.address.country}}},
-          {"status", to_string(d.status)},
-          {"promised_by", core::format_rfc3339(d.promised_by)},
-          {"tracking", tracking},
-          {"created_at", core::format_rfc3339(d.created_at)},
-          {"updated_at", core::format_rfc3339(d.updated_at)},
-          {"version", d.version}};
 }
 
 nlohmann::json list_of(const auto& items) {

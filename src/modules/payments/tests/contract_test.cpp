@@ -1,21 +1,15 @@
 // PaymentsApi's contract, run unchanged against the in-process service and against the remote
 // client talking HTTP to a real server that hosts the module's internal routes: same calls,
 // same results, same errors (issue 4, contract tests).
-#include "core/auth/jws.hpp"
-#include "core/auth/keys.hpp"
-#include "core/auth/token_validator.hpp"
 #include "core/errors.hpp"
 #include "core/events/outbox.hpp"
-#include "core/http/pipeline.hpp"
-#include "core/http/router.hpp"
-#include "core/http/server.hpp"
 #include "core/metrics/metrics.hpp"
-#include "core/remote/http_channel.hpp"
 #include "core/util/ids.hpp"
 #include "internal_routes.hpp"
 #include "migrations.hpp"
 #include "provider.hpp"
 #include "remote_client.hpp"
+#include "remote_fixture.hpp"
 #include "service.hpp"
 #include "test_support.hpp"
 
@@ -29,10 +23,6 @@ using testing::kind_of;
 
 namespace {
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // The module as a process would run it, and both ways of calling it.
 struct World {
   testing::TempDatabase db{"payments", migrations()};
@@ -41,43 +31,12 @@ struct World {
   core::events::Outbox outbox{"payments", clock, std::make_shared<core::events::OutboxSignal>()};
   SimulatedProvider provider{SimulatorOptions{}};
   PaymentsService service{*db, outbox, clock, provider, metrics};
+  testing::RemoteFixture remote_side{[this](core::http::Router& router, const core::auth::TokenValidator& tokens) {
+                                       add_internal_routes(router, service, tokens);
+                                     },
+                                     "payments"};
+  RemotePayments remote{*remote_side.channel};
 
-  core::auth::SigningKey key = core::auth::SigningKey::generate();
-  core::auth::TokenValidator tokens{{"dh-test", "dh-api"}, keys()};
-  core::metrics::HttpMetrics http_metrics{metrics};
-  core::http::Router router;
-  std::unique_ptr<core::http::Pipeline> pipeline;
-  std::unique_ptr<core::http::Server> server;
-  std::unique_ptr<core::remote::HttpChannel> channel;
-  std::unique_ptr<RemotePayments> remote;
-  std::string bearer;
-
-  World() {
-    add_internal_routes(router, service, tokens);
-    pipeline = std::make_unique<core::http::Pipeline>(router, http_metrics);
-    core::http::ServerOptions options;
-    options.port = 0;
-    server = std::make_unique<core::http::Server>(options, *pipeline);
-    const auto port = server->start();
-    bearer = token("svc-orders", {"service"});
-    channel =
-        std::make_unique<core::remote::HttpChannel>("payments", "http://127.0.0.1:" + std::to_string(port),
-                                                    core::remote::ChannelOptions{}, metrics, [this] { return bearer; });
-    remote = std::make_unique<RemotePayments>(*channel);
-  }
-  ~World() { server->stop(); }
-
-  core::auth::KeySet keys() {
-    core::auth::KeySet set;
-    set.add({key.kid(), "ES256", key.public_pem()});
-    return set;
-  }
-  std::string token(const std::string& subject, const std::vector<std::string>& roles) const {
-    const nlohmann::json header{{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", key.kid()}};
-    const nlohmann::json claims{{"iss", "dh-test"},   {"aud", "dh-api"}, {"sub", subject}, {"exp", now_s() + 600},
-                                {"nbf", now_s() - 1}, {"iat", now_s()},  {"roles", roles}};
-    return core::auth::sign_es256(header.dump(), claims.dump(), key.private_pem());
-  }
   static AuthorizationRequest order(std::string method = "tok_visa", std::int64_t amount = 2599) {
     return {core::new_id("ord"), core::new_id("cus"), amount, "EUR", std::move(method)};
   }
@@ -143,7 +102,7 @@ TEST_CASE("contract, in process: authorize, capture, refund limits, idempotence"
 
 TEST_CASE("contract, remote: authorize, capture, refund limits, idempotence") {
   World w;
-  authorize_capture_refund(*w.remote);
+  authorize_capture_refund(w.remote);
 }
 
 TEST_CASE("contract, in process: declines, voids and unknown orders") {
@@ -153,18 +112,18 @@ TEST_CASE("contract, in process: declines, voids and unknown orders") {
 
 TEST_CASE("contract, remote: declines, voids and unknown orders") {
   World w;
-  declined_and_voided(*w.remote);
+  declined_and_voided(w.remote);
 }
 
 TEST_CASE("the internal API answers only service tokens, and validates what it is sent") {
   World w;
-  w.bearer = "";
-  CHECK(kind_of([&] { w.remote->authorize(World::order()); }) == ErrorKind::unauthorized);
-  w.bearer = w.token("cus_1", {"customer"});
-  CHECK(kind_of([&] { w.remote->authorize(World::order()); }) == ErrorKind::forbidden);
-  w.bearer = w.token("svc-orders", {"service"});
+  w.remote_side.bearer = "";
+  CHECK(kind_of([&] { w.remote.authorize(World::order()); }) == ErrorKind::unauthorized);
+  w.remote_side.bearer = w.remote_side.token("cus_1", {"customer"});
+  CHECK(kind_of([&] { w.remote.authorize(World::order()); }) == ErrorKind::forbidden);
+  w.remote_side.bearer = w.remote_side.token("svc-orders", {"service"});
   try {
-    w.channel->call(
+    w.remote_side.channel->call(
         {"POST", "/internal/v1/payments/refund", nlohmann::json{{"order_id", "ord_1"}, {"amount", -5}}, true});
     FAIL("accepted a negative refund without a reason");
   } catch (const Error& e) {
@@ -172,7 +131,7 @@ TEST_CASE("the internal API answers only service tokens, and validates what it i
     CHECK(e.errors().size() >= 3);  // amount, reason, refund_id
   }
   CHECK(kind_of([&] {
-          w.channel->call({"POST", "/internal/v1/payments/capture",
-                           nlohmann::json{{"order_id", "x"}, {"status", "captured"}}, true});
+          w.remote_side.channel->call({"POST", "/internal/v1/payments/capture",
+                                       nlohmann::json{{"order_id", "x"}, {"status", "captured"}}, true});
         }) == ErrorKind::validation);  // no unknown fields
 }

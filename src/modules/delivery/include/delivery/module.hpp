@@ -6,6 +6,10 @@
 
 #include <memory>
 
+namespace deliveryhub::core::remote {
+class HttpChannel;
+}
+
 namespace deliveryhub::delivery {
 
 class DeliveryModule : public core::Module {
@@ -15,5 +19,8 @@ class DeliveryModule : public core::Module {
 
 /// Builds the module; `customers` creates the couriers' accounts.
 std::unique_ptr<DeliveryModule> make_module(core::Platform& platform, customers::CustomersApi& customers);
+
+/// DeliveryApi served by a delivery process elsewhere, reached through `channel` (ADR 0014).
+std::unique_ptr<DeliveryApi> make_remote_api(core::remote::HttpChannel& channel);
 
 }  // namespace deliveryhub::delivery
