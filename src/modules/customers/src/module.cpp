@@ -6,7 +6,9 @@
 #include "identity/oauth_routes.hpp"
 #include "identity/passwords.hpp"
 #include "identity/token_issuer.hpp"
+#include "internal_routes.hpp"
 #include "migrations.hpp"
+#include "remote_client.hpp"
 #include "routes.hpp"
 #include "service.hpp"
 
@@ -42,6 +44,7 @@ class Module final : public CustomersModule {
 
   void add_routes(core::http::Router& router) override {
     add_customer_routes(router, service_, platform_.tokens);
+    add_internal_routes(router, service_, platform_.tokens);
     add_oauth_routes(router, *oauth_);
   }
 
@@ -77,6 +80,10 @@ class Module final : public CustomersModule {
 
 std::unique_ptr<CustomersModule> make_module(core::Platform& platform) {
   return std::make_unique<Module>(platform);
+}
+
+std::unique_ptr<CustomersApi> make_remote_api(core::remote::HttpChannel& channel) {
+  return std::make_unique<RemoteCustomers>(channel);
 }
 
 }  // namespace deliveryhub::customers

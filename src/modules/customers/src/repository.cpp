@@ -1,19 +1,11 @@
 #include "repository.hpp"
 
+#include "json_mapping.hpp"
+
 namespace deliveryhub::customers::repository {
 namespace {
 
 using core::db::Params;
-
-AccountRole role_from(const std::string& text) {
-  if (text == "courier") return AccountRole::courier;
-  if (text == "operator") return AccountRole::operator_;
-  return AccountRole::customer;
-}
-
-CustomerStatus status_from(const std::string& text) {
-  return text == "suspended" ? CustomerStatus::suspended : CustomerStatus::active;
-}
 
 constexpr std::string_view kAccountColumns = "id, email, name, role, password_hash, status";
 

@@ -3,6 +3,7 @@
 #include "core/http/json_body.hpp"
 #include "core/http/paging.hpp"
 #include "core/http/preconditions.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::orders {
 namespace {
@@ -14,18 +15,6 @@ using core::http::Request;
 using core::http::Response;
 
 constexpr std::int64_t kMaxPrice = 100'000'000'00;  // one hundred million in major units
-
-nlohmann::json to_json(const Product& p) {
-  return {{"id", p.id},
-          {"sku", p.sku},
-          {"name", p.name},
-          {"price", p.price},
-          {"currency", p.currency},
-          {"active", p.active},
-          {"created_at", core::format_rfc3339(p.created_at)},
-          {"updated_at", core::format_rfc3339(p.updated_at)},
-          {"version", p.version}};
-}
 
 Response product_response(int status, const Product& product) {
   Response response = Response::json(status, to_json(product));

@@ -4,15 +4,18 @@
 #include "catalog_service.hpp"
 #include "consumers.hpp"
 #include "core/metrics/table_counts.hpp"
+#include "internal_routes.hpp"
+#include "local_api.hpp"
 #include "migrations.hpp"
 #include "order_routes.hpp"
 #include "order_service.hpp"
+#include "remote_client.hpp"
 #include "saga.hpp"
 
 namespace deliveryhub::orders {
 namespace {
 
-class Module final : public OrdersModule, private OrdersApi {
+class Module final : public OrdersModule {
  public:
   Module(core::Platform& platform, customers::CustomersApi& customers, payments::PaymentsApi& payments,
          delivery::DeliveryApi& delivery)
@@ -20,14 +23,16 @@ class Module final : public OrdersModule, private OrdersApi {
         outbox_("orders", platform.clock, platform.outbox_signal),
         catalog_(platform.database, platform.clock),
         saga_(platform.database, outbox_, platform.clock, payments, delivery, platform.metrics),
-        orders_(platform.database, outbox_, platform.clock, catalog_, customers, [this] { saga_.wake(); }) {}
+        orders_(platform.database, outbox_, platform.clock, catalog_, customers, [this] { saga_.wake(); }),
+        api_(catalog_, orders_) {}
 
   std::string_view name() const override { return "orders"; }
   std::vector<core::db::Migration> migrations() const override { return orders::migrations(); }
-  OrdersApi& api() override { return *this; }
+  OrdersApi& api() override { return api_; }
   void add_routes(core::http::Router& router) override {
     add_catalog_routes(router, catalog_, platform_.tokens);
     add_order_routes(router, orders_, platform_.tokens);
+    add_internal_routes(router, api_, platform_.tokens);
   }
   void subscribe(core::events::EventBus& bus) override {
     subscribe_to_delivery(bus, platform_.database, outbox_, platform_.clock);
@@ -44,14 +49,12 @@ class Module final : public OrdersModule, private OrdersApi {
   void stop() override { saga_.stop(); }
 
  private:
-  std::optional<Product> find_product_by_sku(std::string_view sku) override { return catalog_.find_by_sku(sku); }
-  std::optional<Order> find_order(std::string_view order_id) override { return orders_.find(std::string(order_id)); }
-
   core::Platform& platform_;
   core::events::Outbox outbox_;
   CatalogService catalog_;
   OrderSaga saga_;
   OrderService orders_;
+  LocalOrdersApi api_;
 };
 
 }  // namespace
@@ -59,6 +62,10 @@ class Module final : public OrdersModule, private OrdersApi {
 std::unique_ptr<OrdersModule> make_module(core::Platform& platform, customers::CustomersApi& customers,
                                           payments::PaymentsApi& payments, delivery::DeliveryApi& delivery) {
   return std::make_unique<Module>(platform, customers, payments, delivery);
+}
+
+std::unique_ptr<OrdersApi> make_remote_api(core::remote::HttpChannel& channel) {
+  return std::make_unique<RemoteOrders>(channel);
 }
 
 }  // namespace deliveryhub::orders

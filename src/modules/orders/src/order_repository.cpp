@@ -1,19 +1,13 @@
 #include "order_repository.hpp"
 
 #include "core/util/text.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::orders::order_repository {
 namespace {
 
 using core::from_unix_ms;
 using core::to_unix_ms;
-
-OrderStatus status_from(std::string_view text) {
-  return core::enum_from(text, {OrderStatus::pending, OrderStatus::payment_authorized, OrderStatus::confirmed,
-                                OrderStatus::dispatched, OrderStatus::delivered, OrderStatus::rejected,
-                                OrderStatus::cancelled, OrderStatus::delivery_failed})
-      .value_or(OrderStatus::pending);
-}
 
 constexpr std::string_view kColumns =
     "id, customer_id, status, total, currency, address_label, line1, city, postal_code, country, payment_id, "

@@ -3,6 +3,7 @@
 #include "core/http/json_body.hpp"
 #include "core/http/paging.hpp"
 #include "core/http/preconditions.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::orders {
 namespace {
@@ -15,45 +16,6 @@ using core::http::Request;
 using core::http::Response;
 
 constexpr std::size_t kMaxItems = 50;
-
-nlohmann::json optional_json(const std::optional<std::string>& text) {
-  return text ? nlohmann::json(*text) : nlohmann::json(nullptr);
-}
-
-nlohmann::json to_json(const Order& o) {
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& i : o.items) {
-    items.push_back({{"sku", i.sku},
-                     {"name", i.name},
-                     {"quantity", i.quantity},
-                     {"unit_price", i.unit_price},
-                     {"line_total", i.line_total}});
-  }
-  nlohmann::json history = nlohmann::json::array();
-  for (const auto& h : o.status_history) {
-    history.push_back({{"status", to_string(h.status)}, {"at", core::format_rfc3339(h.at)}});
-  }
-  return {{"id", o.id},
-          {"customer_id", o.customer_id},
-          {"items", items},
-          {"total", o.total},
-          {"currency", o.currency},
-          {"delivery_address",
-           {{"label", o.address.label},
-            {"line1", o.address.line1},
-            {"city", o.address.city},
-            {"postal_code", o.address.postal_code},
-            {"country", o.address.country}}},
-          {"status", to_string(o.status)},
-          {"status_history", history},
-          {"payment_id", optional_json(o.payment_id)},
-          {"delivery_id", optional_json(o.delivery_id)},
-          {"rejection_reason", optional_json(o.rejection_reason)},
-          {"refunded_amount", o.refunded_amount},
-          {"created_at", core::format_rfc3339(o.created_at)},
-          {"updated_at", core::format_rfc3339(o.updated_at)},
-          {"version", o.version}};
-}
 
 Response order_response(int status, const Order& order) {
   Response response = Response::json(status, to_json(order));

@@ -6,6 +6,7 @@
 #include "core/errors.hpp"
 #include "core/events/outbox.hpp"
 #include "core/util/ids.hpp"
+#include "fake_customers.hpp"
 #include "migrations.hpp"
 #include "order_repository.hpp"
 #include "order_service.hpp"
@@ -19,25 +20,10 @@ using namespace deliveryhub;
 using namespace deliveryhub::orders;
 using core::Error;
 using core::ErrorKind;
-using testing::kind_of;
+using deliveryhub::testing::kind_of;
+using orders::fakes::FakeCustomers;
 
 namespace {
-
-class FakeCustomers final : public customers::CustomersApi {
- public:
-  customers::Customer customer;
-  FakeCustomers() {
-    customer.id = core::new_id("cus");
-    customer.addresses.push_back({core::new_id("adr"), "Home", "Calle 1", "Madrid", "28013", "ES"});
-  }
-  std::optional<customers::Customer> find_customer(std::string_view id) override {
-    if (id == customer.id) return customer;
-    return std::nullopt;
-  }
-  customers::Account create_staff_account(const customers::NewStaffAccount&) override {
-    throw Error(ErrorKind::internal, "not used");
-  }
-};
 
 // payments' api.hpp, faked: idempotent by order id like the real one; can fail before or after
 // doing its work, to play a time-out or a crash.

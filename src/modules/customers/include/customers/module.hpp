@@ -5,6 +5,10 @@
 
 #include <memory>
 
+namespace deliveryhub::core::remote {
+class HttpChannel;
+}
+
 namespace deliveryhub::customers {
 
 /// The customers module: its routes, tables, events, the OAuth token endpoint and the JWKS.
@@ -17,5 +21,8 @@ class CustomersModule : public core::Module {
 /// Builds the module. Reads the signing key, machine clients and bootstrap operator from the
 /// settings and environment; throws std::runtime_error with a clear reason when they are invalid.
 std::unique_ptr<CustomersModule> make_module(core::Platform& platform);
+
+/// CustomersApi served by a customers process elsewhere, reached through `channel` (ADR 0014).
+std::unique_ptr<CustomersApi> make_remote_api(core::remote::HttpChannel& channel);
 
 }  // namespace deliveryhub::customers

@@ -8,6 +8,10 @@
 
 #include <memory>
 
+namespace deliveryhub::core::remote {
+class HttpChannel;
+}
+
 namespace deliveryhub::orders {
 
 class OrdersModule : public core::Module {
@@ -19,5 +23,8 @@ class OrdersModule : public core::Module {
 /// Builds the module with the APIs of the modules the order saga calls (local or remote).
 std::unique_ptr<OrdersModule> make_module(core::Platform& platform, customers::CustomersApi& customers,
                                           payments::PaymentsApi& payments, delivery::DeliveryApi& delivery);
+
+/// OrdersApi served by an orders process elsewhere, reached through `channel` (ADR 0014).
+std::unique_ptr<OrdersApi> make_remote_api(core::remote::HttpChannel& channel);
 
 }  // namespace deliveryhub::orders

@@ -1,0 +1,43 @@
+#include "internal_routes.hpp"
+
+#include "core/http/json_body.hpp"
+#include "json_mapping.hpp"
+
+namespace deliveryhub::customers {
+namespace {
+
+using core::http::Request;
+using core::http::Response;
+
+void require_service(const core::auth::TokenValidator& tokens, const Request& request) {
+  core::auth::require_any_role(tokens.authenticate(request), {"service"});
+}
+
+}  // namespace
+
+void add_internal_routes(core::http::Router& router, CustomersApi& customers,
+                         const core::auth::TokenValidator& tokens) {
+  // 200 with "customer": null when there is none: a 404 would look like a wrong URL.
+  router.add("GET", "/internal/v1/customers/{id}", [&customers, &tokens](const Request& request) {
+    require_service(tokens, request);
+    auto customer = customers.find_customer(request.param("id"));
+    return Response::json(200, {{"customer", customer ? to_json(*customer) : nlohmann::json()}});
+  });
+  router.add("POST", "/internal/v1/customers/staff-accounts", [&customers, &tokens](const Request& request) {
+    require_service(tokens, request);
+    const auto body = core::http::parse_json_object(request);
+    core::http::FieldReader reader(body, {"email", "password", "name", "role"});
+    auto email = reader.required_string("email", 3, 254);
+    auto password = reader.required_string("password", 10, 128);
+    auto name = reader.required_string("name", 1, 100);
+    auto role = reader.required_string("role", 1, 20);
+    reader.throw_if_failed();
+    if (*role != "courier" && *role != "operator") {
+      throw core::Error(core::ErrorKind::validation, "Some fields are invalid",
+                        {{"role", "must be courier or operator"}});
+    }
+    return Response::json(201, to_json(customers.create_staff_account({*email, *password, *name, role_from(*role)})));
+  });
+}
+
+}  // namespace deliveryhub::customers

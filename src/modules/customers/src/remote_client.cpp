@@ -1,0 +1,29 @@
+#include "remote_client.hpp"
+
+#include "core/errors.hpp"
+#include "json_mapping.hpp"
+
+namespace deliveryhub::customers {
+
+std::optional<Customer> RemoteCustomers::find_customer(std::string_view customer_id) {
+  const auto answer = channel_.call({"GET", "/internal/v1/customers/" + std::string(customer_id), std::nullopt, true});
+  if (!answer.is_object() || !answer.contains("customer")) {
+    throw core::Error(core::ErrorKind::internal, "customers answered without a customer field");
+  }
+  if (answer["customer"].is_null()) return std::nullopt;
+  return customer_from_json(answer["customer"]);
+}
+
+Account RemoteCustomers::create_staff_account(const NewStaffAccount& account) {
+  if (account.role == AccountRole::customer) {  // as the local service answers, without a call
+    throw core::Error(core::ErrorKind::validation, "Customers register themselves",
+                      {{"role", "must be courier or operator"}});
+  }
+  const nlohmann::json body{{"email", account.email},
+                            {"password", account.password},
+                            {"name", account.name},
+                            {"role", to_string(account.role)}};
+  return account_from_json(channel_.call({"POST", "/internal/v1/customers/staff-accounts", body, false}));
+}
+
+}  // namespace deliveryhub::customers

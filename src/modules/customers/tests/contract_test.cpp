@@ -1,0 +1,82 @@
+// CustomersApi's contract, run unchanged against the in-process service and against the remote
+// client talking HTTP to a real server that hosts the module's internal routes (issue 4).
+#include "core/errors.hpp"
+#include "core/events/outbox.hpp"
+#include "core/util/ids.hpp"
+#include "identity/passwords.hpp"
+#include "internal_routes.hpp"
+#include "migrations.hpp"
+#include "remote_client.hpp"
+#include "remote_fixture.hpp"
+#include "service.hpp"
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace deliveryhub;
+using namespace deliveryhub::customers;
+using core::ErrorKind;
+using testing::kind_of;
+
+namespace {
+
+struct World {
+  testing::TempDatabase db{"customers", migrations()};
+  core::SystemClock clock;
+  core::events::Outbox outbox{"customers", clock, std::make_shared<core::events::OutboxSignal>()};
+  PasswordHasher hasher;
+  CustomersService service{*db, outbox, clock, hasher};
+  testing::RemoteFixture remote_side{[this](core::http::Router& router, const core::auth::TokenValidator& tokens) {
+                                       add_internal_routes(router, service, tokens);
+                                     },
+                                     "customers"};
+  RemoteCustomers remote{*remote_side.channel};
+};
+
+void staff_accounts_and_lookups(World& w, CustomersApi& api) {
+  const auto email = "courier-" + core::new_id("x").substr(2) + "@example.com";
+  const auto account = api.create_staff_account({email, "a courier password", "Ana", AccountRole::courier});
+  CHECK(account.id.rfind("acc_", 0) == 0);
+  CHECK(account.role == AccountRole::courier);
+  CHECK(account.name == "Ana");
+  CHECK(kind_of([&] {
+          api.create_staff_account({email, "a courier password", "Ana", AccountRole::courier});
+        }) == ErrorKind::conflict);
+  CHECK(kind_of([&] {
+          api.create_staff_account({"not an email", "a courier password", "Bo", AccountRole::courier});
+        }) == ErrorKind::validation);
+  CHECK(kind_of([&] {
+          api.create_staff_account({"c@example.com", "pw", "Bo", AccountRole::customer});
+        }) == ErrorKind::validation);
+
+  CHECK_FALSE(api.find_customer(account.id));  // a courier is not a customer
+  CHECK_FALSE(api.find_customer(core::new_id("cus")));
+  const auto registered = w.service.register_customer(
+      {"bea-" + core::new_id("x").substr(2) + "@example.com", "a customer password", "Bea", std::nullopt});
+  const auto found = api.find_customer(registered.id);
+  REQUIRE(found);
+  CHECK(found->id == registered.id);
+  CHECK(found->email == registered.email);
+  CHECK(found->status == CustomerStatus::active);
+  CHECK(found->addresses.empty());
+}
+
+}  // namespace
+
+TEST_CASE("customers contract, in process: staff accounts and customer lookups") {
+  World w;
+  staff_accounts_and_lookups(w, w.service);
+}
+
+TEST_CASE("customers contract, remote: staff accounts and customer lookups") {
+  World w;
+  staff_accounts_and_lookups(w, w.remote);
+}
+
+TEST_CASE("customers' internal API answers only service tokens") {
+  World w;
+  w.remote_side.bearer = w.remote_side.token("cus_1", {"customer"});
+  CHECK(kind_of([&] { w.remote.find_customer("cus_1"); }) == ErrorKind::forbidden);
+  w.remote_side.bearer.clear();
+  CHECK(kind_of([&] { w.remote.find_customer("cus_1"); }) == ErrorKind::unauthorized);
+}
