@@ -17,6 +17,8 @@
 #include "core/http/server.hpp"
 #include "core/log/log.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/remote/http_channel.hpp"
+#include "core/remote/service_tokens.hpp"
 #include "customers/module.hpp"
 #include "delivery/module.hpp"
 #include "incidents/module.hpp"
@@ -28,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 namespace deliveryhub::app {
 namespace {
@@ -40,6 +43,17 @@ bool contains(const std::vector<std::string>& list, std::string_view name) {
 
 std::string remote_module_of(const std::string& remote) {
   return remote.substr(0, remote.find('='));
+}
+
+// The URL --remote gives for `module`, without a trailing slash; empty when there is none.
+std::string remote_url_of(const core::config::Settings& settings, std::string_view module) {
+  for (const auto& remote : settings.remotes) {
+    if (remote_module_of(remote) != module) continue;
+    std::string url = remote.substr(remote.find('=') + 1);
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+  }
+  return {};
 }
 
 // The folder of the SQLite file (dev key lives there), or "./data" for other stores.
@@ -145,22 +159,37 @@ int run(const core::config::Settings& settings) {
                       {{"path", path.string()}});
     }
   }
+  // Without customers here, tokens are checked against the keys of the customers process.
+  std::string jwks_url = settings.external_jwks_url;
+  const bool jwks_from_remote = jwks_url.empty() && settings.external_jwks_file.empty() &&
+                                !contains(selected, "customers") && !remote_url_of(settings, "customers").empty();
+  if (jwks_from_remote) jwks_url = remote_url_of(settings, "customers") + "/.well-known/jwks.json";
   core::auth::KeySet keys;
   if (!settings.external_jwks_file.empty()) {
     keys = external_keys(settings.external_jwks_file);
-  } else if (!settings.external_jwks_url.empty() && settings.command != "migrate") {
-    try {
-      keys = core::auth::fetch_jwks(settings.external_jwks_url, std::chrono::seconds(10));
-    } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("--external-jwks-url: ") + e.what());
+  } else if (!jwks_url.empty() && settings.command != "migrate") {
+    // A remote customers process may still be starting: ask again for a while before giving up.
+    const auto give_up =
+        std::chrono::steady_clock::now() + (jwks_from_remote ? std::chrono::seconds(30) : std::chrono::seconds(0));
+    for (;;) {
+      try {
+        keys = core::auth::fetch_jwks(jwks_url, std::chrono::seconds(10));
+        break;
+      } catch (const std::exception& e) {
+        if (std::chrono::steady_clock::now() >= give_up) {
+          throw std::runtime_error(
+              std::string(jwks_from_remote ? "the JWKS of --remote customers: " : "--external-jwks-url: ") + e.what());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
     }
   } else if (signing_key) {
     keys.add({signing_key->kid(), "ES256", signing_key->public_pem()});
   }
   core::auth::TokenValidator tokens({settings.issuer, settings.audience}, std::move(keys));
   std::optional<core::auth::JwksRefresher> jwks_refresher;
-  if (!settings.external_jwks_url.empty() && settings.command != "migrate") {
-    jwks_refresher.emplace(settings.external_jwks_url, tokens, settings.jwks_refresh);
+  if (!jwks_url.empty() && settings.command != "migrate") {
+    jwks_refresher.emplace(jwks_url, tokens, settings.jwks_refresh);
     jwks_refresher->start();
   }
 
@@ -183,6 +212,36 @@ int run(const core::config::Settings& settings) {
   core::Platform platform{*database, bus,     outbox_signal, clock,
                           tokens,    metrics, settings,      signing_key ? &*signing_key : nullptr};
 
+  // Modules served elsewhere (--remote, ADR 0014): one channel each, all sending this process's
+  // service token, fetched from customers' token endpoint (here, once the server listens).
+  std::unique_ptr<core::remote::ServiceTokens> service_tokens;
+  std::vector<std::unique_ptr<core::remote::HttpChannel>> channels;
+  const auto channel_to = [&](std::string_view module) -> core::remote::HttpChannel& {
+    const auto url = remote_url_of(settings, module);
+    if (url.empty())
+      throw ConfigurationError("run " + std::string(module) + " here or pass --remote " + std::string(module) + "=URL");
+    if (settings.service_client.empty() || settings.service_client.find(':') == std::string::npos) {
+      throw ConfigurationError("--remote needs --service-client ID:SECRET (a machine client with role service)");
+    }
+    channels.push_back(std::make_unique<core::remote::HttpChannel>(
+        std::string(module), url, core::remote::ChannelOptions{}, metrics,
+        [&service_tokens] { return service_tokens ? service_tokens->token() : std::string(); }));
+    return *channels.back();
+  };
+  const auto make_service_tokens = [&](const std::string& customers_url) {
+    if (customers_url.empty()) {
+      throw ConfigurationError("pass --remote customers=URL too: service tokens and token keys come from customers");
+    }
+    const auto colon = settings.service_client.find(':');
+    service_tokens = std::make_unique<core::remote::ServiceTokens>(customers_url + "/oauth/token",
+                                                                   settings.service_client.substr(0, colon),
+                                                                   settings.service_client.substr(colon + 1));
+  };
+  std::unique_ptr<customers::CustomersApi> remote_customers;
+  std::unique_ptr<payments::PaymentsApi> remote_payments;
+  std::unique_ptr<delivery::DeliveryApi> remote_delivery;
+  std::unique_ptr<orders::OrdersApi> remote_orders;
+
   // The explicit module list: no static self-registration.
   std::vector<std::unique_ptr<core::Module>> modules;
   try {
@@ -198,38 +257,43 @@ int run(const core::config::Settings& settings) {
       payments_module = module.get();
       modules.push_back(std::move(module));
     }
-    // Selection guarantees every dependency is local or named by --remote; the remote clients
-    // arrive with the split deployment (issue 4), so for now dependencies must be local.
-    const auto require_local = [](const void* module, std::string_view name) {
-      if (!module) {
-        throw ConfigurationError("remote modules are not supported yet: run " + std::string(name) +
-                                 " in this process (--modules)");
-      }
+    // Selection guarantees every dependency is local or named by --remote.
+    const auto customers_api = [&]() -> customers::CustomersApi& {
+      if (customers_module) return customers_module->api();
+      if (!remote_customers) remote_customers = customers::make_remote_api(channel_to("customers"));
+      return *remote_customers;
+    };
+    const auto payments_api = [&]() -> payments::PaymentsApi& {
+      if (payments_module) return payments_module->api();
+      if (!remote_payments) remote_payments = payments::make_remote_api(channel_to("payments"));
+      return *remote_payments;
     };
     delivery::DeliveryModule* delivery_module = nullptr;
     if (contains(selected, "delivery")) {
-      require_local(customers_module, "customers");
-      auto module = delivery::make_module(platform, customers_module->api());
+      auto module = delivery::make_module(platform, customers_api());
       delivery_module = module.get();
       modules.push_back(std::move(module));
     }
+    const auto delivery_api = [&]() -> delivery::DeliveryApi& {
+      if (delivery_module) return delivery_module->api();
+      if (!remote_delivery) remote_delivery = delivery::make_remote_api(channel_to("delivery"));
+      return *remote_delivery;
+    };
     orders::OrdersModule* orders_module = nullptr;
     if (contains(selected, "orders")) {
-      require_local(customers_module, "customers");
-      require_local(payments_module, "payments");
-      require_local(delivery_module, "delivery");
-      auto module =
-          orders::make_module(platform, customers_module->api(), payments_module->api(), delivery_module->api());
+      auto module = orders::make_module(platform, customers_api(), payments_api(), delivery_api());
       orders_module = module.get();
       modules.push_back(std::move(module));
     }
+    const auto orders_api = [&]() -> orders::OrdersApi& {
+      if (orders_module) return orders_module->api();
+      if (!remote_orders) remote_orders = orders::make_remote_api(channel_to("orders"));
+      return *remote_orders;
+    };
     if (contains(selected, "incidents")) {
-      require_local(orders_module, "orders");
-      require_local(payments_module, "payments");
-      require_local(delivery_module, "delivery");
-      modules.push_back(
-          incidents::make_module(platform, orders_module->api(), payments_module->api(), delivery_module->api()));
+      modules.push_back(incidents::make_module(platform, orders_api(), payments_api(), delivery_api()));
     }
+    if (!channels.empty() && !customers_module) make_service_tokens(remote_url_of(settings, "customers"));
   } catch (const std::invalid_argument& e) {  // a module's own settings, e.g. --client
     throw ConfigurationError(e.what());
   }
@@ -269,6 +333,10 @@ int run(const core::config::Settings& settings) {
   options.idle_timeout = settings.idle_timeout;
   http::Server server(options, pipeline);
   const auto port = server.start();
+  if (!channels.empty() && !service_tokens) {  // customers is here: its token endpoint is ours
+    make_service_tokens("http://" + (settings.host == "0.0.0.0" ? std::string("127.0.0.1") : settings.host) + ":" +
+                        std::to_string(port));
+  }
   state.phase = http::Phase::ready;
   std::string modules_text;
   for (const auto& name : selected) modules_text += (modules_text.empty() ? "" : ",") + name;

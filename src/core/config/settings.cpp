@@ -87,6 +87,9 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->capture_default_str();
   app.add_option("--remote", s.remotes, "MODULE=URL where a module this process does not run is served (repeatable)")
       ->envname("DELIVERYHUB_REMOTE");
+  app.add_option("--service-client", s.service_client,
+                 "ID:SECRET of this process's machine client (role service), for calls to --remote modules")
+      ->envname("DELIVERYHUB_SERVICE_CLIENT");
   app.add_option("--log-level", level, "trace, debug, info, warn, error, critical or off")
       ->envname("DELIVERYHUB_LOG_LEVEL")
       ->capture_default_str()

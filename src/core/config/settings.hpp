@@ -22,6 +22,7 @@ struct Settings {
   int bus_max_attempts = 5;                   // AMQP: a consumer's failures before a message goes to its DLQ
   std::string bus_namespace = "deliveryhub";  // AMQP: exchange <ns>.events, queues <ns>.<module>
   std::vector<std::string> remotes;           // MODULE=URL
+  std::string service_client;                 // ID:SECRET for client_credentials, when a module is remote
   std::string log_level = "info";
 
   // Identity and tokens.

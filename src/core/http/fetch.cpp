@@ -41,12 +41,25 @@ Target parse_target(const std::string& url) {
   return target;
 }
 
+// What to send: a GET, or a POST of a form.
+struct Outgoing {
+  std::string form;           // empty: GET
+  std::string authorization;  // empty: none
+};
+
 template <class Stream>
-asio::awaitable<FetchResult> exchange(Stream& stream, const Target& target) {
-  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, target.path, 11};
+asio::awaitable<FetchResult> exchange(Stream& stream, const Target& target, const Outgoing& outgoing) {
+  bhttp::request<bhttp::string_body> request{outgoing.form.empty() ? bhttp::verb::get : bhttp::verb::post, target.path,
+                                             11};
   request.set(bhttp::field::host, target.host);
   request.set(bhttp::field::user_agent, "deliveryhub");
   request.set(bhttp::field::accept, "application/json");
+  if (!outgoing.authorization.empty()) request.set(bhttp::field::authorization, outgoing.authorization);
+  if (!outgoing.form.empty()) {
+    request.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
+    request.body() = outgoing.form;
+  }
+  request.prepare_payload();
   co_await bhttp::async_write(stream, request, asio::use_awaitable);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
@@ -55,14 +68,15 @@ asio::awaitable<FetchResult> exchange(Stream& stream, const Target& target) {
   co_return FetchResult{static_cast<int>(parser.get().result_int()), std::move(parser.get().body())};
 }
 
-asio::awaitable<FetchResult> run(asio::io_context& io, const Target& target, std::chrono::milliseconds timeout) {
+asio::awaitable<FetchResult> run(asio::io_context& io, const Target& target, const Outgoing& outgoing,
+                                 std::chrono::milliseconds timeout) {
   asio::ip::tcp::resolver resolver(io);
   auto endpoints = co_await resolver.async_resolve(target.host, target.port, asio::use_awaitable);
   if (!target.tls) {
     beast::tcp_stream stream(io);
     stream.expires_after(timeout);
     co_await stream.async_connect(endpoints, asio::use_awaitable);
-    co_return co_await exchange(stream, target);
+    co_return co_await exchange(stream, target, outgoing);
   }
   asio::ssl::context context(asio::ssl::context::tls_client);
   context.set_default_verify_paths();
@@ -77,31 +91,41 @@ asio::awaitable<FetchResult> run(asio::io_context& io, const Target& target, std
   beast::get_lowest_layer(stream).expires_after(timeout);
   co_await beast::get_lowest_layer(stream).async_connect(endpoints, asio::use_awaitable);
   co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
-  co_return co_await exchange(stream, target);
+  co_return co_await exchange(stream, target, outgoing);
 }
 
-}  // namespace
-
-FetchResult fetch(const std::string& url, std::chrono::milliseconds timeout) {
+FetchResult send(const std::string& url, const Outgoing& outgoing, std::chrono::milliseconds timeout) {
   const Target target = parse_target(url);
   asio::io_context io;
   std::optional<FetchResult> result;
   std::exception_ptr failure;
-  asio::co_spawn(io, run(io, target, timeout), [&](std::exception_ptr error, FetchResult value) {
+  asio::co_spawn(io, run(io, target, outgoing, timeout), [&](std::exception_ptr error, FetchResult value) {
     failure = error;
     if (!error) result = std::move(value);
   });
   // The stream's own timer bounds connect/read/write; this bounds name resolution too.
   io.run_for(timeout + std::chrono::milliseconds(100));
+  const std::string what = (outgoing.form.empty() ? "GET " : "POST ") + url;
   if (failure) {
     try {
       std::rethrow_exception(failure);
     } catch (const std::exception& e) {
-      throw std::runtime_error("GET " + url + " failed: " + e.what());
+      throw std::runtime_error(what + " failed: " + e.what());
     }
   }
-  if (!result) throw std::runtime_error("GET " + url + " timed out");
+  if (!result) throw std::runtime_error(what + " timed out");
   return std::move(*result);
+}
+
+}  // namespace
+
+FetchResult fetch(const std::string& url, std::chrono::milliseconds timeout) {
+  return send(url, {}, timeout);
+}
+
+FetchResult post_form(const std::string& url, const std::string& form, const std::string& authorization,
+                      std::chrono::milliseconds timeout) {
+  return send(url, {form, authorization}, timeout);
 }
 
 }  // namespace deliveryhub::core::http

@@ -16,4 +16,9 @@ struct FetchResult {
 /// or time-out.
 FetchResult fetch(const std::string& url, std::chrono::milliseconds timeout);
 
+/// POSTs `form` (application/x-www-form-urlencoded) to `url` with an Authorization header when
+/// `authorization` is not empty; otherwise as fetch().
+FetchResult post_form(const std::string& url, const std::string& form, const std::string& authorization,
+                      std::chrono::milliseconds timeout);
+
 }  // namespace deliveryhub::core::http

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The split shape on one machine: five deliveryhub processes (one module each), PostgreSQL,
+# RabbitMQ and nginx in front, everything on 127.0.0.1, state in DIR.
+#   scripts/split.sh start [DIR]   prints the gateway URL once every module is ready
+#   scripts/split.sh stop [DIR]    stops everything started, by PID, and removes DIR
+# Environment: GATEWAY_PORT (8080), DELIVERYHUB_BIN (the release build), DELIVERYHUB_DATABASE
+# and DELIVERYHUB_BUS (use these instead of starting PostgreSQL / RabbitMQ), RATE (req/s per
+# client at the gateway, 200), plus DELIVERYHUB_BOOTSTRAP_OPERATOR_* for the customers process.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:?usage: $0 start|stop [DIR]}
+dir=${2:-/tmp/deliveryhub-split}
+modules=(customers payments delivery orders incidents)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+stop_all() {
+  for m in incidents orders delivery payments customers; do
+    [[ -f $dir/$m.pid ]] && kill -TERM "$(cat "$dir/$m.pid")" 2>/dev/null || true
+  done
+  for m in incidents orders delivery payments customers; do
+    if [[ -f $dir/$m.pid ]]; then
+      pid=$(cat "$dir/$m.pid")
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  [[ -f $dir/nginx/nginx.pid ]] && kill -QUIT "$(cat "$dir/nginx/nginx.pid")" 2>/dev/null || true
+  [[ -d $dir/rabbitmq ]] && "$root/scripts/local-rabbitmq.sh" stop "$dir/rabbitmq" || true
+  [[ -d $dir/postgres ]] && "$root/scripts/local-postgres.sh" stop "$dir/postgres" || true
+}
+
+case $cmd in
+  stop)
+    stop_all
+    rm -rf "$dir"
+    ;;
+  start)
+    [[ -e $dir ]] && { echo "split: $dir exists; stop it first ($0 stop $dir)" >&2; exit 1; }
+    mkdir -p "$dir/nginx"
+    trap 'echo "split: start failed; stopping what started" >&2; stop_all' ERR
+    bin=${DELIVERYHUB_BIN:-$root/build/release/src/app/deliveryhub}
+    [[ -x $bin ]] || { echo "split: no binary at $bin (cmake --build --preset release)" >&2; exit 1; }
+    database=${DELIVERYHUB_DATABASE:-$("$root/scripts/local-postgres.sh" start "$dir/postgres")}
+    bus=${DELIVERYHUB_BUS:-$("$root/scripts/local-rabbitmq.sh" start "$dir/rabbitmq")}
+    secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    declare -A port
+    for m in "${modules[@]}"; do port[$m]=$(free_port); done
+    for m in "${modules[@]}"; do
+      args=(serve --modules "$m" --listen "127.0.0.1:${port[$m]}" --database "$database" --bus "$bus"
+            --service-client "svc-split:$secret")
+      [[ $m == customers ]] && args+=(--client "svc-split:$secret:service")
+      for other in "${modules[@]}"; do
+        [[ $other == "$m" ]] || args+=(--remote "$other=http://127.0.0.1:${port[$other]}")
+      done
+      mkdir -p "$dir/$m"
+      # Customers first: the others fetch its keys at start-up.
+      (cd "$dir/$m" && exec "$bin" "${args[@]}" >"$dir/$m.log" 2>&1) &
+      echo $! > "$dir/$m.pid"
+      if [[ $m == customers ]]; then
+        for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:${port[$m]}/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+      fi
+    done
+    for m in "${modules[@]}"; do
+      ok=""
+      for _ in $(seq 1 300); do
+        if curl -fsS "http://127.0.0.1:${port[$m]}/readyz" >/dev/null 2>&1; then ok=1; break; fi
+        kill -0 "$(cat "$dir/$m.pid")" 2>/dev/null || break
+        sleep 0.1
+      done
+      [[ -n $ok ]] || { echo "split: $m did not become ready:" >&2; tail -5 "$dir/$m.log" >&2; false; }
+    done
+    gateway=${GATEWAY_PORT:-8080}
+    sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@GATEWAY_PORT@|$gateway|g" -e "s|@RATE@|${RATE:-200}|g" \
+        -e "s|@BURST@|${BURST:-400}|g" \
+        -e "s|@CUSTOMERS_PORT@|${port[customers]}|g" -e "s|@PAYMENTS_PORT@|${port[payments]}|g" \
+        -e "s|@DELIVERY_PORT@|${port[delivery]}|g" -e "s|@ORDERS_PORT@|${port[orders]}|g" \
+        -e "s|@INCIDENTS_PORT@|${port[incidents]}|g" \
+        "$root/config/nginx/deliveryhub-split.conf.template" > "$dir/nginx/nginx.conf"
+    nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -e "$dir/nginx/error.log" -g 'daemon on;'
+    for m in "${modules[@]}"; do echo "$m ${port[$m]}" >> "$dir/ports"; done
+    trap - ERR
+    echo "http://127.0.0.1:$gateway"
+    ;;
+  *) echo "usage: $0 start|stop [DIR]" >&2; exit 2 ;;
+esac
