@@ -3,6 +3,8 @@
 # RabbitMQ and nginx in front, everything on 127.0.0.1, state in DIR.
 #   scripts/split.sh start [DIR]   prints the gateway URL once every module is ready
 #   scripts/split.sh stop [DIR]    stops everything started, by PID, and removes DIR
+#   scripts/split.sh kill DIR MODULE [SIGNAL]   stops one module's process (TERM; KILL for a crash)
+#   scripts/split.sh revive DIR MODULE          starts it again, as before, and waits until ready
 # Environment: GATEWAY_PORT (8080), DELIVERYHUB_BIN (the release build), DELIVERYHUB_DATABASE
 # and DELIVERYHUB_BUS (use these instead of starting PostgreSQL / RabbitMQ), RATE (req/s per
 # client at the gateway, 200), plus DELIVERYHUB_BOOTSTRAP_OPERATOR_* for the customers process.
@@ -12,6 +14,25 @@ cmd=${1:?usage: $0 start|stop [DIR]}
 dir=${2:-/tmp/deliveryhub-split}
 modules=(customers payments delivery orders incidents)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts MODULE's process from its saved command line, logging to DIR/MODULE.log.
+launch() {
+  local m=$1 cmdline=()
+  mapfile -d '' cmdline < "$dir/$m.cmd"
+  (cd "$dir/$m" && exec "${cmdline[@]}" >>"$dir/$m.log" 2>&1) &
+  echo $! > "$dir/$m.pid"
+}
+
+wait_ready() {
+  local m=$1
+  for _ in $(seq 1 300); do
+    curl -fsS "http://127.0.0.1:$(cat "$dir/$m.port")/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$dir/$m.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "split: $m did not become ready:" >&2; tail -5 "$dir/$m.log" >&2
+  return 1
+}
 
 stop_all() {
   for m in incidents orders delivery payments customers; do
@@ -26,7 +47,7 @@ stop_all() {
   done
   [[ -f $dir/nginx/nginx.pid ]] && kill -QUIT "$(cat "$dir/nginx/nginx.pid")" 2>/dev/null || true
   [[ -d $dir/rabbitmq ]] && "$root/scripts/local-rabbitmq.sh" stop "$dir/rabbitmq" || true
-  [[ -d $dir/postgres ]] && "$root/scripts/local-postgres.sh" stop "$dir/postgres" || true
+  [[ -f $dir/postgres.dir ]] && "$root/scripts/local-postgres.sh" stop "$(cat "$dir/postgres.dir")" || true
 }
 
 case $cmd in
@@ -40,7 +61,13 @@ case $cmd in
     trap 'echo "split: start failed; stopping what started" >&2; stop_all' ERR
     bin=${DELIVERYHUB_BIN:-$root/build/release/src/app/deliveryhub}
     [[ -x $bin ]] || { echo "split: no binary at $bin (cmake --build --preset release)" >&2; exit 1; }
-    database=${DELIVERYHUB_DATABASE:-$("$root/scripts/local-postgres.sh" start "$dir/postgres")}
+    database=${DELIVERYHUB_DATABASE:-}
+    if [[ -z $database ]]; then
+      # Outside DIR: the postgres user must reach its data folder, whatever DIR's parents allow.
+      pg_dir=$(mktemp -d /tmp/deliveryhub-split-pg-XXXXXX)
+      echo "$pg_dir" > "$dir/postgres.dir"
+      database=$("$root/scripts/local-postgres.sh" start "$pg_dir")
+    fi
     bus=${DELIVERYHUB_BUS:-$("$root/scripts/local-rabbitmq.sh" start "$dir/rabbitmq")}
     secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     declare -A port
@@ -53,22 +80,13 @@ case $cmd in
         [[ $other == "$m" ]] || args+=(--remote "$other=http://127.0.0.1:${port[$other]}")
       done
       mkdir -p "$dir/$m"
+      printf '%s\0' "$bin" "${args[@]}" > "$dir/$m.cmd"
+      echo "${port[$m]}" > "$dir/$m.port"
+      launch "$m"
       # Customers first: the others fetch its keys at start-up.
-      (cd "$dir/$m" && exec "$bin" "${args[@]}" >"$dir/$m.log" 2>&1) &
-      echo $! > "$dir/$m.pid"
-      if [[ $m == customers ]]; then
-        for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:${port[$m]}/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-      fi
+      if [[ $m == customers ]]; then wait_ready customers; fi
     done
-    for m in "${modules[@]}"; do
-      ok=""
-      for _ in $(seq 1 300); do
-        if curl -fsS "http://127.0.0.1:${port[$m]}/readyz" >/dev/null 2>&1; then ok=1; break; fi
-        kill -0 "$(cat "$dir/$m.pid")" 2>/dev/null || break
-        sleep 0.1
-      done
-      [[ -n $ok ]] || { echo "split: $m did not become ready:" >&2; tail -5 "$dir/$m.log" >&2; false; }
-    done
+    for m in "${modules[@]}"; do wait_ready "$m"; done
     gateway=${GATEWAY_PORT:-8080}
     sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@GATEWAY_PORT@|$gateway|g" -e "s|@RATE@|${RATE:-200}|g" \
         -e "s|@BURST@|${BURST:-400}|g" \
@@ -81,5 +99,17 @@ case $cmd in
     trap - ERR
     echo "http://127.0.0.1:$gateway"
     ;;
-  *) echo "usage: $0 start|stop [DIR]" >&2; exit 2 ;;
+  kill)
+    m=${3:?usage: $0 kill DIR MODULE [SIGNAL]}
+    pid=$(cat "$dir/$m.pid")
+    kill "-${4:-TERM}" "$pid"
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
+    echo "split: $m (pid $pid) did not stop" >&2; exit 1
+    ;;
+  revive)
+    m=${3:?usage: $0 revive DIR MODULE}
+    launch "$m"
+    wait_ready "$m"
+    ;;
+  *) echo "usage: $0 start|stop|kill|revive [DIR] [MODULE]" >&2; exit 2 ;;
 esac

@@ -208,6 +208,7 @@ TEST_CASE("idempotent calls are retried through 5xx; others are not") {
   ScriptedRemote remote;
   metrics::Metrics metrics;
   remote::HttpChannel channel("scripted", remote.url(), fast_options(), metrics, [] { return "tok"; });
+  channel.fail_fast_if_open();  // closed: no error
   CHECK(channel.call({"GET", "/flaky", std::nullopt, true}).at("ok") == true);
   CHECK(remote.flaky_hits == 3);  // two 503s, then the answer
 
@@ -254,6 +255,7 @@ TEST_CASE("failures open the breaker: then calls fail fast with 503 and Retry-Af
     CHECK(std::stoi(e.headers()[0].second) >= 59);
   }
   CHECK(remote.flaky_hits == hits);
+  CHECK(kind_of([&] { channel.fail_fast_if_open(); }) == ErrorKind::unavailable);  // callers can shed work
   CHECK(metrics.serialize().find("deliveryhub_remote_breaker_state{remote=\"scripted\"} 2") != std::string::npos);
 }
 

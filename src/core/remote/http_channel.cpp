@@ -223,6 +223,13 @@ CircuitBreaker::State HttpChannel::breaker_state() {
   return impl_->breaker.state(SteadyClock::now());
 }
 
+void HttpChannel::fail_fast_if_open() {
+  const auto now = SteadyClock::now();
+  if (impl_->breaker.state(now) == CircuitBreaker::State::open) {
+    impl_->unavailable(impl_->name + " is unavailable (circuit open)", impl_->breaker.retry_after(now));
+  }
+}
+
 nlohmann::json HttpChannel::call(const RemoteCall& call) {
   auto& s = *impl_;
   const auto outcome = [&](const char* what) { s.calls.Add({{"remote", s.name}, {"outcome", what}}).Increment(); };

@@ -60,6 +60,8 @@ class HttpChannel {
   nlohmann::json call(const RemoteCall& call);
 
   CircuitBreaker::State breaker_state();
+  /// Throws what call() would throw at once while the breaker is open; otherwise nothing.
+  void fail_fast_if_open();
 
  private:
   struct Impl;

@@ -23,7 +23,9 @@ class Module final : public OrdersModule {
         outbox_("orders", platform.clock, platform.outbox_signal),
         catalog_(platform.database, platform.clock),
         saga_(platform.database, outbox_, platform.clock, payments, delivery, platform.metrics),
-        orders_(platform.database, outbox_, platform.clock, catalog_, customers, [this] { saga_.wake(); }),
+        orders_(
+            platform.database, outbox_, platform.clock, catalog_, customers, [this] { saga_.wake(); },
+            [&payments] { payments.require_available(); }),
         api_(catalog_, orders_) {}
 
   std::string_view name() const override { return "orders"; }

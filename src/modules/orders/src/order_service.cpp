@@ -44,15 +44,20 @@ nlohmann::json order_event_payload(const Order& order) {
 }
 
 OrderService::OrderService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-                           CatalogService& catalog, customers::CustomersApi& customers, std::function<void()> saga_wake)
+                           CatalogService& catalog, customers::CustomersApi& customers, std::function<void()> saga_wake,
+                           std::function<void()> admit)
     : db_(db),
       outbox_(outbox),
       clock_(clock),
       catalog_(catalog),
       customers_(customers),
-      saga_wake_(std::move(saga_wake)) {}
+      saga_wake_(std::move(saga_wake)),
+      admit_(std::move(admit)) {}
 
 Order OrderService::place(const PlaceOrder& request) {
+  // Refused at once, nothing stored, while payments is known to be down: an order accepted now
+  // would only wait in `pending` (ADR 0014).
+  if (admit_) admit_();
   const auto customer = customers_.find_customer(request.customer_id);
   if (!customer) throw Error(ErrorKind::unprocessable, "Only customers place orders");
   std::vector<core::FieldError> errors;

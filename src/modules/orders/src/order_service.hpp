@@ -42,7 +42,8 @@ struct OrderPage {
 class OrderService {
  public:
   OrderService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-               CatalogService& catalog, customers::CustomersApi& customers, std::function<void()> saga_wake);
+               CatalogService& catalog, customers::CustomersApi& customers, std::function<void()> saga_wake,
+               std::function<void()> admit = {});
 
   /// Throws Error: unprocessable (unknown customer, address or SKU, mixed currencies).
   /// A suspended customer's order is stored `rejected` (customer_suspended) and returned.
@@ -63,6 +64,7 @@ class OrderService {
   CatalogService& catalog_;
   customers::CustomersApi& customers_;
   std::function<void()> saga_wake_;
+  std::function<void()> admit_;  // throws to refuse new orders (a dependency known to be down)
 };
 
 /// The JSON payload of order events: order_id, customer_id, status, total, currency (and reason).

@@ -16,6 +16,7 @@ class RemotePayments final : public PaymentsApi {
   Payment refund(std::string_view order_id, std::int64_t amount, std::string_view reason,
                  std::string_view refund_id) override;
   std::optional<Payment> find_by_order(std::string_view order_id) override;
+  void require_available() override { channel_.fail_fast_if_open(); }
 
  private:
   Payment post(const char* target, const nlohmann::json& body);

@@ -64,6 +64,10 @@ class PaymentsApi {
   virtual Payment refund(std::string_view order_id, std::int64_t amount, std::string_view reason,
                          std::string_view refund_id) = 0;
   virtual std::optional<Payment> find_by_order(std::string_view order_id) = 0;
+  /// Throws core::Error(unavailable, with Retry-After) at once when payments is known to be
+  /// unreachable (a remote whose circuit breaker is open), so that callers refuse new work
+  /// rather than queue it. In process: never throws.
+  virtual void require_available() {}
 };
 
 std::string_view to_string(PaymentStatus status);

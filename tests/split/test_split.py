@@ -1,0 +1,163 @@
+"""The split shape end to end (issue 4): five deliveryhub processes (one module each) on
+PostgreSQL and RabbitMQ behind nginx, started by scripts/split.sh exactly as the README says.
+The README's walkthroughs run through the gateway unchanged; the gateway hides internal routes;
+with the payments process down, placement fails fast with 503 once the breaker is open, nothing
+is left half-done, and everything recovers when payments returns."""
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from test_readme import shell_blocks_after  # noqa: E402
+
+SPLIT = ROOT / "scripts" / "split.sh"
+OPERATOR = ("ops@example.com", "change me please")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("split") / "shape"
+    env = {**os.environ, "GATEWAY_PORT": str(free_port()), "RATE": "1000", "BURST": "2000",
+           "DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL": OPERATOR[0],
+           "DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD": OPERATOR[1]}
+    started = subprocess.run(["bash", str(SPLIT), "start", str(folder)], env=env, capture_output=True, text=True,
+                             timeout=240)
+    assert started.returncode == 0, started.stderr + started.stdout
+    url = started.stdout.strip().splitlines()[-1]
+    try:
+        yield {"url": url, "folder": folder}
+    finally:
+        subprocess.run(["bash", str(SPLIT), "stop", str(folder)], capture_output=True, timeout=120)
+
+
+def call(gateway, method, path, body=None, token=None, form=None):
+    data, headers = None, {}
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    if form is not None:
+        data, headers["Content-Type"] = form.encode(), "application/x-www-form-urlencoded"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(gateway["url"] + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read() or b"null")
+
+
+def login(gateway, email, password):
+    status, _, body = call(gateway, "POST", "/oauth/token",
+                           form=f"grant_type=password&username={email}&password={password.replace(' ', '+')}")
+    assert status == 200, body
+    return body["access_token"]
+
+
+def test_the_readme_walkthroughs_run_unchanged_through_the_gateway(gateway):
+    for heading, expected in (("## Walkthrough with curl", ["precondition-failed"]),
+                              ("### The whole flow", ['{"status":"confirmed","total":2500',
+                                                      '{"status":"captured","amount":2500,"captured_amount":2500}',
+                                                      '{"status":"delivered","refunded_amount":500}'])):
+        script = shell_blocks_after(heading).replace("http://127.0.0.1:8080", gateway["url"])
+        script = script.replace("sleep 1 ", "sleep 3 ")
+        result = subprocess.run(["bash", "-eo", "pipefail", "-c", script], capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr + result.stdout
+        for text in expected:
+            assert text in result.stdout, result.stdout
+
+
+def test_the_gateway_hides_internal_routes_and_answers_unknown_paths_with_problems(gateway):
+    for path in ("/internal/v1/payments/by-order/ord_1", "/nowhere"):
+        status, headers, body = call(gateway, "GET", path)
+        assert status == 404
+        assert headers["Content-Type"].startswith("application/problem+json")
+        assert body["type"] == "urn:deliveryhub:problem:not-found"
+
+
+def shop(gateway):
+    operator = login(gateway, *OPERATOR)
+    sku = "SPLIT-" + uuid.uuid4().hex[:6].upper()
+    zones = call(gateway, "GET", "/api/v1/zones", token=operator)[2]["data"]
+    if not any("28" in z["postal_prefixes"] for z in zones):
+        assert call(gateway, "POST", "/api/v1/zones", {"name": "Madrid", "postal_prefixes": ["28"]},
+                    token=operator)[0] == 201
+    zone = [z for z in call(gateway, "GET", "/api/v1/zones", token=operator)[2]["data"]
+            if "28" in z["postal_prefixes"]][0]
+    assert call(gateway, "POST", "/api/v1/catalog/products",
+                {"sku": sku, "name": "Paella", "price": 1500, "currency": "EUR"}, token=operator)[0] == 201
+    assert call(gateway, "POST", "/api/v1/couriers",
+                {"name": "Ana", "email": f"c-{uuid.uuid4().hex[:8]}@example.com", "password": "courier password",
+                 "zone_id": zone["id"], "capacity": 50}, token=operator)[0] == 201
+    email = f"b-{uuid.uuid4().hex[:8]}@example.com"
+    status, _, customer = call(gateway, "POST", "/api/v1/customers",
+                               {"email": email, "password": "a customer password", "name": "Bea"})
+    assert status == 201, customer
+    token = login(gateway, email, "a customer password")
+    status, _, address = call(gateway, "POST", f"/api/v1/customers/{customer['id']}/addresses",
+                              {"label": "Home", "line1": "Calle Mayor 1", "city": "Madrid", "postal_code": "28013",
+                               "country": "ES"}, token=token)
+    assert status == 201, address
+    return operator, token, {"items": [{"sku": sku, "quantity": 1}], "address_id": address["id"],
+                             "payment_method": "tok_visa"}
+
+
+def wait_for(predicate, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_with_payments_down_placement_fails_fast_then_everything_recovers(gateway):
+    operator, token, order = shop(gateway)
+    split = lambda *args: subprocess.run(["bash", str(SPLIT), *args], capture_output=True, text=True,  # noqa: E731
+                                         timeout=120)
+    assert split("kill", str(gateway["folder"]), "payments").returncode == 0
+    accepted, refused = [], []
+    try:
+        # Orders taken before the breaker opens wait in `pending`; the saga's failing calls open it.
+        def breaker_open():
+            status, headers, body = call(gateway, "POST", "/api/v1/orders", order, token=token)
+            if status == 201:
+                accepted.append(body["id"])
+                return False
+            assert status == 503, body
+            refused.append((headers, body, time.monotonic()))
+            return True
+        wait_for(breaker_open, 60, "placement to be refused with 503")
+        started = time.monotonic()
+        status, headers, body = call(gateway, "POST", "/api/v1/orders", order, token=token)
+        assert status == 503 and time.monotonic() - started < 1.0  # fast: no call to payments
+        assert int(headers["Retry-After"]) >= 1
+        assert body["type"] == "urn:deliveryhub:problem:service-unavailable"
+        for order_id in accepted:
+            assert call(gateway, "GET", f"/api/v1/orders/{order_id}", token=token)[2]["status"] == "pending"
+    finally:
+        revived = split("revive", str(gateway["folder"]), "payments")
+        assert revived.returncode == 0, revived.stderr
+    # Recovery: the breaker half-opens and closes; the waiting orders are confirmed; new ones too.
+    new = wait_for(lambda: (lambda r: r[2]["id"] if r[0] == 201 else None)(
+        call(gateway, "POST", "/api/v1/orders", order, token=token)), 60, "placement to work again")
+    for order_id in [*accepted, new]:
+        wait_for(lambda: call(gateway, "GET", f"/api/v1/orders/{order_id}", token=token)[2]["status"] == "confirmed",
+                 60, f"order {order_id} to be confirmed")
