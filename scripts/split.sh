@@ -5,7 +5,9 @@
 #   scripts/split.sh stop [DIR]    stops everything started, by PID, and removes DIR
 #   scripts/split.sh kill DIR MODULE [SIGNAL]   stops one module's process (TERM; KILL for a crash)
 #   scripts/split.sh revive DIR MODULE          starts it again, as before, and waits until ready
-# Environment: GATEWAY_PORT (8080), DELIVERYHUB_BIN (the release build), DELIVERYHUB_DATABASE
+# Environment: GATEWAY_PORT (8080), TLS_PORT (none: no TLS; set, nginx also serves HTTPS there
+# with TLS_CERT/TLS_KEY, or a self-signed certificate for localhost it makes in DIR/nginx/tls.crt),
+# DELIVERYHUB_BIN (the release build), DELIVERYHUB_DATABASE
 # and DELIVERYHUB_BUS (use these instead of starting PostgreSQL / RabbitMQ), RATE (req/s per
 # client at the gateway, 200), plus DELIVERYHUB_BOOTSTRAP_OPERATOR_* for the customers process.
 set -euo pipefail
@@ -88,12 +90,32 @@ case $cmd in
     done
     for m in "${modules[@]}"; do wait_ready "$m"; done
     gateway=${GATEWAY_PORT:-8080}
-    sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@GATEWAY_PORT@|$gateway|g" -e "s|@RATE@|${RATE:-200}|g" \
-        -e "s|@BURST@|${BURST:-400}|g" \
-        -e "s|@CUSTOMERS_PORT@|${port[customers]}|g" -e "s|@PAYMENTS_PORT@|${port[payments]}|g" \
-        -e "s|@DELIVERY_PORT@|${port[delivery]}|g" -e "s|@ORDERS_PORT@|${port[orders]}|g" \
-        -e "s|@INCIDENTS_PORT@|${port[incidents]}|g" \
-        "$root/config/nginx/deliveryhub-split.conf.template" > "$dir/nginx/nginx.conf"
+    render() {
+      sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@GATEWAY_PORT@|$gateway|g" -e "s|@RATE@|${RATE:-200}|g" \
+          -e "s|@BURST@|${BURST:-400}|g" \
+          -e "s|@CUSTOMERS_PORT@|${port[customers]}|g" -e "s|@PAYMENTS_PORT@|${port[payments]}|g" \
+          -e "s|@DELIVERY_PORT@|${port[delivery]}|g" -e "s|@ORDERS_PORT@|${port[orders]}|g" \
+          -e "s|@INCIDENTS_PORT@|${port[incidents]}|g" "$1"
+    }
+    render "$root/config/nginx/deliveryhub-split.conf.template" > "$dir/nginx/nginx.conf"
+    render "$root/config/nginx/deliveryhub-routes.conf.template" > "$dir/nginx/routes.conf"
+    : > "$dir/nginx/tls.conf"
+    if [[ -n ${TLS_PORT:-} ]]; then
+      cert=${TLS_CERT:-$dir/nginx/tls.crt} key=${TLS_KEY:-$dir/nginx/tls.key}
+      if [[ -z ${TLS_CERT:-} ]]; then  # a self-signed certificate for localhost, for trying TLS out
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
+          -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$key" -out "$cert" 2>/dev/null
+      fi
+      cat > "$dir/nginx/tls.conf" <<TLS
+server {
+  listen 127.0.0.1:$TLS_PORT ssl;
+  ssl_certificate $cert;
+  ssl_certificate_key $key;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  include $dir/nginx/routes.conf;
+}
+TLS
+    fi
     nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -e "$dir/nginx/error.log" -g 'daemon on;'
     for m in "${modules[@]}"; do echo "$m ${port[$m]}" >> "$dir/ports"; done
     trap - ERR

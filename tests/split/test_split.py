@@ -33,7 +33,8 @@ def free_port():
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     folder = tmp_path_factory.mktemp("split") / "shape"
-    env = {**os.environ, "GATEWAY_PORT": str(free_port()), "RATE": "1000", "BURST": "2000",
+    tls_port = free_port()
+    env = {**os.environ, "GATEWAY_PORT": str(free_port()), "TLS_PORT": str(tls_port), "RATE": "1000", "BURST": "2000",
            "DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL": OPERATOR[0],
            "DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD": OPERATOR[1]}
     started = subprocess.run(["bash", str(SPLIT), "start", str(folder)], env=env, capture_output=True, text=True,
@@ -41,7 +42,7 @@ def gateway(tmp_path_factory):
     assert started.returncode == 0, started.stderr + started.stdout
     url = started.stdout.strip().splitlines()[-1]
     try:
-        yield {"url": url, "folder": folder}
+        yield {"url": url, "folder": folder, "tls_url": f"https://localhost:{tls_port}"}
     finally:
         subprocess.run(["bash", str(SPLIT), "stop", str(folder)], capture_output=True, timeout=120)
 
@@ -89,6 +90,17 @@ def test_the_gateway_hides_internal_routes_and_answers_unknown_paths_with_proble
         assert status == 404
         assert headers["Content-Type"].startswith("application/problem+json")
         assert body["type"] == "urn:deliveryhub:problem:not-found"
+
+
+def test_the_gateway_also_serves_tls_with_the_self_signed_certificate_it_made(gateway):
+    import ssl
+    context = ssl.create_default_context(cafile=str(gateway["folder"] / "nginx" / "tls.crt"))
+    with urllib.request.urlopen(gateway["tls_url"] + "/.well-known/jwks.json", context=context, timeout=10) as response:
+        assert response.status == 200
+        assert json.loads(response.read())["keys"][0]["kty"] == "EC"
+    # Without trusting that certificate, the handshake is refused: it is real TLS.
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(gateway["tls_url"] + "/livez", timeout=10)
 
 
 def shop(gateway):
