@@ -133,8 +133,10 @@ def test_events_wait_in_the_outbox_while_the_broker_is_down_and_flow_when_it_ret
     finally:
         started = rabbitmq("start")
         assert started.returncode == 0, started.stderr
-    # Everything arrives once the broker is back: the delivery moves the order and the payment.
-    order_status_becomes(server, customer, before["id"], "delivered")
+    # Everything arrives once the broker is back (within the reconnection pauses, ≤ 5 s each):
+    # the delivery moves the order and the payment.
+    wait_for(lambda: assert_json(server.call("GET", f"/api/v1/orders/{before['id']}", token=customer.token),
+                                 200)["status"] == "delivered", 45, "the order to become delivered")
     payment_becomes(server, customer, before["payment_id"], "captured")
     for buyer, order in during:
         assert assert_json(server.call("GET", f"/api/v1/orders/{order['id']}", token=buyer.token),

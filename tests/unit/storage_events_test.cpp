@@ -37,11 +37,13 @@ class RecordingBus final : public events::EventBus {
  public:
   void subscribe(events::Subscription) override {}
   void publish(const events::Envelope& envelope) override {
+    if (down) throw events::BusUnavailable("broker down");
     if (fail_type == envelope.type) throw std::runtime_error("consumer down");
     seen.push_back(envelope);
   }
   std::vector<events::Envelope> seen;
   std::string fail_type;
+  bool down = false;
 };
 
 }  // namespace
@@ -237,6 +239,28 @@ TEST_CASE("aggregates waiting for a retry do not starve the others, whatever the
   CHECK(relay.dispatch_once() == 1);  // a is left out of the batch, so b goes
   REQUIRE(bus.seen.size() == 1);
   CHECK(bus.seen[0].aggregate_id == "b");
+}
+
+TEST_CASE("while the bus is unavailable every event waits, with no attempt counted, and goes when it returns") {
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
+  SystemClock clock;
+  auto signal = std::make_shared<events::OutboxSignal>();
+  events::Outbox outbox("test", clock, signal);
+  database->write([&](db::Transaction& tx) {
+    outbox.add(tx, "item.created", "a", {});
+    outbox.add(tx, "item.created", "b", {});
+  });
+  RecordingBus bus;
+  bus.down = true;
+  events::OutboxRelay relay(*database, {"test"}, bus, clock, signal);
+  for (int pass = 0; pass < 3; ++pass) CHECK(relay.dispatch_once() == 0);
+  database->read([](db::Transaction& tx) {
+    CHECK(tx.query_one("SELECT COUNT(*) FROM test_outbox WHERE attempts > 0 OR next_attempt_at IS NOT NULL")
+              ->integer(0) == 0);  // no backoff piled up against the events
+  });
+  bus.down = false;
+  CHECK(relay.dispatch_once() == 2);  // at once: nothing waits out a backoff
+  CHECK(bus.seen.size() == 2);
 }
 
 TEST_CASE("stopping the relay delivers what was committed just before") {

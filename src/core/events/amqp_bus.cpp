@@ -74,6 +74,15 @@ int header_int(const amqp_basic_properties_t& properties, const char* name) {
 class AmqpBus::Connection {
  public:
   Connection(const std::string& url, std::chrono::milliseconds timeout) : state_(amqp_new_connection()) {
+    try {
+      open(url, timeout);
+    } catch (...) {  // the destructor will not run: free what amqp_new_connection made
+      amqp_destroy_connection(state_);
+      throw;
+    }
+  }
+
+  void open(const std::string& url, std::chrono::milliseconds timeout) {
     std::vector<char> buffer(url.begin(), url.end());
     buffer.push_back('\0');
     amqp_connection_info info;
@@ -174,12 +183,14 @@ void AmqpBus::subscribe(Subscription subscription) {
 
 void AmqpBus::publish(const Envelope& envelope) {
   std::lock_guard lock(publish_mutex_);
+  // While the broker is down, fail fast between reconnection attempts (the outbox keeps the
+  // event). Outside the try below: waiting out the pause must not lengthen it.
+  if (!publisher_ && std::chrono::steady_clock::now() < next_publisher_attempt_) {
+    published_.Add({{"outcome", "failed"}}).Increment();
+    throw BusUnavailable("AMQP: broker unavailable; reconnecting later");
+  }
   try {
     if (!publisher_) {
-      // While the broker is down, fail fast between reconnection attempts: the outbox keeps the event.
-      if (std::chrono::steady_clock::now() < next_publisher_attempt_) {
-        throw std::runtime_error("AMQP: broker unavailable; reconnecting later");
-      }
       auto connection = std::make_unique<Connection>(options_.url, options_.timeout);
       amqp_confirm_select(connection->get(), kChannel);
       connection->check_last("confirm.select");
@@ -199,13 +210,15 @@ void AmqpBus::publish(const Envelope& envelope) {
     properties.type = bytes_of(envelope.type);
     publisher_->publish(exchange(), envelope.type, body, properties, true, options_.timeout);
     published_.Add({{"outcome", "confirmed"}}).Increment();
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     published_.Add({{"outcome", "failed"}}).Increment();
     publisher_backoff_ =
         std::clamp(publisher_backoff_ * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
     next_publisher_attempt_ = std::chrono::steady_clock::now() + publisher_backoff_;
     publisher_.reset();
-    throw;
+    // No connection, no confirm, a closed channel: the broker, not this event. (A nack, too: the
+    // broker refused to take it now; it is asked again after the reconnection pause.)
+    throw BusUnavailable(e.what());
   }
 }
 

@@ -3,6 +3,7 @@
 #include "core/events/envelope.hpp"
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,14 @@ struct Subscription {
 ///   written. A crash in between runs the (idempotent) effect again — at least once.
 /// Returns false for a duplicate. Throws whatever the handler throws (nothing is recorded).
 bool deliver_once(const Subscription& subscription, const Envelope& envelope);
+
+/// publish() could not reach the transport at all (a broker down): no event got through, and
+/// none is to blame, so the relay keeps them all and tries again later without counting it
+/// against them.
+class BusUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /// Carries committed events from outboxes to subscribers. Thread-safe once started.
 class EventBus {

@@ -91,11 +91,18 @@ std::size_t OutboxRelay::dispatch_module(const std::string& module) {
     envelope.payload = nlohmann::json::parse(row.text(7), nullptr, false);
     try {
       bus_.publish(envelope);
+      if (bus_down_.exchange(false)) log::info("the event bus is back; delivering the outbox");
       db_.write([&](db::Transaction& tx) {
         tx.execute("UPDATE " + table + " SET delivered_at = $1 WHERE position = $2",
                    {to_unix_ms(clock_.now()), row.integer(0)});
       });
       ++delivered;
+    } catch (const BusUnavailable& e) {
+      // Nothing can go now, and it is no event's fault: keep them all, unchanged, for the next pass.
+      if (!bus_down_.exchange(true)) {
+        log::warn("the event bus is unavailable; events wait in the outbox", {{"error", e.what()}});
+      }
+      return delivered;
     } catch (const std::exception& e) {
       blocked.insert(aggregate);
       const auto attempts = row.integer(8) + 1;

@@ -48,6 +48,7 @@ class OutboxRelay {
   std::shared_ptr<OutboxSignal> signal_;
   RelayOptions options_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> bus_down_{false};  // the bus said BusUnavailable; logged once per outage
   std::thread thread_;
 };
 
