@@ -144,4 +144,8 @@ void require_any_role(const Principal& principal, std::initializer_list<std::str
   throw Error(ErrorKind::forbidden, "Your role may not do this");
 }
 
+void require_service(const TokenValidator& tokens, const http::Request& request) {
+  require_any_role(tokens.authenticate(request), {"service"});
+}
+
 }  // namespace deliveryhub::core::auth

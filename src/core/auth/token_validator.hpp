@@ -58,4 +58,8 @@ class TokenValidator {
 /// Throws core::Error(forbidden) unless `principal` has one of `roles`.
 void require_any_role(const Principal& principal, std::initializer_list<std::string_view> roles);
 
+/// For routes between modules (/internal/…): the caller must present a valid token with role
+/// service. Throws core::Error unauthorized or forbidden otherwise.
+void require_service(const TokenValidator& tokens, const http::Request& request);
+
 }  // namespace deliveryhub::core::auth

@@ -191,6 +191,17 @@ struct PgUnitOfWork {
 };
 thread_local PgUnitOfWork* t_unit = nullptr;
 
+// Opens the unit of work's one write transaction, on `lease`, at its first write or its commit.
+void begin_unit_transaction(PgUnitOfWork& unit, PostgresDatabase::Lease lease) {
+  unit.lease.emplace(std::move(lease));
+  try {
+    unit.raw = std::make_unique<WriteTx>((*unit.lease)->raw());
+  } catch (const pqxx::failure&) {
+    rethrow_as_database_error();
+  }
+  unit.tx = std::make_unique<PostgresTransaction>(**unit.lease, *unit.raw);
+}
+
 bool is_transient(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
@@ -277,13 +288,7 @@ void PostgresDatabase::give_back(std::unique_ptr<PostgresConnection> connection)
 void PostgresDatabase::write_transaction(const std::function<void(Transaction&)>& work) {
   if (auto* unit = t_unit; unit != nullptr && unit->owner == this) {
     if (!unit->tx) {
-      unit->lease.emplace(acquire());
-      try {
-        unit->raw = std::make_unique<WriteTx>((*unit->lease)->raw());
-      } catch (const pqxx::failure&) {
-        rethrow_as_database_error();
-      }
-      unit->tx = std::make_unique<PostgresTransaction>(**unit->lease, *unit->raw);
+      begin_unit_transaction(*unit, acquire());
     }
     const std::string savepoint = "unit_of_work_" + std::to_string(++unit->savepoints);
     unit->tx->exec_plain("SAVEPOINT " + savepoint);
@@ -330,7 +335,7 @@ void PostgresDatabase::write_transaction(const std::function<void(Transaction&)>
     // Full jitter, growing: the transactions that collided should not collide again.
     thread_local std::minstd_rand random(std::random_device{}());
     const int ceiling_ms = std::min(2 << attempt, 200);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1 + random() % ceiling_ms));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + random() % static_cast<unsigned long>(ceiling_ms)));
   }
 }
 
@@ -382,13 +387,7 @@ void PostgresDatabase::commit_unit_of_work(const std::function<void(Transaction&
   t_unit = nullptr;
   if (!unit || unit->owner != this) throw std::logic_error("no unit of work of this database is open");
   if (!unit->tx) {
-    unit->lease.emplace(acquire());
-    try {
-      unit->raw = std::make_unique<WriteTx>((*unit->lease)->raw());
-    } catch (const pqxx::failure&) {
-      rethrow_as_database_error();
-    }
-    unit->tx = std::make_unique<PostgresTransaction>(**unit->lease, *unit->raw);
+    begin_unit_transaction(*unit, acquire());
   }
   try {
     last(*unit->tx);

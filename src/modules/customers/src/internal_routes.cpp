@@ -4,27 +4,19 @@
 #include "json_mapping.hpp"
 
 namespace deliveryhub::customers {
-namespace {
-
 using core::http::Request;
 using core::http::Response;
-
-void require_service(const core::auth::TokenValidator& tokens, const Request& request) {
-  core::auth::require_any_role(tokens.authenticate(request), {"service"});
-}
-
-}  // namespace
 
 void add_internal_routes(core::http::Router& router, CustomersApi& customers,
                          const core::auth::TokenValidator& tokens) {
   // 200 with "customer": null when there is none: a 404 would look like a wrong URL.
   router.add("GET", "/internal/v1/customers/{id}", [&customers, &tokens](const Request& request) {
-    require_service(tokens, request);
+    core::auth::require_service(tokens, request);
     auto customer = customers.find_customer(request.param("id"));
     return Response::json(200, {{"customer", customer ? to_json(*customer) : nlohmann::json()}});
   });
   router.add("POST", "/internal/v1/customers/staff-accounts", [&customers, &tokens](const Request& request) {
-    require_service(tokens, request);
+    core::auth::require_service(tokens, request);
     const auto body = core::http::parse_json_object(request);
     core::http::FieldReader reader(body, {"email", "password", "name", "role"});
     auto email = reader.required_string("email", 3, 254);
