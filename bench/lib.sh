@@ -99,10 +99,13 @@ stop_deliveryhub() {
   DH_PID=""
 }
 
+# A script that starts more (PostgreSQL, RabbitMQ, the split shape) defines bench_cleanup: it
+# runs on exit after nginx and deliveryhub are stopped, before the temp dirs are removed.
 cleanup() {
   local rc=$?
   stop_nginx
   stop_deliveryhub
+  if declare -F bench_cleanup >/dev/null; then bench_cleanup || true; fi
   if [[ $KEEP_TMP == 1 ]]; then
     note "temp dirs kept: $TMP $NG"
   else
@@ -146,15 +149,16 @@ export DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL=operator@example.com
 export DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD=operator-password-123
 CURL=( curl -sS --max-time 10 )
 
-# Starts deliveryhub on 127.0.0.1:0 with a temp SQLite database and the bootstrap operator,
-# reads the address from its "listening" line (DH, DH_ADDR) and GET /version (BUILD_TYPE, …).
+# Starts deliveryhub on 127.0.0.1:0 with a temp SQLite database (or DH_DATABASE) and the
+# bootstrap operator, reads the address from its "listening" line (DH, DH_ADDR) and GET /version
+# (BUILD_TYPE, …).
 start_deliveryhub() {
   DH_LOG=$TMP/deliveryhub.log      # stdout: JSON lines incl. one access-log line per request
   DH_ERR=$TMP/deliveryhub.err
   DH_KEEP=$TMP/deliveryhub.other.log  # non-request lines seen during the runs
   # shellcheck disable=SC2206
   EXTRA=( $SERVER_ARGS )
-  DH_CMD=( "$BIN" serve --listen 127.0.0.1:0 --database "sqlite:$TMP/db.sqlite" --log-level info
+  DH_CMD=( "$BIN" serve --listen 127.0.0.1:0 --database "${DH_DATABASE:-sqlite:$TMP/db.sqlite}" --log-level info
            --access-token-ttl 86400 "${EXTRA[@]}" )
 
   note "starting deliveryhub: $BIN"
@@ -189,14 +193,19 @@ start_deliveryhub() {
   esac
 }
 
-# The common start of a wrk benchmark: $1 = seconds of wrk planned, then the script's arguments.
-begin_wrk_bench() {
+# The common start of a wrk benchmark, up to starting deliveryhub: $1 = seconds of wrk planned,
+# then the script's arguments.
+prepare_wrk_bench() {
   local planned=$1; shift
   check_wrk_params "$planned"
   require_tools curl jq wrk nginx python3 awk sort
   pick_binary "$@"
   make_tmp
   machine_facts
+}
+
+begin_wrk_bench() {
+  prepare_wrk_bench "$@"
   start_deliveryhub
 }
 
@@ -294,6 +303,26 @@ wait_confirmed() {
   die "order $1 still $status 15 s after it was placed"
 }
 
+# setup_order_shop N CUSTOMERS_FILE BODY_FILE: the catalog, N customers (one line each in
+# CUSTOMERS_FILE: "ACCESS_TOKEN ADDRESS_ID"), then one order of the last customer placed with curl
+# (its 201 body into BODY_FILE, its size in BODY_BYTES) and seen confirmed. ACCESS_TOKEN,
+# ADDRESS_ID and ORDER_ID stay those of the last customer and that order.
+setup_order_shop() {
+  local n
+  setup_catalog
+  : >"$2"
+  note "registering $1 customers"
+  for n in $(seq -w 1 "$1"); do
+    setup_customer "$n"
+    echo "$ACCESS_TOKEN $ADDRESS_ID" >>"$2"
+  done
+  place_order "$ACCESS_TOKEN" "$ADDRESS_ID"
+  cp "$API_BODY_FILE" "$3"
+  BODY_BYTES=$(stat -c %s "$3")
+  wait_confirmed "$ORDER_ID" "$ACCESS_TOKEN"
+  note "order $ORDER_ID confirmed; POST /api/v1/orders -> 201, $BODY_BYTES bytes"
+}
+
 # The whole order set-up: catalog, customer 1, one order, confirmed.
 setup_confirmed_order() {
   setup_catalog
@@ -375,6 +404,18 @@ launch_nginx() {
   note "nginx $NGINX_VERSION listening on 127.0.0.1:$NGINX_PORT (pid $NGINX_PID)"
 }
 
+# return_location PATH STATUS BODY_FILE: prints an nginx location answering PATH with
+# `return STATUS '<body>'` — how nginx answers a POST (it cannot POST to a static file: 405);
+# it reads and discards the request body. The body goes between single quotes, where ' \ and $
+# would mean something else: deliveryhub's bodies (ids, the bench's own names) hold none of them.
+return_location() {
+  local body
+  body=$(cat "$3")
+  [[ $body == "$(tr -d "'\\\\\$" <"$3")" && $(printf '%s' "$body" | wc -c) == "$(stat -c %s "$3")" ]] ||
+    die "the body of $3 holds a quote, backslash, dollar or trailing newline; nginx cannot return it verbatim"
+  echo "location = $1 { return $2 '$body'; }"
+}
+
 # --- wrk ------------------------------------------------------------------------------------
 # WRK_SCRIPT is the Lua script, WRK_SCRIPT_ARGS what follows "--" on the command line.
 WRK_SCRIPT_ARGS=()
@@ -443,6 +484,46 @@ warm_up() {
     run_wrk "$DH" "$WARMUP" "$TMP/warmup-deliveryhub.txt"
     drain_dh_log >/dev/null
   fi
+}
+
+# Prints: status_201 other duration_us — the line done() of orders_post.lua writes.
+parse_statuses() {
+  awk '/^orders_post: / { print $3, $5, $7; found = 1 } END { exit !found }' "$1"
+}
+
+per_second() { awk -v n="$1" -v us="$2" 'BEGIN { printf "%.2f", (us > 0) ? n / (us / 1e6) : 0 }'; }
+
+# --- the saga, from GET /metrics ------------------------------------------------------------
+# saga_metrics BASE_URL (of the process running the orders module) prints: confirmed
+# other_outcomes backlog — the counter deliveryhub_saga_outcomes_total by outcome (confirmed / any
+# other), and the gauges deliveryhub_orders{status="pending"} + {status="payment_authorized"}.
+# A counter not yet incremented is absent: 0.
+saga_metrics() {
+  "${CURL[@]}" --fail "$1/metrics" | awk '
+    /^deliveryhub_saga_outcomes_total\{/ {
+      if ($0 ~ /outcome="confirmed"/) confirmed += $NF; else other += $NF
+    }
+    /^deliveryhub_orders\{status="(pending|payment_authorized)"\}/ { backlog += $NF }
+    /^deliveryhub_orders\{/ { seen = 1 }
+    END {
+      if (!seen) exit 1
+      printf "%d %d %d\n", confirmed, other, backlog
+    }' || die "GET $1/metrics: no deliveryhub_orders gauge"
+}
+
+# wait_drained BASE_URL: waits (<= DRAIN s) until the backlog is 0; sets LEFT to the backlog left.
+wait_drained() {
+  local deadline=$(( SECONDS + DRAIN ))
+  while :; do
+    read -r _ _ LEFT < <(saga_metrics "$1")
+    (( LEFT > 0 && SECONDS < deadline )) || break
+    sleep 0.5
+  done
+}
+
+# saga_pct CONFIRMED ACCEPTED: prints 100 × CONFIRMED / ACCEPTED with one decimal, or n/a.
+saga_pct() {
+  awk -v c="$1" -v a="$2" 'BEGIN { if (a > 0) printf "%.1f", 100 * c / a; else print "n/a" }'
 }
 
 median() { # $1 = printf format, then the values; an even count gives the mean of the middle two

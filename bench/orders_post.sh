@@ -23,74 +23,22 @@ bench_params RUNS=3 DURATION=30 CONNECTIONS=32 THREADS=2 WARMUP=2 CUSTOMERS=16 S
 begin_wrk_bench $(( 2 * (RUNS * DURATION + WARMUP) + RUNS * (SETTLE + DRAIN) + DRAIN )) "$@"
 
 # --- zone, product, courier; CUSTOMERS customers with an address each ------------------------
-setup_catalog
+# and one order placed with curl: its 201 body is the size of nginx's answer, and the saga is
+# seen to confirm it before anything is measured.
 CUSTOMERS_FILE=$TMP/customers.txt   # "ACCESS_TOKEN ADDRESS_ID", one customer a line
-: >"$CUSTOMERS_FILE"
-note "registering $CUSTOMERS customers"
-for n in $(seq -w 1 "$CUSTOMERS"); do
-  setup_customer "$n"
-  echo "$ACCESS_TOKEN $ADDRESS_ID" >>"$CUSTOMERS_FILE"
-done
-
-# One order placed with curl: its 201 body is the size of nginx's answer, and the saga is seen
-# to confirm it before anything is measured.
-place_order "$ACCESS_TOKEN" "$ADDRESS_ID"
 BODY_FILE=$TMP/body.json
-cp "$API_BODY_FILE" "$BODY_FILE"
-BODY_BYTES=$(stat -c %s "$BODY_FILE")
-wait_confirmed "$ORDER_ID" "$ACCESS_TOKEN"
-note "order $ORDER_ID confirmed; POST /api/v1/orders -> 201, $BODY_BYTES bytes"
+setup_order_shop "$CUSTOMERS" "$CUSTOMERS_FILE" "$BODY_FILE"
 
 # --- nginx: the same POST answered with `return 201 '<body of the same size>'` ----------------
-# nginx cannot POST to a static file (405); `return` sends a fixed body and reads and discards
-# the request body. The body goes into the config between single quotes, where ' \ and $ would
-# mean something else: deliveryhub's body (ids, the bench's own names) holds none of them.
 RESOURCE=/api/v1/orders
-BODY=$(cat "$BODY_FILE")
-[[ $BODY == "$(tr -d "'\\\\\$" <"$BODY_FILE")" && $(printf '%s' "$BODY" | wc -c) == "$BODY_BYTES" ]] ||
-  die "the 201 body holds a quote, backslash, dollar or trailing newline; nginx cannot return it verbatim"
 prepare_nginx
-NG_LOCATION="location = $RESOURCE { return 201 '$BODY'; }"
+NG_LOCATION=$(return_location "$RESOURCE" 201 "$BODY_FILE")
 NG_REQUEST=( -X POST -H 'Content-Type: application/json' --data "$(order_json "$ADDRESS_ID")" )
 launch_nginx 201
 
 WRK_SCRIPT=$BENCH_DIR/orders_post.lua
 WRK_SCRIPT_ARGS=( "$CUSTOMERS_FILE" "$SKU" )
 DH_OK_STATUS=201
-
-# --- the saga, from GET /metrics --------------------------------------------------------------
-# Prints: confirmed other_outcomes backlog — the counter deliveryhub_saga_outcomes_total by
-# outcome (confirmed / any other), and the gauges deliveryhub_orders{status="pending"} +
-# {status="payment_authorized"}. A counter not yet incremented is absent: 0.
-saga_metrics() {
-  "${CURL[@]}" --fail "$DH/metrics" | awk '
-    /^deliveryhub_saga_outcomes_total\{/ {
-      if ($0 ~ /outcome="confirmed"/) confirmed += $NF; else other += $NF
-    }
-    /^deliveryhub_orders\{status="(pending|payment_authorized)"\}/ { backlog += $NF }
-    /^deliveryhub_orders\{/ { seen = 1 }
-    END {
-      if (!seen) exit 1
-      printf "%d %d %d\n", confirmed, other, backlog
-    }' || die "GET /metrics: no deliveryhub_orders gauge"
-}
-
-# Waits (<= DRAIN s) until the backlog is 0; sets LEFT to the backlog left.
-wait_drained() {
-  local deadline=$(( SECONDS + DRAIN ))
-  while :; do
-    read -r _ _ LEFT < <(saga_metrics)
-    (( LEFT > 0 && SECONDS < deadline )) || break
-    sleep 0.5
-  done
-}
-
-# Prints: status_201 other duration_us — the line done() of orders_post.lua writes.
-parse_statuses() {
-  awk '/^orders_post: / { print $3, $5, $7; found = 1 } END { exit !found }' "$1"
-}
-
-per_second() { awk -v n="$1" -v us="$2" 'BEGIN { printf "%.2f", (us > 0) ? n / (us / 1e6) : 0 }'; }
 
 # --- warm-up and runs ---------------------------------------------------------------------------
 warm_up
@@ -100,7 +48,7 @@ BAD_RUNS=0
 UNDRAINED=0
 for i in $(seq 1 "$RUNS"); do
   # The backlog of the warm-up or of the previous run must not compete with this pair of runs.
-  wait_drained
+  wait_drained "$DH"
   if (( LEFT > 0 )); then UNDRAINED=$((UNDRAINED + 1)); fi
   for target in nginx deliveryhub; do
     out=$TMP/run$i-$target.txt
@@ -108,14 +56,14 @@ for i in $(seq 1 "$RUNS"); do
       note "run $i/$RUNS: nginx (${DURATION}s)"
       run_wrk "$NGX" "$DURATION" "$out"
     else
-      read -r c0 o0 b0 < <(saga_metrics)
+      read -r c0 o0 b0 < <(saga_metrics "$DH")
       drain_dh_log >/dev/null   # the GET /metrics lines: the access log counts the run only
       note "run $i/$RUNS: deliveryhub (${DURATION}s, backlog before $b0)"
       run_wrk "$DH" "$DURATION" "$out"
       read -r logged bad < <(drain_dh_log)
-      read -r c1 _ b1 < <(saga_metrics)
+      read -r c1 _ b1 < <(saga_metrics "$DH")
       sleep "$SETTLE"
-      read -r c2 o2 b2 < <(saga_metrics)
+      read -r c2 o2 b2 < <(saga_metrics "$DH")
     fi
     read -r rps p50 p99 reqs non2xx errs < <(parse_wrk "$out") || { cat "$out" >&2; die "could not parse wrk output ($out)"; }
     read -r ok other us < <(parse_statuses "$out") || { cat "$out" >&2; die "no status counts in wrk output ($out)"; }
@@ -126,7 +74,7 @@ for i in $(seq 1 "$RUNS"); do
       server="$logged logged, $bad non-201"
       DH_APS+=("$aps"); DH_P50+=("$p50"); DH_P99+=("$p99")
       if (( bad > 0 )); then BAD_RUNS=$((BAD_RUNS + 1)); fi
-      pct=$(awk -v c="$(( c2 - c0 ))" -v a="$ok" 'BEGIN { if (a > 0) printf "%.1f", 100 * c / a; else print "n/a" }')
+      pct=$(saga_pct "$(( c2 - c0 ))" "$ok")
       [[ $pct == n/a ]] || SAGA_PCT+=("$pct")
       SAGA_ROWS+=("| $i | $b0 | $ok | $(( c1 - c0 )) | $(( c2 - c0 )) | $pct% | $(( o2 - o0 )) | $b1 | $b2 |")
     else

@@ -9,7 +9,10 @@
 # with TLS_CERT/TLS_KEY, or a self-signed certificate for localhost it makes in DIR/nginx/tls.crt),
 # DELIVERYHUB_BIN (the release build), DELIVERYHUB_DATABASE
 # and DELIVERYHUB_BUS (use these instead of starting PostgreSQL / RabbitMQ), RATE (req/s per
-# client at the gateway, 200), plus DELIVERYHUB_BOOTSTRAP_OPERATOR_* for the customers process.
+# client at the gateway, 200), BURST (requests over the rate let through at once, 400),
+# BUS_NAMESPACE (--bus-namespace, so several split shapes can share one broker), SPLIT_EXTRA_ARGS
+# (more flags for every process, split on spaces), plus DELIVERYHUB_BOOTSTRAP_OPERATOR_* for the
+# customers process.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:?usage: $0 start|stop [DIR]}
@@ -76,7 +79,10 @@ case $cmd in
     for m in "${modules[@]}"; do port[$m]=$(free_port); done
     for m in "${modules[@]}"; do
       args=(serve --modules "$m" --listen "127.0.0.1:${port[$m]}" --database "$database" --bus "$bus"
-            --service-client "svc-split:$secret")
+            --service-client "svc-split:$secret" --trusted-proxy 127.0.0.1)
+      [[ -n ${BUS_NAMESPACE:-} ]] && args+=(--bus-namespace "$BUS_NAMESPACE")
+      read -ra extra <<< "${SPLIT_EXTRA_ARGS:-}"
+      args+=("${extra[@]}")
       [[ $m == customers ]] && args+=(--client "svc-split:$secret:service")
       for other in "${modules[@]}"; do
         [[ $other == "$m" ]] || args+=(--remote "$other=http://127.0.0.1:${port[$other]}")

@@ -224,7 +224,7 @@ int run(const core::config::Settings& settings) {
       throw ConfigurationError("--remote needs --service-client ID:SECRET (a machine client with role service)");
     }
     channels.push_back(std::make_unique<core::remote::HttpChannel>(
-        std::string(module), url, core::remote::ChannelOptions{}, metrics,
+        std::string(module), url, settings.remote_calls, metrics,
         [&service_tokens] { return service_tokens ? service_tokens->token() : std::string(); }));
     return *channels.back();
   };
@@ -324,9 +324,12 @@ int run(const core::config::Settings& settings) {
 
   core::metrics::HttpMetrics http_metrics(metrics);
   http::Idempotency idempotency(*database, tokens, clock, settings.idempotency_retention);
-  http::Pipeline pipeline(router, http_metrics, [&idempotency](http::Request& request, const http::Handler& handler) {
-    return idempotency.handle(request, handler);
-  });
+  http::Pipeline pipeline(
+      router, http_metrics,
+      [&idempotency](http::Request& request, const http::Handler& handler) {
+        return idempotency.handle(request, handler);
+      },
+      http::TrustedProxies(settings.trusted_proxies));
   http::ServerOptions options{settings.host, settings.port, settings.io_threads, settings.worker_threads,
                               settings.max_connections};
   options.read_timeout = settings.read_timeout;

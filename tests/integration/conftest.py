@@ -82,7 +82,21 @@ def on_amqp() -> bool:
     return bool(AMQP_URL)
 
 
+# When DELIVERYHUB_TEST_SPLIT=1 (with DELIVERYHUB_TEST_POSTGRES and DELIVERYHUB_TEST_AMQP), the
+# `server` and `make_server` fixtures give the split shape instead of one process: five
+# processes started by scripts/split.sh, the suite talking to its nginx gateway.
+SPLIT = os.environ.get("DELIVERYHUB_TEST_SPLIT", "") == "1"
+
+
+def in_split() -> bool:
+    return SPLIT
+
+
 sqlite_only = pytest.mark.skipif(on_postgres(), reason="inspects the SQLite file itself")
+# Tests of one process itself: its flags, exit codes, signals, stdout, sockets. The split shape
+# runs the same binary, so they hold for each of its processes; they need a process of their own.
+single_process = pytest.mark.skipif(SPLIT, reason="tests one process itself (flags, exit codes, "
+                                    "signals, sockets), not the deployment shape")
 postgres_only = pytest.mark.skipif(not on_postgres(), reason="needs a database several processes share (PostgreSQL)")
 
 
@@ -241,7 +255,147 @@ class Account:
         return self.tokens["access_token"]
 
 
-class Server:
+class Endpoint:
+    """Where the suite sends its requests (a process, or the split shape's gateway), and the
+    identities it uses there. Subclasses set host, port, the bootstrap operator and the service
+    client."""
+
+    host: str
+    port: int
+    operator_email: str
+    operator_password: str
+    client_id: str
+    client_secret: str
+    _operator_tokens: tuple[float, dict] | None
+
+    def processes(self) -> list["Endpoint"]:
+        """The processes behind this endpoint, each reachable directly (operational endpoints)."""
+        return [self]
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def connection(self, timeout: float = HTTP_TIMEOUT_S) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
+             headers: dict[str, str] | None = None, raw: bytes | str | None = None,
+             content_type: str | None = "application/json",
+             timeout: float = HTTP_TIMEOUT_S) -> Response:
+        """One request on a fresh connection.
+
+        body is JSON-encoded; raw is sent as is (instead of body). content_type is sent only
+        with a payload; None sends none. headers are applied last (they can override).
+        """
+        payload: bytes | None = None
+        if raw is not None:
+            payload = raw.encode("utf-8") if isinstance(raw, str) else raw
+        elif body is not None:
+            payload = json.dumps(body).encode("utf-8")
+        hdrs: dict[str, str] = {}
+        if payload is not None and content_type is not None:
+            hdrs["Content-Type"] = content_type
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        hdrs.update(headers or {})
+        conn = self.connection(timeout)
+        try:
+            conn.request(method, path, body=payload, headers=hdrs)
+            resp = conn.getresponse()
+            return _to_response(resp, resp.read())
+        finally:
+            conn.close()
+
+    def raw_exchange(self, head: bytes, body_chunks: list[bytes] | tuple[bytes, ...] = (),
+                     method: str = "GET", timeout: float = HTTP_TIMEOUT_S) -> Response:
+        """Writes bytes on a raw socket and parses one response.
+
+        A server may answer (413, 431) and close before reading everything we send, so write
+        errors are tolerated; the response is what counts.
+        """
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        try:
+            try:
+                sock.sendall(head)
+                for chunk in body_chunks:
+                    sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            resp = http.client.HTTPResponse(sock, method=method)
+            resp.begin()
+            data = resp.read()
+            return _to_response(resp, data)
+        finally:
+            sock.close()
+
+    def request_head(self, method: str, path: str, headers: dict[str, str]) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def form(self, path: str, fields: dict[str, str] | list[tuple[str, str]],
+             headers: dict[str, str] | None = None,
+             content_type: str | None = "application/x-www-form-urlencoded") -> Response:
+        return self.call("POST", path, raw=urllib.parse.urlencode(fields).encode("ascii"),
+                         headers=headers, content_type=content_type)
+
+    def token_request(self, fields: dict[str, str], headers: dict[str, str] | None = None
+                      ) -> Response:
+        return self.form("/oauth/token", fields, headers=headers)
+
+    # -- identities --------------------------------------------------------------------------
+
+    def login(self, email: str, password: str) -> dict:
+        resp = self.token_request({"grant_type": "password", "username": email,
+                                   "password": password})
+        assert resp.status == 200, describe(resp)
+        return resp.body
+
+    def operator_token(self) -> str:
+        now = time.monotonic()
+        if self._operator_tokens is None or now - self._operator_tokens[0] > 600:
+            self._operator_tokens = (now, self.login(self.operator_email, self.operator_password))
+        return self._operator_tokens[1]["access_token"]
+
+    def service_token(self) -> str:
+        resp = self.token_request({"grant_type": "client_credentials",
+                                   "client_id": self.client_id,
+                                   "client_secret": self.client_secret})
+        assert resp.status == 200, describe(resp)
+        return resp.body["access_token"]
+
+    def register_customer(self, email: str | None = None, password: str | None = None,
+                          name: str = "Integration Tester", phone: str | None = None,
+                          login: bool = True) -> Account:
+        email = email or unique_email()
+        password = password or strong_password()
+        body = {"email": email, "password": password, "name": name}
+        if phone is not None:
+            body["phone"] = phone
+        resp = self.call("POST", "/api/v1/customers", body)
+        assert resp.status == 201, describe(resp)
+        account = Account(id=resp.body["id"], email=resp.body["email"], password=password,
+                          customer=resp.body)
+        if login:
+            account.tokens = self.login(account.email, password)
+        return account
+
+    def get_customer(self, customer_id: str, token: str | None = None) -> dict:
+        """Reads a customer back (as operator unless a token is given); asserts 200."""
+        resp = self.call("GET", f"/api/v1/customers/{customer_id}",
+                         token=token or self.operator_token())
+        assert resp.status == 200, describe(resp)
+        return resp.body
+
+    def search_by_email(self, email: str) -> list[dict]:
+        query = urllib.parse.urlencode({"email": email})
+        resp = self.call("GET", f"/api/v1/customers?{query}", token=self.operator_token())
+        assert resp.status == 200, describe(resp)
+        return resp.body["data"]
+
+
+
+class Server(Endpoint):
     """One deliveryhub process on 127.0.0.1:<ephemeral>, SQLite in a temp dir (or a fresh
     PostgreSQL database, see DELIVERYHUB_TEST_POSTGRES)."""
 
@@ -454,126 +608,17 @@ class Server:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    # -- HTTP --------------------------------------------------------------------------------
 
-    def connection(self, timeout: float = HTTP_TIMEOUT_S) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+# --------------------------------------------------------------------------------------------
+# the shape under test: one process, or the split shape through its gateway
 
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
-             headers: dict[str, str] | None = None, raw: bytes | str | None = None,
-             content_type: str | None = "application/json",
-             timeout: float = HTTP_TIMEOUT_S) -> Response:
-        """One request on a fresh connection.
 
-        body is JSON-encoded; raw is sent as is (instead of body). content_type is sent only
-        with a payload; None sends none. headers are applied last (they can override).
-        """
-        payload: bytes | None = None
-        if raw is not None:
-            payload = raw.encode("utf-8") if isinstance(raw, str) else raw
-        elif body is not None:
-            payload = json.dumps(body).encode("utf-8")
-        hdrs: dict[str, str] = {}
-        if payload is not None and content_type is not None:
-            hdrs["Content-Type"] = content_type
-        if token is not None:
-            hdrs["Authorization"] = f"Bearer {token}"
-        hdrs.update(headers or {})
-        conn = self.connection(timeout)
-        try:
-            conn.request(method, path, body=payload, headers=hdrs)
-            resp = conn.getresponse()
-            return _to_response(resp, resp.read())
-        finally:
-            conn.close()
-
-    def raw_exchange(self, head: bytes, body_chunks: list[bytes] | tuple[bytes, ...] = (),
-                     method: str = "GET", timeout: float = HTTP_TIMEOUT_S) -> Response:
-        """Writes bytes on a raw socket and parses one response.
-
-        A server may answer (413, 431) and close before reading everything we send, so write
-        errors are tolerated; the response is what counts.
-        """
-        sock = socket.create_connection((self.host, self.port), timeout=timeout)
-        try:
-            try:
-                sock.sendall(head)
-                for chunk in body_chunks:
-                    sock.sendall(chunk)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            resp = http.client.HTTPResponse(sock, method=method)
-            resp.begin()
-            data = resp.read()
-            return _to_response(resp, data)
-        finally:
-            sock.close()
-
-    def request_head(self, method: str, path: str, headers: dict[str, str]) -> bytes:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        lines.append("Connection: close")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-    def form(self, path: str, fields: dict[str, str] | list[tuple[str, str]],
-             headers: dict[str, str] | None = None,
-             content_type: str | None = "application/x-www-form-urlencoded") -> Response:
-        return self.call("POST", path, raw=urllib.parse.urlencode(fields).encode("ascii"),
-                         headers=headers, content_type=content_type)
-
-    def token_request(self, fields: dict[str, str], headers: dict[str, str] | None = None
-                      ) -> Response:
-        return self.form("/oauth/token", fields, headers=headers)
-
-    # -- identities --------------------------------------------------------------------------
-
-    def login(self, email: str, password: str) -> dict:
-        resp = self.token_request({"grant_type": "password", "username": email,
-                                   "password": password})
-        assert resp.status == 200, describe(resp)
-        return resp.body
-
-    def operator_token(self) -> str:
-        now = time.monotonic()
-        if self._operator_tokens is None or now - self._operator_tokens[0] > 600:
-            self._operator_tokens = (now, self.login(self.operator_email, self.operator_password))
-        return self._operator_tokens[1]["access_token"]
-
-    def service_token(self) -> str:
-        resp = self.token_request({"grant_type": "client_credentials",
-                                   "client_id": self.client_id,
-                                   "client_secret": self.client_secret})
-        assert resp.status == 200, describe(resp)
-        return resp.body["access_token"]
-
-    def register_customer(self, email: str | None = None, password: str | None = None,
-                          name: str = "Integration Tester", phone: str | None = None,
-                          login: bool = True) -> Account:
-        email = email or unique_email()
-        password = password or strong_password()
-        body = {"email": email, "password": password, "name": name}
-        if phone is not None:
-            body["phone"] = phone
-        resp = self.call("POST", "/api/v1/customers", body)
-        assert resp.status == 201, describe(resp)
-        account = Account(id=resp.body["id"], email=resp.body["email"], password=password,
-                          customer=resp.body)
-        if login:
-            account.tokens = self.login(account.email, password)
-        return account
-
-    def get_customer(self, customer_id: str, token: str | None = None) -> dict:
-        """Reads a customer back (as operator unless a token is given); asserts 200."""
-        resp = self.call("GET", f"/api/v1/customers/{customer_id}",
-                         token=token or self.operator_token())
-        assert resp.status == 200, describe(resp)
-        return resp.body
-
-    def search_by_email(self, email: str) -> list[dict]:
-        query = urllib.parse.urlencode({"email": email})
-        resp = self.call("GET", f"/api/v1/customers?{query}", token=self.operator_token())
-        assert resp.status == 200, describe(resp)
-        return resp.body["data"]
+def new_shape(**kwargs) -> Endpoint:
+    """A Server, or with DELIVERYHUB_TEST_SPLIT a SplitShape taking the same arguments."""
+    if not in_split():
+        return Server(**kwargs)
+    from split_shape import SplitShape  # imports this module: only when needed
+    return SplitShape(**kwargs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -583,7 +628,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server():
     """One server per test module (each module gets a fresh database)."""
-    srv = Server()
+    srv = new_shape()
     srv.start()
     try:
         yield srv
@@ -594,10 +639,10 @@ def server():
 @pytest.fixture
 def make_server():
     """Factory for tests that need a server of their own; leftovers are stopped (exit 0)."""
-    started: list[Server] = []
+    started: list[Endpoint] = []
 
-    def factory(**kwargs) -> Server:
-        srv = Server(**kwargs)
+    def factory(**kwargs) -> Endpoint:
+        srv = new_shape(**kwargs)
         started.append(srv)
         return srv.start()
 

@@ -102,7 +102,7 @@ def test_an_event_that_keeps_failing_is_retried_then_dead_lettered(make_server):
     assert headers["x-deliveryhub-attempts"] == 2
     assert "has not recorded its delivery yet" in headers["x-deliveryhub-error"]
     assert json.loads(body)["aggregate_id"] == order["id"]
-    logged = [line for line in server.logs if line.get("event_type") == "delivery.picked_up"
+    logged = [line for line in server.log_records() if line.get("event_type") == "delivery.picked_up"
               and line.get("module") == "orders"]
     assert [line["msg"] for line in logged] == ["event handling failed; will retry", "event dead-lettered"]
     # The order itself is untouched by the bad event and its saga finishes normally.

@@ -6,17 +6,20 @@ from test_orders import confirmed_order, courier_reports, shop  # noqa: F401  (s
 
 
 def samples(server):
-    """{(name, frozenset(labels)): value} of the Prometheus text at /metrics."""
-    resp = server.call("GET", "/metrics")
-    assert resp.status == 200
+    """{(name, frozenset(labels)): value} of the Prometheus text at /metrics, summed over the
+    processes behind the server (one, or the split shape's five), as Prometheus' sum() would."""
     out = {}
-    for line in resp.body.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        match = re.fullmatch(r'([a-z_]+)(?:\{(.*)\})? (\S+)', line)
-        assert match, line
-        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        out[(match.group(1), labels)] = float(match.group(3))
+    for process in server.processes():
+        resp = process.call("GET", "/metrics")
+        assert resp.status == 200
+        for line in resp.body.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            match = re.fullmatch(r'([a-z_]+)(?:\{(.*)\})? (\S+)', line)
+            assert match, line
+            labels = frozenset(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+            key = (match.group(1), labels)
+            out[key] = out.get(key, 0.0) + float(match.group(3))
     return out
 
 

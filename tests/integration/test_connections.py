@@ -2,7 +2,9 @@
 import socket
 import time
 
-from conftest import wait_for
+from conftest import wait_for, single_process
+
+pytestmark = single_process
 
 
 def read_response(sock: socket.socket, deadline_s: float = 5.0) -> bytes:

@@ -9,7 +9,9 @@ import subprocess
 import tempfile
 import time
 
-from conftest import b64url_encode
+from conftest import b64url_encode, single_process
+
+pytestmark = single_process
 
 
 def der_to_raw(der: bytes) -> bytes:

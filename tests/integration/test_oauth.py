@@ -81,8 +81,8 @@ def assert_access_token(token: str, jwks: dict, discovery: dict, roles: list) ->
     return claims
 
 
-def password_grant(srv, email, password):
-    return srv.token_request({"grant_type": "password", "username": email, "password": password})
+def password_grant(srv, email, password, headers=None):
+    return srv.token_request({"grant_type": "password", "username": email, "password": password}, headers=headers)
 
 
 def refresh_grant(srv, refresh_token):

@@ -1,10 +1,14 @@
-"""Operational endpoints, request ids, routing errors."""
+"""Operational endpoints, request ids, routing errors.
+
+The operational endpoints (/readyz, /version, /metrics, /openapi.yaml) belong to each process: in
+the split shape every process answers them directly, and the gateway does not route them."""
 import re
 import uuid
 
 import pytest
 
-from conftest import (REQUEST_ID_RE, assert_json, assert_problem, describe, media_type)
+from conftest import (REQUEST_ID_RE, assert_json, assert_problem, describe, media_type, strong_password,
+                      unique_email)
 
 
 def test_livez(server):
@@ -13,32 +17,38 @@ def test_livez(server):
 
 
 def test_readyz_when_ready(server):
-    resp = server.call("GET", "/readyz")
-    assert assert_json(resp, 200) == {"status": "ready"}
+    for process in server.processes():
+        resp = process.call("GET", "/readyz")
+        assert assert_json(resp, 200) == {"status": "ready"}
 
 
 def test_version(server):
-    body = assert_json(server.call("GET", "/version"), 200)
-    for key in ("version", "git_commit", "build_type"):
-        assert isinstance(body.get(key), str) and body[key], f"version.{key}: {body!r}"
+    for process in server.processes():
+        body = assert_json(process.call("GET", "/version"), 200)
+        for key in ("version", "git_commit", "build_type"):
+            assert isinstance(body.get(key), str) and body[key], f"version.{key}: {body!r}"
 
 
 def test_openapi_document(server):
-    resp = server.call("GET", "/openapi.yaml")
-    assert resp.status == 200, describe(resp)
-    assert media_type(resp) == "application/yaml", describe(resp)
-    text = resp.body
-    assert isinstance(text, str)
-    assert re.search(r"^openapi:\s*[\"']?3\.1", text, re.MULTILINE), text[:200]
-    assert "/api/v1/customers" in text
-    assert "/oauth/token" in text
+    for process in server.processes():
+        resp = process.call("GET", "/openapi.yaml")
+        assert resp.status == 200, describe(resp)
+        assert media_type(resp) == "application/yaml", describe(resp)
+        text = resp.body
+        assert isinstance(text, str)
+        assert re.search(r"^openapi:\s*[\"']?3\.1", text, re.MULTILINE), text[:200]
+        assert "/api/v1/customers" in text
+        assert "/oauth/token" in text
 
 
 def test_operational_endpoints_need_no_token(server):
-    for path in ("/livez", "/readyz", "/version", "/metrics", "/openapi.yaml",
-                 "/.well-known/jwks.json", "/.well-known/openid-configuration"):
+    for path in ("/livez", "/.well-known/jwks.json", "/.well-known/openid-configuration"):
         resp = server.call("GET", path)
         assert resp.status == 200, f"{path}: {describe(resp)}"
+    for process in server.processes():
+        for path in ("/livez", "/readyz", "/version", "/metrics", "/openapi.yaml"):
+            resp = process.call("GET", path)
+            assert resp.status == 200, f"{path}: {describe(resp)}"
 
 
 def _metric_samples(text: str, needle: str) -> list[tuple[str, float]]:
@@ -58,11 +68,13 @@ def test_metrics_count_requests_by_route_template(server):
     stray = f"/no-such-route-{uuid.uuid4().hex}"
     assert server.call("GET", stray).status == 404
 
-    metrics = server.call("GET", "/metrics")
-    assert metrics.status == 200, describe(metrics)
-    assert media_type(metrics) == "text/plain", describe(metrics)
-    text = metrics.body
-    assert "# TYPE" in text
+    text = ""
+    for process in server.processes():
+        metrics = process.call("GET", "/metrics")
+        assert metrics.status == 200, describe(metrics)
+        assert media_type(metrics) == "text/plain", describe(metrics)
+        assert "# TYPE" in metrics.body
+        text += metrics.body
     samples = _metric_samples(text, 'route="/api/v1/customers/{id}"')
     assert samples, "no sample labelled with the route template /api/v1/customers/{id}"
     assert any(value >= 1 for _, value in samples), samples
@@ -143,3 +155,24 @@ def test_wrong_method_is_405_with_allow(server, method, path, expected):
     allow = _allow(resp)
     assert expected <= allow, describe(resp)
     assert method not in allow, describe(resp)
+
+
+def test_a_caller_whose_deadline_has_passed_gets_no_work_done(server):
+    """X-Deliveryhub-Deadline-Ms carries what is left of a caller's deadline (ADR 0014): at 0 the
+    request is refused before any work, malformed it is a 400, and otherwise it is served."""
+    def register(deadline):
+        email = unique_email("deadline")
+        resp = server.call("POST", "/api/v1/customers", {"email": email, "password": strong_password(), "name": "D"},
+                           headers={"X-Deliveryhub-Deadline-Ms": deadline})
+        return email, resp
+    email, resp = register("0")
+    assert_problem(resp, 503, "service-unavailable")
+    assert server.search_by_email(email) == []
+    for bad in ("soon", "-5", "1.5", ""):
+        email, resp = register(bad)
+        assert_problem(resp, 400, "bad-request")
+        assert server.search_by_email(email) == []
+    email, resp = register("60000")
+    assert resp.status == 201, describe(resp)
+    email, resp = register("99999999999999999999999")  # more than a day: taken as a day
+    assert resp.status == 201, describe(resp)

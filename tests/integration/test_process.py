@@ -7,7 +7,9 @@ import tempfile
 
 import pytest
 
-from conftest import binary_path
+from conftest import binary_path, single_process
+
+pytestmark = single_process
 
 
 def run(args, env_extra=None, cwd=None, timeout=30):

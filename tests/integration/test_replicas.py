@@ -5,9 +5,11 @@ order is authorized, scheduled or confirmed twice, and that the invariant checke
 import concurrent.futures
 import time
 
-from conftest import assert_json, postgres_only, wait_for
+from conftest import assert_json, postgres_only, wait_for, single_process
 from test_invariants import consistent, setup_shop
 from test_orders import customer_with_address
+
+pytestmark = single_process
 
 ORDERS = 120
 

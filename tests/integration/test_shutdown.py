@@ -4,7 +4,9 @@ import signal
 import threading
 import time
 
-from conftest import PROBLEM_CT, PROBLEM_PREFIX, describe, media_type, wait_for
+from conftest import PROBLEM_CT, PROBLEM_PREFIX, describe, media_type, wait_for, single_process
+
+pytestmark = single_process
 
 GRACE_S = 10.0   # default --shutdown-grace
 SLACK_S = 3.0    # process start-up of the signal handler, scheduling, CI noise

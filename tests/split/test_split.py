@@ -34,7 +34,7 @@ def free_port():
 def gateway(tmp_path_factory):
     folder = tmp_path_factory.mktemp("split") / "shape"
     tls_port = free_port()
-    env = {**os.environ, "GATEWAY_PORT": str(free_port()), "TLS_PORT": str(tls_port), "RATE": "1000", "BURST": "2000",
+    env = {**os.environ, "GATEWAY_PORT": str(free_port()), "TLS_PORT": str(tls_port), "RATE": "50", "BURST": "100",
            "DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL": OPERATOR[0],
            "DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD": OPERATOR[1]}
     started = subprocess.run(["bash", str(SPLIT), "start", str(folder)], env=env, capture_output=True, text=True,
@@ -147,6 +147,11 @@ def test_with_payments_down_placement_fails_fast_then_everything_recovers(gatewa
     assert split("kill", str(gateway["folder"]), "payments").returncode == 0
     accepted, refused = [], []
     try:
+        # The gateway's own answer for a module it cannot reach: the same 503 problem.
+        status, headers, body = call(gateway, "GET", "/api/v1/payments/pay_00000000000000000000000000", token=operator)
+        assert status == 503 and headers["Content-Type"].startswith("application/problem+json"), (status, body)
+        assert body["type"] == "urn:deliveryhub:problem:service-unavailable" and int(headers["Retry-After"]) >= 1
+        assert body["request_id"] == headers["X-Request-Id"]
         # Orders taken before the breaker opens wait in `pending`; the saga's failing calls open it.
         def breaker_open():
             status, headers, body = call(gateway, "POST", "/api/v1/orders", order, token=token)
@@ -173,3 +178,46 @@ def test_with_payments_down_placement_fails_fast_then_everything_recovers(gatewa
     for order_id in [*accepted, new]:
         wait_for(lambda: call(gateway, "GET", f"/api/v1/orders/{order_id}", token=token)[2]["status"] == "confirmed",
                  60, f"order {order_id} to be confirmed")
+
+
+def test_the_gateway_answers_429_beyond_its_rate_and_lets_clients_back_after(gateway):
+    """RATE=50/s with BURST=100 (the fixture): 400 requests at once must be cut, with the same
+    problem the services answer, and the limit must let the client back once it slows down."""
+    import concurrent.futures
+    outcomes = []
+
+    def one(_):
+        status, headers, body = call(gateway, "GET", "/.well-known/jwks.json")
+        outcomes.append((status, headers, body))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(one, range(400)))
+    limited = [o for o in outcomes if o[0] == 429]
+    assert limited, sorted({o[0] for o in outcomes})
+    assert {o[0] for o in outcomes} <= {200, 429}
+    assert any(o[0] == 200 for o in outcomes)
+    status, headers, body = limited[0]
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert body["type"] == "urn:deliveryhub:problem:too-many-requests" and body["status"] == 429
+    assert body["request_id"] == headers["X-Request-Id"] and int(headers["Retry-After"]) >= 1
+    time.sleep(3)  # 150 tokens back at 50/s
+    assert call(gateway, "GET", "/.well-known/jwks.json")[0] == 200
+
+
+def test_a_client_cannot_escape_the_login_throttle_by_claiming_another_address(gateway):
+    """The gateway replaces X-Forwarded-For, and the modules trust only the gateway's: twenty
+    failed logins from one client throttle it, whatever addresses it claims."""
+    def grant(email, claimed):
+        request = urllib.request.Request(
+            gateway["url"] + "/oauth/token", method="POST",
+            data=f"grant_type=password&username={email}&password=wrong+password".encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": claimed})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+    time.sleep(3)  # the rate limit's tokens back after the test before
+    statuses = [grant(f"spray-{i}-{uuid.uuid4().hex[:6]}@example.com", f"198.51.100.{i}") for i in range(21)]
+    assert statuses[:20] == [400] * 20, statuses
+    assert statuses[20] == 429, statuses

@@ -136,3 +136,61 @@ TEST_CASE("--bus takes inproc or an amqp:// URL, and a namespace of safe charact
     CHECK(err.find("--bus") != std::string::npos);
   }
 }
+
+TEST_CASE("the resilience of remote calls comes from flags, with ADR 0014's defaults") {
+  using namespace std::chrono_literals;
+  auto defaults = parse({"serve"});
+  REQUIRE(defaults.settings);
+  const auto& d = defaults.settings->remote_calls;
+  CHECK(d.timeout == 2000ms);
+  CHECK(d.retry.max_attempts == 3);
+  CHECK(d.retry.base == 50ms);
+  CHECK(d.retry.cap == 1000ms);
+  CHECK(d.retry.budget_ratio == Approx(0.2));
+  CHECK(d.breaker.window == 20);
+  CHECK(d.breaker.minimum_calls == 10);
+  CHECK(d.breaker.failure_ratio == Approx(0.5));
+  CHECK(d.breaker.open_for == 5000ms);
+  CHECK(d.breaker.half_open_probes == 3);
+
+  auto given =
+      parse({"serve", "--remote-timeout",        "750", "--remote-max-attempts",   "1",   "--remote-retry-base",
+             "20",    "--remote-retry-cap",      "400", "--remote-retry-budget",   "0.1", "--breaker-window",
+             "50",    "--breaker-minimum-calls", "25",  "--breaker-failure-ratio", "0.3", "--breaker-open",
+             "1500",  "--breaker-probes",        "5"});
+  REQUIRE(given.settings);
+  const auto& g = given.settings->remote_calls;
+  CHECK(g.timeout == 750ms);
+  CHECK(g.retry.max_attempts == 1);
+  CHECK(g.retry.base == 20ms);
+  CHECK(g.retry.cap == 400ms);
+  CHECK(g.retry.budget_ratio == Approx(0.1));
+  CHECK(g.breaker.window == 50);
+  CHECK(g.breaker.minimum_calls == 25);
+  CHECK(g.breaker.failure_ratio == Approx(0.3));
+  CHECK(g.breaker.open_for == 1500ms);
+  CHECK(g.breaker.half_open_probes == 5);
+
+  for (std::vector<const char*> bad : {std::vector<const char*>{"serve", "--remote-timeout", "0"},
+                                       {"serve", "--remote-max-attempts", "0"},
+                                       {"serve", "--breaker-failure-ratio", "1.5"},
+                                       {"serve", "--breaker-window", "5", "--breaker-minimum-calls", "6"},
+                                       {"serve", "--remote-retry-base", "500", "--remote-retry-cap", "100"},
+                                       {"serve", "--breaker-open", "soon"}}) {
+    std::string err;
+    auto outcome = parse(bad, &err);
+    INFO(err);
+    CHECK_FALSE(outcome.settings);
+    CHECK(outcome.exit_code == 2);
+    CHECK(err.rfind("deliveryhub: invalid setting:", 0) == 0);
+  }
+}
+
+TEST_CASE("--trusted-proxy takes addresses and networks, and refuses anything else") {
+  auto outcome = parse({"serve", "--trusted-proxy", "127.0.0.1", "--trusted-proxy", "10.0.0.0/8,fd00::/8"});
+  REQUIRE(outcome.settings);
+  CHECK(outcome.settings->trusted_proxies == std::vector<std::string>{"127.0.0.1", "10.0.0.0/8", "fd00::/8"});
+  std::string err;
+  CHECK_FALSE(parse({"serve", "--trusted-proxy", "gateway"}, &err).settings);
+  CHECK(err.find("trusted-proxy") != std::string::npos);
+}

@@ -1,5 +1,7 @@
 #include "core/config/settings.hpp"
 
+#include "core/http/client_address.hpp"
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <ostream>
@@ -59,6 +61,9 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   long grace = s.shutdown_grace.count(), read_timeout = s.read_timeout.count(), idle = s.idle_timeout.count();
   long access_ttl = s.access_token_ttl.count(), refresh_ttl = s.refresh_token_ttl.count();
   std::string level = s.log_level;
+  auto& calls = s.remote_calls;
+  long remote_timeout = calls.timeout.count(), retry_base = calls.retry.base.count(),
+       retry_cap = calls.retry.cap.count(), breaker_open = calls.breaker.open_for.count();
 
   app.add_option("--modules", modules_raw, "Modules to run here: all, or a comma-separated list")
       ->envname("DELIVERYHUB_MODULES")
@@ -149,6 +154,21 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_MAX_CONNECTIONS")
       ->capture_default_str()
       ->check(CLI::Range(1UL, 1000000UL));
+  app.add_option("--trusted-proxy", s.trusted_proxies,
+                 "Address or CIDR network of a proxy (the gateway) whose X-Forwarded-For names the client "
+                 "(repeatable; none by default: the peer is the client)")
+      ->envname("DELIVERYHUB_TRUSTED_PROXIES")
+      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            try {
+              http::TrustedProxies({value});
+              return {};
+            } catch (const std::invalid_argument& error) {
+              return error.what();
+            }
+          },
+          "ADDRESS[/PREFIX]"));
   app.add_option("--read-timeout", read_timeout, "Seconds to receive a request body")
       ->envname("DELIVERYHUB_READ_TIMEOUT")
       ->capture_default_str()
@@ -161,6 +181,53 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_SHUTDOWN_GRACE")
       ->capture_default_str()
       ->check(CLI::Range(0L, 3600L));
+
+  // Resilience of the calls to remote modules (ADR 0014 documents the defaults).
+  app.add_option("--remote-timeout", remote_timeout, "Milliseconds per attempt of a call to a remote module")
+      ->envname("DELIVERYHUB_REMOTE_TIMEOUT")
+      ->capture_default_str()
+      ->check(CLI::Range(10L, 600'000L));
+  app.add_option("--remote-max-attempts", calls.retry.max_attempts,
+                 "Attempts of an idempotent remote call, the first included (1: no retries)")
+      ->envname("DELIVERYHUB_REMOTE_MAX_ATTEMPTS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10));
+  app.add_option("--remote-retry-base", retry_base, "Milliseconds: the first retry's backoff ceiling (full jitter)")
+      ->envname("DELIVERYHUB_REMOTE_RETRY_BASE")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 60'000L));
+  app.add_option("--remote-retry-cap", retry_cap, "Milliseconds: no retry backoff's ceiling is above this")
+      ->envname("DELIVERYHUB_REMOTE_RETRY_CAP")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 600'000L));
+  app.add_option("--remote-retry-budget", calls.retry.budget_ratio,
+                 "Retries may add at most this share of the calls to a remote (plus a few per second)")
+      ->envname("DELIVERYHUB_REMOTE_RETRY_BUDGET")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
+  app.add_option("--breaker-window", calls.breaker.window, "Circuit breaker: the last N calls judged")
+      ->envname("DELIVERYHUB_BREAKER_WINDOW")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000}));
+  app.add_option("--breaker-minimum-calls", calls.breaker.minimum_calls,
+                 "Circuit breaker: no opinion before this many calls in the window")
+      ->envname("DELIVERYHUB_BREAKER_MINIMUM_CALLS")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000}));
+  app.add_option("--breaker-failure-ratio", calls.breaker.failure_ratio,
+                 "Circuit breaker: open at or above this share of failures in the window")
+      ->envname("DELIVERYHUB_BREAKER_FAILURE_RATIO")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
+  app.add_option("--breaker-open", breaker_open, "Circuit breaker: milliseconds open before half-open probes")
+      ->envname("DELIVERYHUB_BREAKER_OPEN")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 3'600'000L));
+  app.add_option("--breaker-probes", calls.breaker.half_open_probes,
+                 "Circuit breaker: calls let through half-open; all must succeed to close")
+      ->envname("DELIVERYHUB_BREAKER_PROBES")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000}));
 
   try {
     app.parse(argc, argv);
@@ -205,6 +272,18 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
     err << "deliveryhub: invalid setting: give --external-jwks-file or --external-jwks-url, not both\n";
     return {std::nullopt, 2};
   }
+  if (calls.breaker.minimum_calls > calls.breaker.window) {
+    err << "deliveryhub: invalid setting: --breaker-minimum-calls must not exceed --breaker-window\n";
+    return {std::nullopt, 2};
+  }
+  if (retry_cap < retry_base) {
+    err << "deliveryhub: invalid setting: --remote-retry-cap must not be below --remote-retry-base\n";
+    return {std::nullopt, 2};
+  }
+  calls.timeout = std::chrono::milliseconds(remote_timeout);
+  calls.retry.base = std::chrono::milliseconds(retry_base);
+  calls.retry.cap = std::chrono::milliseconds(retry_cap);
+  calls.breaker.open_for = std::chrono::milliseconds(breaker_open);
   s.jwks_refresh = std::chrono::seconds(jwks_refresh);
   s.delivery_promise = std::chrono::seconds(delivery_promise);
   s.late_check_interval = std::chrono::seconds(late_check);

@@ -1,4 +1,6 @@
 #pragma once
+#include "core/remote/channel_options.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
@@ -22,6 +24,7 @@ struct Settings {
   int bus_max_attempts = 5;                   // AMQP: a consumer's failures before a message goes to its DLQ
   std::string bus_namespace = "deliveryhub";  // AMQP: exchange <ns>.events, queues <ns>.<module>
   std::vector<std::string> remotes;           // MODULE=URL
+  remote::ChannelOptions remote_calls;        // timeouts, retries and breaker of every remote
   std::string service_client;                 // ID:SECRET for client_credentials, when a module is remote
   std::string log_level = "info";
 
@@ -46,6 +49,8 @@ struct Settings {
   unsigned io_threads = 1;
   unsigned worker_threads = 4;
   std::size_t max_connections = 1024;
+  /// Proxies (addresses, CIDR networks) whose X-Forwarded-For names the client: the gateway.
+  std::vector<std::string> trusted_proxies;
   std::chrono::seconds read_timeout{15};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds shutdown_grace{10};

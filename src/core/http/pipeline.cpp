@@ -3,11 +3,14 @@
 #include "core/db/database.hpp"
 #include "core/http/problem.hpp"
 #include "core/log/log.hpp"
+#include "core/remote/http_channel.hpp"
 #include "core/util/ids.hpp"
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
+#include <optional>
 
 namespace deliveryhub::core::http {
 namespace {
@@ -30,9 +33,29 @@ std::string_view method_label(std::string_view method) {
   return "OTHER";
 }
 
+// The longest deadline a caller may hand over; more is taken as this much.
+constexpr std::int64_t kMaxDeadlineMs = 24LL * 3600 * 1000;
+
+/// X-Deliveryhub-Deadline-Ms: what was left of the caller's deadline when it sent the request
+/// (ADR 0014), counted from `received`. A value that is not a whole number is refused.
+std::optional<std::chrono::steady_clock::time_point> caller_deadline(const Request& request,
+                                                                     std::chrono::steady_clock::time_point received) {
+  const auto header = request.headers.find("X-Deliveryhub-Deadline-Ms");
+  if (!header) return std::nullopt;
+  std::int64_t left = 0;
+  const auto* end = header->data() + header->size();
+  const auto [stop, ec] = std::from_chars(header->data(), end, left);
+  if (header->empty() || stop != end || (ec != std::errc{} && ec != std::errc::result_out_of_range) || left < 0) {
+    throw Error(ErrorKind::bad_request, "X-Deliveryhub-Deadline-Ms must be a whole number of milliseconds");
+  }
+  if (ec == std::errc::result_out_of_range || left > kMaxDeadlineMs) left = kMaxDeadlineMs;
+  return received + std::chrono::milliseconds(left);
+}
+
 }  // namespace
 
 void Pipeline::prepare(Request& request) const {
+  request.remote_address = proxies_.client_address(request.remote_address, request.header("X-Forwarded-For"));
   const auto given = request.header("X-Request-Id");
   request.request_id = valid_request_id(given) ? std::string(given) : new_id("req");
   const auto traceparent = request.header("traceparent");
@@ -46,6 +69,13 @@ Response Pipeline::handle(Request& request) const {
   metrics_.in_flight().Increment();
   Response response;
   try {
+    // No work for a caller that has given up; what this request calls inherits what is left.
+    const auto deadline = caller_deadline(request, started);
+    if (deadline && *deadline <= started) {
+      throw Error(ErrorKind::unavailable, "The caller's deadline passed before the request was handled");
+    }
+    std::optional<remote::ScopedDeadline> deadline_scope;
+    if (deadline) deadline_scope.emplace(*deadline);
     auto match = router_.match(request.method, request.path);
     request.route = std::string(match.pattern);
     switch (match.outcome) {

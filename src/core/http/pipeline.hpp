@@ -1,5 +1,6 @@
 #pragma once
 #include "core/errors.hpp"
+#include "core/http/client_address.hpp"
 #include "core/http/message.hpp"
 #include "core/http/router.hpp"
 #include "core/metrics/metrics.hpp"
@@ -14,8 +15,9 @@ class Pipeline {
   /// Runs a matched handler, e.g. under Idempotency; the default calls it.
   using Around = std::function<Response(Request&, const Handler&)>;
 
-  Pipeline(const Router& router, metrics::HttpMetrics& metrics, Around around = {})
-      : router_(router), metrics_(metrics), around_(std::move(around)) {}
+  /// `proxies`: whose X-Forwarded-For names the client in `Request::remote_address`.
+  Pipeline(const Router& router, metrics::HttpMetrics& metrics, Around around = {}, TrustedProxies proxies = {})
+      : router_(router), metrics_(metrics), around_(std::move(around)), proxies_(std::move(proxies)) {}
 
   /// Handles a parsed request. Never throws.
   Response handle(Request& request) const;
@@ -31,6 +33,7 @@ class Pipeline {
   const Router& router_;
   metrics::HttpMetrics& metrics_;
   Around around_;
+  TrustedProxies proxies_;
 };
 
 }  // namespace deliveryhub::core::http

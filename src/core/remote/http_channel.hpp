@@ -1,7 +1,6 @@
 #pragma once
 #include "core/metrics/metrics.hpp"
-#include "core/remote/circuit_breaker.hpp"
-#include "core/remote/retry_policy.hpp"
+#include "core/remote/channel_options.hpp"
 
 #include <chrono>
 #include <functional>
@@ -11,14 +10,6 @@
 #include <string>
 
 namespace deliveryhub::core::remote {
-
-struct ChannelOptions {
-  std::chrono::milliseconds timeout{2'000};  // per attempt: connect, write, read
-  std::size_t max_idle_connections = 16;     // kept alive for reuse
-  std::chrono::seconds max_idle{20};         // below the server's idle timeout (60 s)
-  RetryOptions retry;
-  BreakerOptions breaker;
-};
 
 struct RemoteCall {
   std::string method;  // GET or POST
