@@ -91,8 +91,8 @@ split_alive() {
   for m in "${MODULES[@]}"; do kill -0 "$(cat "$SPLIT_DIR/$m.pid")" 2>/dev/null || return 1; done
 }
 
-# Server-side check of one split run: the gateway's access log (nginx's combined format, the
-# status is field 9) — its lines, and those without status DH_OK_STATUS by status (499: wrk
+# Server-side check of one split run: the gateway's access log (one JSON object per line,
+# config/nginx's log_format gateway) — its lines, and those without status DH_OK_STATUS by status (499: wrk
 # closed the connection with the request in flight when it stopped) — and the modules' request
 # lines with a status >= 400 (module-to-module calls included), by module and status. Those lines
 # are kept in $TMP/split.errors.log (at most 50 of each kind per run), the modules' other lines
@@ -102,8 +102,9 @@ split_alive() {
 drain_split_logs() {
   local gw=$SPLIT_DIR/nginx/access.log total bad gw_hist module_bad module_hist m log
   total=$(wc -l <"$gw")
-  awk -v ok="$DH_OK_STATUS" '$9 != ok && n++ < 50' "$gw" >>"$TMP/split.errors.log"
-  read -r bad gw_hist < <(awk -v ok="$DH_OK_STATUS" '$9 != ok { c[$9]++; if ($9 != 499) n++ }
+  local status_of='{ st = $0; sub(/.*"status":/, "", st); sub(/[^0-9].*/, "", st) }'
+  awk -v ok="$DH_OK_STATUS" "$status_of"' st != ok && n++ < 50' "$gw" >>"$TMP/split.errors.log"
+  read -r bad gw_hist < <(awk -v ok="$DH_OK_STATUS" "$status_of"' st != ok { c[st]++; if (st != 499) n++ }
     END { h = ""; for (s in c) h = h (h == "" ? "" : ",") s "×" c[s]; print n + 0, (h == "" ? "-" : h) }' "$gw")
   : >"$gw"
   for m in "${MODULES[@]}"; do

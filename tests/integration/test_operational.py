@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from conftest import (REQUEST_ID_RE, assert_json, assert_problem, describe, media_type, strong_password,
-                      unique_email)
+                      unique_email, wait_for)
 
 
 def test_livez(server):
@@ -176,3 +176,30 @@ def test_a_caller_whose_deadline_has_passed_gets_no_work_done(server):
     assert resp.status == 201, describe(resp)
     email, resp = register("99999999999999999999999")  # more than a day: taken as a day
     assert resp.status == 201, describe(resp)
+
+
+def test_the_caller_is_logged_and_only_a_service_may_name_another(server):
+    """Every log line of an authenticated request names its caller; a module calling another
+    names the end user in X-Deliveryhub-Caller, which is believed from a service token only."""
+    account = server.register_customer()
+    other = server.register_customer()
+    marker = uuid.uuid4().hex
+
+    def caller_of(rid):
+        lines = wait_for(lambda: [r for r in server.log_records() if r.get("request_id") == rid
+                                  and r.get("msg") == "request"], 10, f"the access log line of {rid}")
+        return lines[0].get("caller")
+    # A customer cannot pass as someone else.
+    resp = server.call("GET", f"/api/v1/customers/{account.id}", token=account.token,
+                       headers={"X-Request-Id": f"own-{marker}", "X-Deliveryhub-Caller": other.id})
+    assert resp.status == 200, describe(resp)
+    assert caller_of(f"own-{marker}") == account.id
+    # A service acting for a customer names them.
+    resp = server.call("GET", "/.well-known/jwks.json", headers={"X-Request-Id": f"anon-{marker}"})
+    assert caller_of(f"anon-{marker}") is None  # nobody authenticated
+    resp = server.call("GET", f"/api/v1/customers/{other.id}", token=server.service_token(),
+                       headers={"X-Request-Id": f"svc-{marker}", "X-Deliveryhub-Caller": other.id})
+    assert caller_of(f"svc-{marker}") == other.id
+    resp = server.call("GET", f"/api/v1/customers/{other.id}", token=server.service_token(),
+                       headers={"X-Request-Id": f"bad-{marker}", "X-Deliveryhub-Caller": 'x","admin":"1'})
+    assert caller_of(f"bad-{marker}") == "-"

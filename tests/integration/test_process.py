@@ -74,14 +74,14 @@ def test_migrate_applies_the_schema_and_exits():
         first = run(["migrate", "--database", f"sqlite:{db}"], cwd=tmp)
         assert first.returncode == 0, first.stderr
         applied = [json.loads(l) for l in first.stdout.splitlines() if '"migrations checked"' in l]
-        assert applied and applied[0]["applied"] == 3
+        assert applied and applied[0]["module"] == "customers" and applied[0]["applied"] == 4
         again = run(["migrate", "--database", f"sqlite:{db}"], cwd=tmp)
         assert again.returncode == 0
         assert '"applied":0' in again.stdout
         with sqlite3.connect(db) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"customers_accounts", "customers_addresses", "customers_refresh_tokens",
-                "customers_outbox", "customers_inbox", "schema_migrations"} <= tables
+                "customers_outbox", "customers_inbox", "customers_outbox_relay", "schema_migrations"} <= tables
 
 
 def test_version_and_help():

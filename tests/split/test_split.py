@@ -92,6 +92,20 @@ def test_the_gateway_hides_internal_routes_and_answers_unknown_paths_with_proble
         assert body["type"] == "urn:deliveryhub:problem:not-found"
 
 
+def test_the_gateway_logs_one_json_line_per_request_with_the_request_id(gateway):
+    rid = "gw-" + uuid.uuid4().hex
+    request = urllib.request.Request(gateway["url"] + "/nowhere?a=%22quoted%22", headers={"X-Request-Id": rid})
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(request, timeout=10)
+
+    def logged():
+        lines = (gateway["folder"] / "nginx" / "access.log").read_text().splitlines()
+        return [json.loads(line) for line in lines if rid in line]
+    entry = wait_for(logged, 10, "the gateway's access log line")[0]
+    assert entry["request_id"] == rid and entry["status"] == 404 and entry["method"] == "GET"
+    assert entry["uri"] == "/nowhere?a=%22quoted%22"
+
+
 def test_the_gateway_also_serves_tls_with_the_self_signed_certificate_it_made(gateway):
     import ssl
     context = ssl.create_default_context(cafile=str(gateway["folder"] / "nginx" / "tls.crt"))

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -140,7 +141,8 @@ struct ScriptedRemote {
   std::unique_ptr<http::Server> server;
   std::atomic<int> flaky_hits{0}, create_hits{0}, slow_hits{0}, echo_hits{0};
   std::atomic<int> fail_first{2};
-  std::string last_traceparent, last_deadline, last_authorization;
+  std::string last_traceparent, last_deadline, last_authorization, last_caller;
+  std::optional<std::chrono::milliseconds> handler_deadline_left;  // as the handler saw it
   std::mutex seen_mutex;
   std::uint16_t port = 0;
 
@@ -167,6 +169,12 @@ struct ScriptedRemote {
       last_traceparent = std::string(request.header("traceparent"));
       last_deadline = std::string(request.header("X-Deliveryhub-Deadline-Ms"));
       last_authorization = std::string(request.header("Authorization"));
+      last_caller = std::string(request.header("X-Deliveryhub-Caller"));
+      handler_deadline_left.reset();
+      if (auto deadline = remote::ScopedDeadline::current()) {
+        handler_deadline_left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+      }
       return http::Response::json(200, nlohmann::json::parse(request.body));
     });
     pipeline = std::make_unique<http::Pipeline>(router, http_metrics);
@@ -289,12 +297,13 @@ TEST_CASE("each attempt is bounded by the timeout, and by the caller's deadline"
   CHECK(remote.echo_hits == before);
 }
 
-TEST_CASE("calls carry the token, the trace context and the remaining deadline") {
+TEST_CASE("calls carry the token, the trace context, the caller and the remaining deadline") {
   ScriptedRemote remote;
   metrics::Metrics metrics;
   remote::HttpChannel channel("scripted", remote.url(), fast_options(), metrics, [] { return "service-token"; });
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
-  log::ScopedContext context({"req_1", trace});
+  log::ScopedContext context({"req_1", trace, {}});
+  log::set_caller("cus_01J0000000000000000000000");
   remote::ScopedDeadline deadline(std::chrono::steady_clock::now() + 5s);
   for (int i = 0; i < 20; ++i) {
     CHECK(channel.call({"POST", "/echo", nlohmann::json{{"n", i}}, false}).at("n") == i);
@@ -303,7 +312,22 @@ TEST_CASE("calls carry the token, the trace context and the remaining deadline")
   CHECK(remote.last_authorization == "Bearer service-token");
   CHECK(remote.last_traceparent.substr(0, 36) == "00-" + trace + "-");
   CHECK(log::trace_id_of(remote.last_traceparent) == trace);
+  CHECK(remote.last_caller == "cus_01J0000000000000000000000");
   const auto left = std::stoi(remote.last_deadline);
   CHECK(left > 3000);
   CHECK(left <= 5000);
+  // The remote's pipeline runs its handler under what was left of the deadline.
+  REQUIRE(remote.handler_deadline_left);
+  CHECK(remote.handler_deadline_left->count() > 2000);
+  CHECK(remote.handler_deadline_left->count() <= left);
+}
+
+TEST_CASE("a caller that is not plain text is recorded as -") {
+  log::ScopedContext context({"req_2", "", {}});
+  log::set_caller("auth0|user-1@example.com");
+  CHECK(log::current().caller == "auth0|user-1@example.com");
+  log::set_caller("evil\"},\"admin\":true");
+  CHECK(log::current().caller == "-");
+  log::set_caller(std::string(200, 'a'));
+  CHECK(log::current().caller == "-");
 }

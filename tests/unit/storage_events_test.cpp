@@ -29,7 +29,8 @@ struct TempDb {
 
 std::vector<db::Migration> test_migrations() {
   return {{1, "items", "CREATE TABLE test_items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"},
-          events::event_tables_migration("test", 2)};
+          events::event_tables_migration("test", 2),
+          events::relay_lease_migration("test", 3)};
 }
 
 // A bus that records what it was given, failing on demand.
@@ -55,7 +56,7 @@ TEST_CASE("placeholders become SQLite's ?N outside string literals") {
 TEST_CASE("transactions commit, roll back on exceptions, and map unique violations") {
   TempDb temp;
   auto database = db::open_database(temp.url());
-  CHECK(db::apply_migrations(*database, "test", test_migrations()) == 2);
+  CHECK(db::apply_migrations(*database, "test", test_migrations()) == 3);
   CHECK(db::apply_migrations(*database, "test", test_migrations()) == 0);
 
   database->write([](db::Transaction& tx) {
@@ -307,4 +308,60 @@ TEST_CASE("an effect consumer runs outside any transaction, at least once, and i
   CHECK(events::deliver_once(subscription, envelope));
   CHECK_FALSE(events::deliver_once(subscription, envelope));  // recorded now
   CHECK(calls == 2);
+}
+
+namespace {
+class SteppedClock final : public Clock {
+ public:
+  TimePoint now() const override { return now_; }
+  void advance(std::chrono::milliseconds by) { now_ += by; }
+
+ private:
+  TimePoint now_ = from_unix_ms(1'800'000'000'000);
+};
+}  // namespace
+
+TEST_CASE("replicas share an outbox: one relay at a time publishes it, another takes over") {
+  TempDb temp;
+  SteppedClock clock;
+  auto signal = std::make_shared<events::OutboxSignal>();
+  auto database = db::open_database(temp.url());
+  db::apply_migrations(*database, "test", test_migrations());
+  events::Outbox outbox("test", clock, signal);
+  const auto add = [&](const std::string& aggregate) {
+    database->write([&](db::Transaction& tx) { outbox.add(tx, "item.created", aggregate, {}); });
+  };
+  events::RelayOptions options;
+  options.lease = std::chrono::milliseconds(10'000);
+  RecordingBus first_bus, second_bus;
+  auto first = std::make_unique<events::OutboxRelay>(*database, std::vector<std::string>{"test"}, first_bus, clock,
+                                                     signal, options);
+  events::OutboxRelay second(*database, {"test"}, second_bus, clock, signal, options);
+
+  add("a");
+  CHECK(first->dispatch_once() == 1);
+  add("b");
+  CHECK(second.dispatch_once() == 0);  // the first holds the lease: nothing is published twice
+  CHECK(second_bus.seen.empty());
+  clock.advance(std::chrono::milliseconds(6'000));  // past half the lease: the first renews it
+  CHECK(first->dispatch_once() == 1);
+  clock.advance(std::chrono::milliseconds(6'000));  // the renewed lease still holds
+  add("c");
+  CHECK(second.dispatch_once() == 0);
+
+  SECTION("a relay that stops hands over at once") {
+    first.reset();
+    CHECK(second.dispatch_once() == 1);
+    REQUIRE(second_bus.seen.size() == 1);
+    CHECK(second_bus.seen[0].aggregate_id == "c");
+  }
+  SECTION("a relay that stops renewing (a crashed replica) loses the lease when it expires") {
+    clock.advance(std::chrono::milliseconds(10'001));
+    CHECK(second.dispatch_once() == 1);
+    CHECK(second_bus.seen.size() == 1);
+    add("d");
+    CHECK(first->dispatch_once() == 0);  // and the first does not take it back while it is held
+    CHECK(second.dispatch_once() == 1);
+  }
+  CHECK(first_bus.seen.size() == 2);
 }

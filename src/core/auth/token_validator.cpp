@@ -2,6 +2,7 @@
 
 #include "core/auth/jws.hpp"
 #include "core/errors.hpp"
+#include "core/log/log.hpp"
 
 namespace deliveryhub::core::auth {
 namespace {
@@ -134,7 +135,13 @@ Principal TokenValidator::authenticate(const http::Request& request) const {
   if (header.size() <= kScheme.size() || !http::iequals(header.substr(0, kScheme.size()), kScheme)) {
     throw invalid_token("The Authorization header must use the Bearer scheme");
   }
-  return validate(header.substr(kScheme.size()));
+  auto principal = validate(header.substr(kScheme.size()));
+  // A module calling another on someone's behalf names them (X-Deliveryhub-Caller, sent by
+  // core::remote); only a service is believed when it does.
+  const auto on_behalf_of = request.header("X-Deliveryhub-Caller");
+  log::set_caller(principal.has_role("service") && !on_behalf_of.empty() ? std::string(on_behalf_of)
+                                                                         : principal.subject);
+  return principal;
 }
 
 void require_any_role(const Principal& principal, std::initializer_list<std::string_view> roles) {

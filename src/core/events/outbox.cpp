@@ -49,6 +49,18 @@ db::Migration event_tables_migration(std::string_view module, int version) {
               " PRIMARY KEY (consumer, event_id));"};
 }
 
+db::Migration relay_lease_migration(std::string_view module, int version) {
+  const std::string m(module);
+  return {version, "one outbox relay at a time (a lease)",
+          "CREATE TABLE " + m +
+              "_outbox_relay ("
+              " id INTEGER PRIMARY KEY CHECK (id = 1),"
+              " holder TEXT NOT NULL,"
+              " lease_until BIGINT NOT NULL);"
+              "INSERT INTO " +
+              m + "_outbox_relay (id, holder, lease_until) VALUES (1, '', 0);"};
+}
+
 Outbox::Outbox(std::string module, const Clock& clock, std::shared_ptr<OutboxSignal> signal)
     : module_(std::move(module)),
       insert_sql_("INSERT INTO " + module_ +

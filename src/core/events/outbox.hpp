@@ -27,6 +27,9 @@ class OutboxSignal {
 /// The migration creating `module`'s outbox (<module>_outbox) and inbox (<module>_inbox) tables.
 /// Every module that publishes or consumes lists it among its migrations.
 db::Migration event_tables_migration(std::string_view module, int version);
+/// The relay lease of `module`'s outbox: among the processes running `module` (replicas), one
+/// relay at a time publishes it, so an event is not published once per replica (OutboxRelay).
+db::Migration relay_lease_migration(std::string_view module, int version);
 
 /// Writes a module's events in the caller's transaction, so an event exists exactly when the
 /// state change that caused it committed.

@@ -1,6 +1,7 @@
 #include "core/events/relay.hpp"
 
 #include "core/log/log.hpp"
+#include "core/util/ids.hpp"
 
 #include <algorithm>
 #include <unordered_set>
@@ -9,10 +10,17 @@ namespace deliveryhub::core::events {
 
 OutboxRelay::OutboxRelay(db::Database& db, std::vector<std::string> modules, EventBus& bus, const Clock& clock,
                          std::shared_ptr<OutboxSignal> signal, RelayOptions options)
-    : db_(db), modules_(std::move(modules)), bus_(bus), clock_(clock), signal_(std::move(signal)), options_(options) {}
+    : db_(db),
+      modules_(std::move(modules)),
+      bus_(bus),
+      clock_(clock),
+      signal_(std::move(signal)),
+      options_(options),
+      holder_(new_id("rly")) {}
 
 OutboxRelay::~OutboxRelay() {
   stop();
+  release_leases();  // also when dispatch_once() ran without start()
 }
 
 void OutboxRelay::start() {
@@ -40,6 +48,40 @@ void OutboxRelay::stop() {
   } catch (const std::exception& e) {
     log::warn("final outbox pass failed; the events stay for the next start", {{"error", e.what()}});
   }
+  release_leases();
+}
+
+bool OutboxRelay::hold_lease(const std::string& module, std::int64_t now_ms) {
+  const auto lease = options_.lease.count();
+  if (auto held = lease_until_.find(module); held != lease_until_.end() && now_ms < held->second - lease / 2) {
+    return true;  // held, and not yet time to renew
+  }
+  const bool taken = db_.write([&](db::Transaction& tx) {
+    return tx.execute("UPDATE " + module +
+                          "_outbox_relay SET holder = $1, lease_until = $2 "
+                          "WHERE id = 1 AND (holder = $1 OR lease_until < $3)",
+                      {holder_, now_ms + lease, now_ms}) == 1;
+  });
+  if (taken) {
+    if (!lease_until_.contains(module)) log::info("relaying this outbox", {{"outbox", module}});
+    lease_until_[module] = now_ms + lease;
+  } else if (lease_until_.erase(module) > 0) {
+    log::warn("another relay took this outbox", {{"outbox", module}});
+  }
+  return taken;
+}
+
+void OutboxRelay::release_leases() noexcept {
+  for (const auto& [module, until] : lease_until_) {
+    try {
+      db_.write([&](db::Transaction& tx) {
+        tx.execute("UPDATE " + module + "_outbox_relay SET lease_until = 0 WHERE id = 1 AND holder = $1", {holder_});
+      });
+    } catch (const std::exception& e) {
+      log::warn("could not release the outbox lease; it expires by itself", {{"outbox", module}, {"error", e.what()}});
+    }
+  }
+  lease_until_.clear();
 }
 
 std::size_t OutboxRelay::dispatch_once() {
@@ -61,6 +103,7 @@ std::int64_t OutboxRelay::backlog() {
 std::size_t OutboxRelay::dispatch_module(const std::string& module) {
   const std::string table = module + "_outbox";
   const auto now = to_unix_ms(clock_.now());
+  if (!hold_lease(module, now)) return 0;
   // Aggregates whose oldest undelivered event waits for a retry are left out entirely, so a
   // batch never fills up with events that cannot go yet while other aggregates starve.
   db::Rows rows = db_.read([&](db::Transaction& tx) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace deliveryhub::core::events {
@@ -17,12 +18,17 @@ struct RelayOptions {
   std::size_t batch_size = 200;
   std::chrono::milliseconds first_retry{200};
   std::chrono::milliseconds max_retry{30'000};
+  /// How long a relay holds a module's outbox once it took it; renewed at half time. A replica
+  /// that dies without releasing it holds up that module's events at most this long.
+  std::chrono::milliseconds lease{10'000};
 };
 
 /// Moves committed events from the outboxes of the local modules to the bus, in outbox order,
 /// and marks each delivered once the bus accepted it. A failed event is retried with
 /// exponential backoff; later events of the same aggregate wait for it, other aggregates go on.
 /// After a restart, whatever was not marked delivered is sent again (at least once).
+/// Replicas of a module share its outbox: a lease (<module>_outbox_relay) lets one relay at a
+/// time publish it, the others standing by, so an event goes out once, not once per replica.
 class OutboxRelay {
  public:
   OutboxRelay(db::Database& db, std::vector<std::string> modules, EventBus& bus, const Clock& clock,
@@ -40,6 +46,9 @@ class OutboxRelay {
 
  private:
   std::size_t dispatch_module(const std::string& module);
+  /// Takes or renews the lease on `module`'s outbox; false while another relay holds it.
+  bool hold_lease(const std::string& module, std::int64_t now_ms);
+  void release_leases() noexcept;
 
   db::Database& db_;
   std::vector<std::string> modules_;
@@ -50,6 +59,8 @@ class OutboxRelay {
   std::atomic<bool> running_{false};
   std::atomic<bool> bus_down_{false};  // the bus said BusUnavailable; logged once per outage
   std::thread thread_;
+  const std::string holder_;                                   // this relay, in the lease table
+  std::unordered_map<std::string, std::int64_t> lease_until_;  // module → held until (Unix ms)
 };
 
 }  // namespace deliveryhub::core::events

@@ -65,7 +65,7 @@ void Pipeline::prepare(Request& request) const {
 Response Pipeline::handle(Request& request) const {
   const auto started = std::chrono::steady_clock::now();
   prepare(request);
-  log::ScopedContext context({request.request_id, log::trace_id_of(request.traceparent)});
+  log::ScopedContext context({request.request_id, log::trace_id_of(request.traceparent), {}});
   metrics_.in_flight().Increment();
   Response response;
   try {
@@ -113,7 +113,7 @@ Response Pipeline::handle(Request& request) const {
 
 Response Pipeline::reject(Request& request, const Error& error) const {
   prepare(request);
-  log::ScopedContext context({request.request_id, log::trace_id_of(request.traceparent)});
+  log::ScopedContext context({request.request_id, log::trace_id_of(request.traceparent), {}});
   Response response = problem_response(error, request.request_id);
   finish(request, response, 0.0);
   return response;

@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace deliveryhub::core::log {
 namespace {
 
@@ -48,6 +50,17 @@ void flush() {
   logger()->flush();
 }
 
+void set_caller(std::string subject) {
+  // Logged without escaping and sent as a header: only what needs neither (an external issuer's
+  // subject may hold anything). Anything else is recorded as "-".
+  const bool plain =
+      !subject.empty() && subject.size() <= 128 && std::all_of(subject.begin(), subject.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == '.' || c == ':' || c == '@' || c == '|';
+      });
+  t_context.caller = plain ? std::move(subject) : "-";
+}
+
 const Context& current() {
   return t_context;
 }
@@ -66,6 +79,7 @@ void write(Level level, std::string_view message, const nlohmann::json& fields) 
   line["msg"] = message;
   if (!t_context.request_id.empty()) line["request_id"] = t_context.request_id;
   if (!t_context.trace_id.empty()) line["trace_id"] = t_context.trace_id;
+  if (!t_context.caller.empty()) line["caller"] = t_context.caller;
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   // Drop the outer braces: the pattern supplies them around ts and level.
   sink.log(to_spdlog(level), std::string_view(text).substr(1, text.size() - 2));
@@ -80,6 +94,7 @@ void write_preformatted(Level level, std::string_view message, std::string_view 
   // Both ids are checked where they are set: [A-Za-z0-9._-] and lower-case hex.
   if (!t_context.request_id.empty()) text.append(R"(,"request_id":")").append(t_context.request_id).push_back('"');
   if (!t_context.trace_id.empty()) text.append(R"(,"trace_id":")").append(t_context.trace_id).push_back('"');
+  if (!t_context.caller.empty()) text.append(R"(,"caller":")").append(t_context.caller).push_back('"');
   sink.log(to_spdlog(level), text);
 }
 

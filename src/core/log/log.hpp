@@ -19,8 +19,13 @@ void flush();
 struct Context {
   std::string request_id;
   std::string trace_id;  // from the W3C traceparent
+  std::string caller;    // the subject the request acts for (cus_…, acc_…), once authenticated
 };
 const Context& current();
+
+/// Records who the thread's current request acts for: logged with every line, and carried to
+/// remote modules (X-Deliveryhub-Caller). Restored with the context by ~ScopedContext.
+void set_caller(std::string subject);
 
 /// Sets the thread's context for its lifetime, restoring the previous one after.
 class ScopedContext {

@@ -156,6 +156,7 @@ struct HttpChannel::Impl {
       request.set("traceparent", "00-" + trace + "-" + hex(span, 16) + "-01");
     }
     if (const auto& id = log::current().request_id; !id.empty()) request.set("X-Request-Id", id);
+    if (const auto& caller = log::current().caller; !caller.empty()) request.set("X-Deliveryhub-Caller", caller);
     if (auto deadline = t_deadline) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - SteadyClock::now());
       request.set("X-Deliveryhub-Deadline-Ms", std::to_string(std::max<std::int64_t>(left.count(), 0)));

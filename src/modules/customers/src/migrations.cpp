@@ -40,6 +40,7 @@ std::vector<core::db::Migration> migrations() {
        " revoked_at BIGINT);"
        "CREATE INDEX customers_refresh_tokens_family ON customers_refresh_tokens (family_id);"},
       core::events::event_tables_migration("customers", 3),
+      core::events::relay_lease_migration("customers", 4),
   };
 }
 

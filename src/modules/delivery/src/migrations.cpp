@@ -54,6 +54,7 @@ std::vector<core::db::Migration> migrations() {
        "CREATE TABLE delivery_redeliveries ("
        " request_id TEXT PRIMARY KEY,"
        " delivery_id TEXT NOT NULL REFERENCES delivery_deliveries (id));"},
+      core::events::relay_lease_migration("delivery", 4),
   };
 }
 

@@ -44,6 +44,7 @@ std::vector<core::db::Migration> migrations() {
        " under_way INTEGER NOT NULL);"
        "CREATE INDEX incidents_delivery_watch_due ON incidents_delivery_watch (under_way, promised_by);"},
       core::events::event_tables_migration("incidents", 2),
+      core::events::relay_lease_migration("incidents", 3),
   };
 }
 

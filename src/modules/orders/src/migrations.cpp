@@ -66,6 +66,7 @@ std::vector<core::db::Migration> migrations() {
        "ALTER TABLE orders_sagas ADD COLUMN claimed_by TEXT;"
        "ALTER TABLE orders_sagas ADD COLUMN claimed_until BIGINT;"
        "CREATE INDEX orders_sagas_claims ON orders_sagas (claimed_by, claimed_until);"},
+      core::events::relay_lease_migration("orders", 7),
   };
 }
 

@@ -33,6 +33,7 @@ std::vector<core::db::Migration> migrations() {
       core::events::event_tables_migration("payments", 2),
       {3, "the payment method, for authorizing again",
        "ALTER TABLE payments_payments ADD COLUMN payment_method TEXT NOT NULL DEFAULT '';"},
+      core::events::relay_lease_migration("payments", 4),
   };
 }
 
