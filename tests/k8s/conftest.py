@@ -1,0 +1,36 @@
+"""Session fixtures of the policy tests: every variant rendered once, and the files they are
+checked against. PyYAML (Debian's python3-yaml) reads the YAML."""
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from renders import ROOT, render, variants  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def renders() -> dict[tuple[str, ...], list[dict]]:
+    return {variant: render(variant) for variant in variants()}
+
+
+@pytest.fixture(scope="session")
+def spec() -> dict:
+    return yaml.safe_load((ROOT / "k8s/modules.yaml").read_text())
+
+
+@pytest.fixture(scope="session")
+def nginx_template() -> str:
+    return (ROOT / "config/nginx/deliveryhub-routes.conf.template").read_text()
+
+
+@pytest.fixture(scope="session")
+def composition_root() -> str:
+    return (ROOT / "src/app/composition_root.cpp").read_text()
+
+
+@pytest.fixture(scope="session")
+def secret_template() -> dict:
+    return yaml.safe_load((ROOT / "k8s/base/secret.template.yaml").read_text())

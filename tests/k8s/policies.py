@@ -1,0 +1,483 @@
+"""Policy checks over rendered Kubernetes objects (lists of dicts, as yaml.safe_load_all gives).
+
+Each check returns a list of violations, one readable line each; [] means the objects comply.
+test_policies.py applies them to every rendered variant; test_policy_checks.py feeds each one a
+broken object to show that it can fail.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+NAME = "app.kubernetes.io/name"
+COMPONENT = "app.kubernetes.io/component"
+WORKLOADS = ("Deployment", "StatefulSet", "Job")
+PORT = 8080
+
+
+def of_kind(objects: list[dict], kind: str) -> list[dict]:
+    return [o for o in objects if o.get("kind") == kind]
+
+
+def named(objects: list[dict], kind: str, name: str) -> dict | None:
+    return next((o for o in of_kind(objects, kind) if o["metadata"]["name"] == name), None)
+
+
+def pod_spec(workload: dict) -> dict:
+    return workload["spec"]["template"]["spec"]
+
+
+def containers(workload: dict) -> list[dict]:
+    spec = pod_spec(workload)
+    return spec.get("initContainers", []) + spec["containers"]
+
+
+def where(workload: dict, container: dict) -> str:
+    return f"{workload['kind']} {workload['metadata']['name']}, container {container['name']}"
+
+
+def is_deliveryhub(container: dict) -> bool:
+    return "deliveryhub" in container["image"].rsplit("/", 1)[-1].split(":")[0]
+
+
+def matches(selector: dict, labels: dict) -> bool:
+    """Kubernetes label-selector semantics: matchLabels and matchExpressions, all must hold."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        present, value = e["key"] in labels, labels.get(e["key"])
+        ok = {"In": present and value in e.get("values", []),
+              "NotIn": not present or value not in e.get("values", []),
+              "Exists": present, "DoesNotExist": not present}[e["operator"]]
+        if not ok:
+            return False
+    return True
+
+
+# --- containers -----------------------------------------------------------------------------
+
+def image_problem(image: str) -> str | None:
+    if "@sha256:" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return "has no tag"
+    if last.split(":", 1)[1] == "latest":
+        return "is tagged latest"
+    return None
+
+
+def container_violations(objects: list[dict]) -> list[str]:
+    """Probes, resources, Pod Security "restricted", pinned images: every container of every
+    workload. A Job's container runs to completion, so it has no probes."""
+    out = []
+    for w in [o for o in objects if o.get("kind") in WORKLOADS]:
+        pod_sc = pod_spec(w).get("securityContext", {})
+        for c in containers(w):
+            at = where(w, c)
+            sc = c.get("securityContext", {})
+            effective = lambda key: sc.get(key, pod_sc.get(key))  # noqa: E731
+            if w["kind"] != "Job":
+                for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                    if probe not in c:
+                        out.append(f"{at}: no {probe}")
+            if is_deliveryhub(c) and w["kind"] != "Job":
+                live = c.get("livenessProbe", {}).get("httpGet", {}).get("path")
+                if live != "/livez":
+                    out.append(f"{at}: liveness is {live!r}, not /livez (it must depend on nothing else)")
+                if c.get("readinessProbe", {}).get("httpGet", {}).get("path") != "/readyz":
+                    out.append(f"{at}: readiness is not /readyz")
+                if "preStop" not in c.get("lifecycle", {}):
+                    out.append(f"{at}: no preStop")
+            if is_deliveryhub(c) and sc.get("readOnlyRootFilesystem") is not True:
+                out.append(f"{at}: root filesystem not read-only")
+            for kind in ("requests", "limits"):
+                for resource in ("cpu", "memory"):
+                    if resource not in c.get("resources", {}).get(kind, {}):
+                        out.append(f"{at}: no {resource} in resources.{kind}")
+            if effective("runAsNonRoot") is not True:
+                out.append(f"{at}: runAsNonRoot is not true")
+            if effective("runAsUser") == 0:
+                out.append(f"{at}: runs as uid 0")
+            if sc.get("allowPrivilegeEscalation") is not False:
+                out.append(f"{at}: allowPrivilegeEscalation is not false")
+            if "ALL" not in sc.get("capabilities", {}).get("drop", []):
+                out.append(f"{at}: capabilities do not drop ALL")
+            if sc.get("capabilities", {}).get("add"):
+                out.append(f"{at}: adds capabilities")
+            if (effective("seccompProfile") or {}).get("type") != "RuntimeDefault":
+                out.append(f"{at}: seccompProfile is not RuntimeDefault")
+            problem = image_problem(c["image"])
+            if problem:
+                out.append(f"{at}: image {c['image']} {problem}")
+    return out
+
+
+# --- workloads ------------------------------------------------------------------------------
+
+def pdb_violations(objects: list[dict]) -> list[str]:
+    """Every Deployment has a PodDisruptionBudget that selects its pods."""
+    out = []
+    for d in of_kind(objects, "Deployment"):
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        if not any(matches(p["spec"]["selector"], labels) for p in of_kind(objects, "PodDisruptionBudget")):
+            out.append(f"Deployment {d['metadata']['name']}: no PodDisruptionBudget selects its pods")
+    return out
+
+
+def config_value(objects: list[dict], container: dict, name: str) -> str | None:
+    for e in container.get("env", []):
+        if e["name"] == name and "value" in e:
+            return e["value"]
+    for source in container.get("envFrom", []):
+        cm = named(objects, "ConfigMap", source.get("configMapRef", {}).get("name", ""))
+        if cm and name in cm.get("data", {}):
+            return cm["data"][name]
+    return None
+
+
+def grace_violations(objects: list[dict], margin: int = 5) -> list[str]:
+    """terminationGracePeriodSeconds covers the preStop sleep, the server's drain
+    (DELIVERYHUB_SHUTDOWN_GRACE, default 10) and a margin; otherwise SIGKILL cuts the drain."""
+    out = []
+    for d in of_kind(objects, "Deployment"):
+        grace_period = pod_spec(d).get("terminationGracePeriodSeconds", 30)
+        for c in [c for c in containers(d) if is_deliveryhub(c)]:
+            pre_stop = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+            drain = int(config_value(objects, c, "DELIVERYHUB_SHUTDOWN_GRACE") or 10)
+            if grace_period < pre_stop + drain + margin:
+                out.append(f"{where(d, c)}: terminationGracePeriodSeconds {grace_period} < preStop {pre_stop}"
+                           f" + drain {drain} + margin {margin}")
+    return out
+
+
+def hpa_violations(objects: list[dict], expected: dict[str, dict]) -> list[str]:
+    """Every HPA scales a Deployment of the render, that Deployment leaves `replicas` to it, and
+    `expected` (module -> settings from k8s/modules.yaml) has exactly the HPAs it says."""
+    out = []
+    hpas = {h["metadata"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler")}
+    for name, h in hpas.items():
+        ref = h["spec"]["scaleTargetRef"]
+        target = named(objects, ref["kind"], ref["name"])
+        if target is None:
+            out.append(f"HPA {name}: target {ref['kind']} {ref['name']} is not in the render")
+        elif "replicas" in target["spec"]:
+            out.append(f"HPA {name}: {ref['kind']} {ref['name']} sets replicas, which each apply would reset")
+        behavior = h["spec"].get("behavior", {}).get("scaleDown", {})
+        if "stabilizationWindowSeconds" not in behavior or not behavior.get("policies"):
+            out.append(f"HPA {name}: no scale-down stabilization window and rate policy")
+        want = expected.get(name)
+        if want is None:
+            out.append(f"HPA {name}: not asked for by k8s/modules.yaml")
+            continue
+        got = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in h["spec"]["metrics"]}
+        if (h["spec"]["minReplicas"], h["spec"]["maxReplicas"], got) != (
+                want["min"], want["max"], {"cpu": want["cpu"], "memory": want["memory"]}):
+            out.append(f"HPA {name}: {h['spec']['minReplicas']}..{h['spec']['maxReplicas']} {got} is not {want}")
+    for name in expected:
+        if name not in hpas:
+            out.append(f"HPA {name}: missing")
+    return out
+
+
+# --- the module graph -----------------------------------------------------------------------
+
+def module_labels(module: str) -> dict:
+    return {NAME: "deliveryhub", COMPONENT: module, "app.kubernetes.io/part-of": "deliveryhub"}
+
+
+def network_edges(objects: list[dict], modules: list[str]) -> tuple[set, set]:
+    """(ingress, egress): the (caller, callee) pairs that NetworkPolicies let reach the module
+    port, read from the ingress rules and from the egress rules. A peer with a namespaceSelector
+    is another namespace's pod, not a module; a rule without peers or ports allows everything."""
+    def selected(selector: dict) -> set:
+        return {m for m in modules if matches(selector, module_labels(m))}
+
+    def peers(rule: dict, key: str) -> set:
+        if not rule.get(key):
+            return set(modules)
+        return set().union(*[selected(p["podSelector"]) for p in rule[key]
+                             if "podSelector" in p and "namespaceSelector" not in p and "ipBlock" not in p])
+
+    def reaches_port(rule: dict) -> bool:
+        return not rule.get("ports") or any(p.get("port") in (PORT, "http") for p in rule["ports"])
+
+    ingress, egress = set(), set()
+    for np in of_kind(objects, "NetworkPolicy"):
+        targets = selected(np["spec"]["podSelector"])
+        for rule in np["spec"].get("ingress", []):
+            if reaches_port(rule):
+                ingress |= {(a, b) for a in peers(rule, "from") for b in targets if a != b}
+        for rule in np["spec"].get("egress", []):
+            if reaches_port(rule):
+                egress |= {(a, b) for a in targets for b in peers(rule, "to") if a != b}
+    return ingress, egress
+
+
+def graph_edges(spec: dict) -> set:
+    return {(caller, callee) for caller, m in spec["modules"].items() for callee in m["calls"]}
+
+
+def network_policy_violations(objects: list[dict], spec: dict, split: bool) -> list[str]:
+    """Module -> module traffic allowed exactly along k8s/modules.yaml's edges (none in the single
+    shape, where calls stay in the process)."""
+    want = graph_edges(spec) if split else set()
+    ingress, egress = network_edges(objects, list(spec["modules"]))
+    out = []
+    for side, got in (("ingress", ingress), ("egress", egress)):
+        for a, b in sorted(got - want):
+            out.append(f"NetworkPolicy {side} allows {a} -> {b}, not an edge of k8s/modules.yaml")
+        for a, b in sorted(want - got):
+            out.append(f"NetworkPolicy {side} misses the edge {a} -> {b}")
+    return out
+
+
+def known_modules_in_code(composition_root: str) -> dict[str, set]:
+    """known_modules() of src/app/composition_root.cpp: module -> the modules its api uses."""
+    body = composition_root[composition_root.index("known_modules()"):]
+    body = body[:body.index("};")]
+    return {m.group(1): set(re.findall(r'"(\w+)"', m.group(2)))
+            for m in re.finditer(r'\{"(\w+)",\s*\{([^}]*)\}\}', body)}
+
+
+def graph_code_violations(spec: dict, composition_root: str) -> list[str]:
+    """k8s/modules.yaml's edges are the code's: `api` edges are known_modules()' dependencies;
+    every process without customers needs customers for the JWKS, and for service tokens when it
+    has api edges."""
+    code = known_modules_in_code(composition_root)
+    out = []
+    if set(code) != set(spec["modules"]):
+        out.append(f"modules: code has {sorted(code)}, k8s/modules.yaml {sorted(spec['modules'])}")
+    for module, m in spec["modules"].items():
+        api = {c for c, reasons in m["calls"].items() if "api" in reasons}
+        if api != code.get(module, set()):
+            out.append(f"{module}: api edges {sorted(api)}, the code's {sorted(code.get(module, set()))}")
+        if module == "customers":
+            continue
+        reasons = set(m["calls"].get("customers", []))
+        if "jwks" not in reasons:
+            out.append(f"{module}: no jwks edge to customers, but it validates tokens with customers' keys")
+        if api and "service-token" not in reasons:
+            out.append(f"{module}: calls modules but has no service-token edge to customers")
+    return out
+
+
+def remote_flags(container: dict) -> dict[str, str]:
+    args = container.get("args", [])
+    flags = {}
+    for i, a in enumerate(args):
+        value = args[i + 1] if a in ("--remote", "--modules") and i + 1 < len(args) else (
+            a.split("=", 1)[1] if a.startswith(("--remote=", "--modules=")) else None)
+        if value is None:
+            continue
+        if a.startswith("--remote"):
+            module, url = value.split("=", 1)
+            flags[module] = url
+        else:
+            flags["--modules"] = value
+    return flags
+
+
+def remote_violations(objects: list[dict], spec: dict) -> list[str]:
+    """Each module Deployment runs `--modules <its module>` with one `--remote` per edge of
+    k8s/modules.yaml, each pointing at that module's Service in the render."""
+    out = []
+    services = {s["metadata"]["name"] for s in of_kind(objects, "Service")}
+    for d in of_kind(objects, "Deployment"):
+        module = d["spec"]["template"]["metadata"]["labels"].get(COMPONENT)
+        if module not in spec["modules"]:
+            continue
+        for c in [c for c in containers(d) if is_deliveryhub(c)]:
+            flags = remote_flags(c)
+            if flags.pop("--modules", None) != module:
+                out.append(f"{where(d, c)}: does not run --modules {module}")
+            if set(flags) != set(spec["modules"][module]["calls"]):
+                out.append(f"{where(d, c)}: --remote for {sorted(flags)}, edges "
+                           f"{sorted(spec['modules'][module]['calls'])}")
+            for callee, url in flags.items():
+                host = re.match(r"http://([^:/]+):(\d+)$", url)
+                if not host or host.group(1) not in services or int(host.group(2)) != PORT:
+                    out.append(f"{where(d, c)}: --remote {callee}={url} is not a Service of the render on {PORT}")
+    return out
+
+
+# --- the ingress ----------------------------------------------------------------------------
+
+def nginx_routes(template: str) -> dict[str, str]:
+    """Prefix `location`s of config/nginx/deliveryhub-routes.conf.template -> upstream; the
+    catch-all `/` and exact/regex locations (=, ~) are the gateway's own answers."""
+    routes = {}
+    for m in re.finditer(r"^location\s+(/\S*)\s*\{\s*proxy_pass\s+http://(\w+);", template, re.M):
+        routes[m.group(1)] = m.group(2)
+    return routes
+
+
+def ingress_routes(objects: list[dict]) -> dict[str, str]:
+    routes = {}
+    for ing in of_kind(objects, "Ingress"):
+        for rule in ing["spec"]["rules"]:
+            for p in rule["http"]["paths"]:
+                routes[p["path"]] = p["backend"]["service"]["name"]
+    return routes
+
+
+def ingress_violations(objects: list[dict], template: str, split: bool) -> list[str]:
+    """The Ingress routes the same prefixes as config/nginx, to the same module (split) or to the
+    one Service (single), over TLS."""
+    want = nginx_routes(template)
+    got = ingress_routes(objects)
+    out = []
+    if set(got) != set(want):
+        out.append(f"Ingress paths {sorted(got)} are not config/nginx's {sorted(want)}")
+    for path, service in got.items():
+        expected = want.get(path) if split else "deliveryhub"
+        if service != expected:
+            out.append(f"Ingress {path} goes to {service}, not {expected}")
+    for ing in of_kind(objects, "Ingress"):
+        hosts = {h for rule in ing["spec"]["rules"] for h in [rule.get("host")]}
+        tls_hosts = {h for t in ing["spec"].get("tls", []) for h in t.get("hosts", [])}
+        if not hosts <= tls_hosts:
+            out.append(f"Ingress {ing['metadata']['name']}: hosts {sorted(hosts - tls_hosts)} without TLS")
+    return out
+
+
+# --- everything else ------------------------------------------------------------------------
+
+def secret_key_violations(objects: list[dict], template: dict) -> list[str]:
+    """Every key of deliveryhub-secrets that a pod reads is in the Secret template."""
+    keys = set(template.get("stringData", {})) | set(template.get("data", {}))
+    name = template["metadata"]["name"]
+    out = []
+    for w in [o for o in objects if o.get("kind") in WORKLOADS]:
+        for c in containers(w):
+            for e in c.get("env", []):
+                ref = e.get("valueFrom", {}).get("secretKeyRef")
+                if ref and ref["name"] == name and ref["key"] not in keys:
+                    out.append(f"{where(w, c)}: {e['name']} reads key {ref['key']}, not in the template")
+        for v in pod_spec(w).get("volumes", []):
+            if v.get("secret", {}).get("secretName") == name:
+                for item in v["secret"].get("items", []):
+                    if item["key"] not in keys:
+                        out.append(f"{w['kind']} {w['metadata']['name']}: volume {v['name']} reads key "
+                                   f"{item['key']}, not in the template")
+    return out
+
+
+def exported_metrics(src: Path) -> set[str]:
+    """The deliveryhub_* series the code exports: every such string literal in src/ (metric
+    names are literals there), and a histogram's _bucket, _sum and _count."""
+    names = set()
+    for path in src.rglob("*.cpp"):
+        text = path.read_text(errors="replace")
+        names |= set(re.findall(r'"(deliveryhub_[a-z0-9_]+)"', text))
+        for histogram in re.findall(r'BuildHistogram\(\)\s*\.Name\("(deliveryhub_\w+)"\)', text):
+            names |= {histogram + suffix for suffix in ("_bucket", "_sum", "_count")}
+    return names
+
+
+def metric_violations(expressions: dict[str, str], exported: set[str]) -> list[str]:
+    """Every deliveryhub_* name in the alerts' and dashboards' PromQL is one the code exports
+    (`expressions`: where -> PromQL)."""
+    return [f"{at}: {name} is not exported by src/"
+            for at, expr in expressions.items()
+            for name in sorted(set(re.findall(r"\bdeliveryhub_\w+", expr)))
+            if name not in exported]
+
+
+def postgres_connection_violations(objects: list[dict]) -> list[str]:
+    """PostgreSQL's max_connections covers every deliveryhub process at its most (HPA maxima,
+    one surge pod per Deployment during a rollout, the migrations Job), each with its pool of
+    worker + io threads + 4 connections (--database-pool-size 0)."""
+    postgres = named(objects, "StatefulSet", "postgres")
+    if postgres is None:
+        return ["no StatefulSet postgres"]
+    args = " ".join(pod_spec(postgres)["containers"][0].get("args", []))
+    found = re.search(r"max_connections=(\d+)", args)
+    limit = int(found.group(1)) if found else 100
+    hpa_max = {h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"]
+               for h in of_kind(objects, "HorizontalPodAutoscaler")}
+    need = 0
+    for w in [o for o in objects if o.get("kind") in ("Deployment", "Job")]:
+        for c in [c for c in containers(w) if is_deliveryhub(c)]:
+            pool = int(config_value(objects, c, "DELIVERYHUB_DATABASE_POOL_SIZE") or 0) or (
+                int(config_value(objects, c, "DELIVERYHUB_WORKER_THREADS") or 4)
+                + int(config_value(objects, c, "DELIVERYHUB_IO_THREADS") or 1) + 4)
+            if w["kind"] == "Job":
+                pods = 1
+            else:
+                surge = w["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
+                pods = hpa_max.get(w["metadata"]["name"], w["spec"].get("replicas", 1)) + int(surge)
+            need += pods * pool
+    return [] if need <= limit else [f"PostgreSQL max_connections {limit} < {need} that the processes may open"]
+
+
+def namespace_violations(objects: list[dict], namespace: str = "deliveryhub") -> list[str]:
+    """Everything in one namespace, which enforces Pod Security "restricted"."""
+    out = []
+    for o in objects:
+        if o["kind"] == "Namespace":
+            if o["metadata"].get("labels", {}).get("pod-security.kubernetes.io/enforce") != "restricted":
+                out.append(f"Namespace {o['metadata']['name']}: Pod Security restricted not enforced")
+        elif o["metadata"].get("namespace") != namespace:
+            out.append(f"{o['kind']} {o['metadata']['name']}: namespace {o['metadata'].get('namespace')}")
+    return out
+
+
+def service_account_violations(objects: list[dict]) -> list[str]:
+    """Pods run as a ServiceAccount of the render, with no API token mounted; the principals of
+    the Istio policies that select pods here name ServiceAccounts of the render."""
+    out = []
+    accounts = {s["metadata"]["name"]: s for s in of_kind(objects, "ServiceAccount")}
+    for w in [o for o in objects if o.get("kind") in WORKLOADS]:
+        spec = pod_spec(w)
+        account = accounts.get(spec.get("serviceAccountName", "default"))
+        if account is None:
+            out.append(f"{w['kind']} {w['metadata']['name']}: ServiceAccount {spec.get('serviceAccountName')} "
+                       "is not in the render")
+        if spec.get("automountServiceAccountToken") is not False and (
+                account is None or account.get("automountServiceAccountToken") is not False):
+            out.append(f"{w['kind']} {w['metadata']['name']}: mounts an API token")
+    pods = [w["spec"]["template"]["metadata"].get("labels", {}) for w in objects if w.get("kind") in WORKLOADS]
+    for ap in of_kind(objects, "AuthorizationPolicy"):
+        if not any(matches(ap["spec"].get("selector", {}), labels) for labels in pods):
+            continue  # selects no pod of this shape (the istio component serves both shapes)
+        for rule in ap["spec"].get("rules", []):
+            for source in rule.get("from", []):
+                for principal in source["source"].get("principals", []):
+                    m = re.match(r"cluster\.local/ns/([^/]+)/sa/(.+)$", principal)
+                    if m and m.group(1) == ap["metadata"].get("namespace") and m.group(2) not in accounts:
+                        out.append(f"AuthorizationPolicy {ap['metadata']['name']}: {principal} is not a "
+                                   "ServiceAccount of the render")
+    return out
+
+
+def istio_edge_violations(objects: list[dict], spec: dict) -> list[str]:
+    """Istio AuthorizationPolicies let a module's pods be called by the service accounts of its
+    callers in k8s/modules.yaml only, and by the ingress controller on its public routes only."""
+    got, routes = set(), {}
+    for ap in of_kind(objects, "AuthorizationPolicy"):
+        callee = ap["spec"].get("selector", {}).get("matchLabels", {}).get(COMPONENT)
+        if callee not in spec["modules"]:
+            continue
+        for rule in ap["spec"].get("rules", []):
+            principals = [p for s in rule.get("from", []) for p in s["source"].get("principals", [])]
+            paths = [p for t in rule.get("to", []) for p in t["operation"].get("paths", [])]
+            if not principals:
+                got |= {("*", callee)}  # a rule without principals lets any caller in
+            for principal in principals:
+                caller = re.match(r".*/sa/deliveryhub-(\w+)$", principal)
+                if caller:
+                    got.add((caller.group(1), callee))
+                elif principal.endswith("/sa/ingress-nginx"):
+                    routes.setdefault(callee, set()).update(paths)
+                else:
+                    got.add((principal, callee))
+    out = [f"AuthorizationPolicy lets {a} call {b}, not an edge of k8s/modules.yaml"
+           for a, b in sorted(got - graph_edges(spec))]
+    out += [f"AuthorizationPolicy misses the edge {a} -> {b}" for a, b in sorted(graph_edges(spec) - got)]
+    for module, m in spec["modules"].items():
+        want = {r + "*" for r in m["routes"]}
+        if routes.get(module, set()) != want:
+            out.append(f"AuthorizationPolicy {module}: the ingress may reach {sorted(routes.get(module, set()))}, "
+                       f"not {sorted(want)}")
+    return out

@@ -1,0 +1,125 @@
+"""The policies of issue 5 over every rendered variant (conftest.py renders them). A failure
+names the variant and lists each violation; test_policy_checks.py shows each check can fail."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import policies
+from renders import ROOT, variants
+
+VARIANTS = variants()
+ids = ["+".join(v) for v in VARIANTS]
+
+
+def is_split(variant: tuple[str, ...]) -> bool:
+    return variant[0].startswith("split")
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_containers_have_probes_resources_and_the_restricted_security_context(renders, variant):
+    assert policies.container_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_every_deployment_has_a_pod_disruption_budget(renders, variant):
+    assert policies.pdb_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_termination_grace_covers_pre_stop_and_the_drain(renders, variant):
+    assert policies.grace_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_hpas_target_deployments_of_the_render_as_modules_yaml_says(renders, variant, spec):
+    expected = {m: s["hpa"] for m, s in spec["modules"].items() if "hpa" in s} if is_split(variant) else {}
+    assert policies.hpa_violations(renders[variant], expected) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_ingress_routes_equal_the_nginx_gateways(renders, variant, nginx_template):
+    assert policies.ingress_violations(renders[variant], nginx_template, is_split(variant)) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_network_policies_allow_module_calls_along_the_dependency_graph_only(renders, variant, spec):
+    assert policies.network_policy_violations(renders[variant], spec, is_split(variant)) == []
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if is_split(v)], ids=lambda v: "+".join(v))
+def test_remote_flags_equal_each_modules_edges(renders, variant, spec):
+    assert policies.remote_violations(renders[variant], spec) == []
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if "istio" in v[0]], ids=lambda v: "+".join(v))
+def test_istio_authorization_follows_the_dependency_graph(renders, variant, spec):
+    assert policies.istio_edge_violations(renders[variant], spec) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_every_secret_key_read_is_in_the_secret_template(renders, variant, secret_template):
+    assert policies.secret_key_violations(renders[variant], secret_template) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_postgres_accepts_every_connection_the_processes_may_open(renders, variant):
+    assert policies.postgres_connection_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_everything_is_in_the_restricted_namespace(renders, variant):
+    assert policies.namespace_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_pods_run_as_their_own_service_accounts_without_api_tokens(renders, variant):
+    assert policies.service_account_violations(renders[variant]) == []
+
+
+def test_the_dependency_graph_is_the_codes(spec, composition_root):
+    assert policies.graph_code_violations(spec, composition_root) == []
+
+
+def test_alerts_and_dashboard_use_metrics_the_code_exports(renders):
+    objects = renders[("split-istio", "monitoring")]
+    expressions = {}
+    for rule_set in policies.of_kind(objects, "PrometheusRule"):
+        for group in rule_set["spec"]["groups"]:
+            for rule in group["rules"]:
+                expressions[f"alert {rule.get('alert', rule.get('record'))}"] = rule["expr"]
+    dashboards = [cm for cm in policies.of_kind(objects, "ConfigMap")
+                  if cm["metadata"].get("labels", {}).get("grafana_dashboard")]
+    assert dashboards, "no ConfigMap labelled grafana_dashboard"
+    for cm in dashboards:
+        for file, text in cm["data"].items():
+            for panel in json.loads(text)["panels"]:
+                for target in panel["targets"]:
+                    expressions[f"{file} panel {panel['title']!r}"] = target["expr"]
+    assert len(expressions) > 10
+    assert policies.metric_violations(expressions, policies.exported_metrics(ROOT / "src")) == []
+
+
+def test_the_issues_alerts_are_all_there(renders):
+    rules = policies.of_kind(renders[("split", "monitoring")], "PrometheusRule")
+    alerts = {r["alert"] for rs in rules for g in rs["spec"]["groups"] for r in g["rules"] if "alert" in r}
+    assert {"DeliveryhubHighErrorRatio", "DeliveryhubHighLatencyP99", "DeliveryhubModuleDown",
+            "DeliveryhubMemoryHigh", "DeliveryhubCpuHigh", "DeliveryhubCircuitBreakerOpen",
+            "DeliveryhubOutboxBacklogGrowing", "DeliveryhubDeadLetterQueueNotEmpty"} <= alerts
+
+
+def test_the_generated_files_are_up_to_date():
+    result = subprocess.run([sys.executable, str(ROOT / "tools/k8s/generate.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_generator_check_fails_when_modules_yaml_changed(tmp_path: Path):
+    changed = (ROOT / "k8s/modules.yaml").read_text().replace("replicas: 2\n", "replicas: 3\n", 1)
+    (tmp_path / "modules.yaml").write_text(changed)
+    result = subprocess.run([sys.executable, str(ROOT / "tools/k8s/generate.py"), "--check",
+                             "--spec", str(tmp_path / "modules.yaml")], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "k8s/overlays/split/generated/customers.yaml" in result.stderr

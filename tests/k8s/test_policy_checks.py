@@ -1,0 +1,243 @@
+"""Each policy check of policies.py fails on a broken input: a check that cannot fail is worthless.
+
+Every test takes a copy of a compliant render (split with istio and monitoring, or single),
+breaks one thing and expects the check to name it.
+"""
+import copy
+import re
+
+import pytest
+
+import policies
+
+SPLIT = ("split-istio", "monitoring")
+SINGLE = ("single",)
+
+
+@pytest.fixture
+def split(renders):
+    return copy.deepcopy(renders[SPLIT])
+
+
+@pytest.fixture
+def single(renders):
+    return copy.deepcopy(renders[SINGLE])
+
+
+def deployment(objects, name):
+    return policies.named(objects, "Deployment", name)
+
+
+def container(objects, name):
+    return policies.pod_spec(deployment(objects, name))["containers"][0]
+
+
+def test_the_unbroken_renders_comply(split, single, spec, nginx_template):
+    assert policies.container_violations(split) == []
+    assert policies.ingress_violations(single, nginx_template, split=False) == []
+    assert policies.network_policy_violations(split, spec, split=True) == []
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda c: c.pop("readinessProbe"), "no readinessProbe"),
+    (lambda c: c.pop("startupProbe"), "no startupProbe"),
+    (lambda c: c["livenessProbe"]["httpGet"].update(path="/readyz"), "not /livez"),
+    (lambda c: c.pop("lifecycle"), "no preStop"),
+    (lambda c: c["resources"].pop("limits"), "no cpu in resources.limits"),
+    (lambda c: c["resources"]["requests"].pop("memory"), "no memory in resources.requests"),
+    (lambda c: c["securityContext"].update(allowPrivilegeEscalation=True), "allowPrivilegeEscalation"),
+    (lambda c: c["securityContext"].update(capabilities={"drop": ["NET_RAW"]}), "do not drop ALL"),
+    (lambda c: c["securityContext"].update(capabilities={"drop": ["ALL"], "add": ["NET_ADMIN"]}), "adds"),
+    (lambda c: c["securityContext"].update(readOnlyRootFilesystem=False), "not read-only"),
+    (lambda c: c["securityContext"].update(runAsUser=0), "uid 0"),
+    (lambda c: c.update(image="ghcr.io/deliveryhub/deliveryhub:latest"), "tagged latest"),
+    (lambda c: c.update(image="ghcr.io/deliveryhub/deliveryhub"), "has no tag"),
+])
+def test_container_check_catches(split, breakage, expected):
+    breakage(container(split, "orders"))
+    violations = policies.container_violations(split)
+    assert any("Deployment orders" in v and expected in v for v in violations), violations
+
+
+def test_container_check_sees_the_pod_level_settings(split):
+    c = container(split, "orders")
+    c["securityContext"].pop("runAsNonRoot")
+    c["securityContext"].pop("seccompProfile")
+    assert policies.container_violations(split) == []  # still set for the pod
+    pod = policies.pod_spec(deployment(split, "orders"))["securityContext"]
+    pod.pop("runAsNonRoot")
+    pod.pop("seccompProfile")
+    violations = policies.container_violations(split)
+    assert any("runAsNonRoot" in v for v in violations) and any("seccomp" in v for v in violations)
+
+
+def test_container_check_covers_the_stores(split):
+    postgres = policies.named(split, "StatefulSet", "postgres")
+    policies.pod_spec(postgres)["containers"][0].pop("livenessProbe")
+    assert any("StatefulSet postgres" in v for v in policies.container_violations(split))
+
+
+def test_pdb_check_catches_a_missing_or_mismatched_budget(split):
+    split.remove(policies.named(split, "PodDisruptionBudget", "orders"))
+    policies.named(split, "PodDisruptionBudget", "delivery")["spec"]["selector"]["matchLabels"][
+        policies.COMPONENT] = "deliveries"
+    assert sorted(policies.pdb_violations(split)) == [
+        "Deployment delivery: no PodDisruptionBudget selects its pods",
+        "Deployment orders: no PodDisruptionBudget selects its pods"]
+
+
+def test_grace_check_catches_a_period_shorter_than_the_drain(split):
+    policies.pod_spec(deployment(split, "payments"))["terminationGracePeriodSeconds"] = 14
+    assert any("Deployment payments" in v for v in policies.grace_violations(split))
+
+
+def test_grace_check_reads_the_drain_from_the_config_map(split):
+    policies.named(split, "ConfigMap", "deliveryhub-config")["data"]["DELIVERYHUB_SHUTDOWN_GRACE"] = "25"
+    assert len(policies.grace_violations(split)) == 5
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda h, d: h["spec"]["scaleTargetRef"].update(name="order"), "not in the render"),
+    (lambda h, d: d["spec"].update(replicas=2), "sets replicas"),
+    (lambda h, d: h["spec"].pop("behavior"), "no scale-down"),
+    (lambda h, d: h["spec"].update(maxReplicas=20), "is not"),
+])
+def test_hpa_check_catches(split, spec, breakage, expected):
+    breakage(policies.named(split, "HorizontalPodAutoscaler", "orders"), deployment(split, "orders"))
+    wanted = {m: s["hpa"] for m, s in spec["modules"].items() if "hpa" in s}
+    assert any(expected in v for v in policies.hpa_violations(split, wanted))
+
+
+def test_hpa_check_catches_a_missing_hpa(split, spec):
+    split.remove(policies.named(split, "HorizontalPodAutoscaler", "delivery"))
+    wanted = {m: s["hpa"] for m, s in spec["modules"].items() if "hpa" in s}
+    assert policies.hpa_violations(split, wanted) == ["HPA delivery: missing"]
+
+
+def test_ingress_check_catches_a_missing_extra_or_misrouted_path(split, single, nginx_template):
+    paths = policies.named(split, "Ingress", "orders")["spec"]["rules"][0]["http"]["paths"]
+    paths[0]["backend"]["service"]["name"] = "payments"
+    paths.append({"path": "/internal/", "pathType": "Prefix", "backend": {"service": {"name": "orders"}}})
+    violations = policies.ingress_violations(split, nginx_template, split=True)
+    assert any("/internal/" in v for v in violations)
+    assert any("goes to payments, not orders" in v for v in violations)
+    single_paths = policies.named(single, "Ingress", "deliveryhub")["spec"]["rules"][0]["http"]["paths"]
+    single_paths.pop()
+    assert any("not config/nginx's" in v for v in policies.ingress_violations(single, nginx_template, split=False))
+
+
+def test_ingress_check_catches_a_host_without_tls(split, nginx_template):
+    policies.named(split, "Ingress", "orders")["spec"].pop("tls")
+    assert any("without TLS" in v for v in policies.ingress_violations(split, nginx_template, split=True))
+
+
+def test_nginx_routes_are_read_from_the_template(nginx_template):
+    routes = policies.nginx_routes(nginx_template)
+    assert routes["/oauth/"] == "customers" and routes["/api/v1/orders"] == "orders"
+    assert "/" not in routes and "/livez" not in routes and len(routes) == 10
+
+
+def test_network_policy_check_catches_an_extra_edge(split, spec):
+    rule = policies.named(split, "NetworkPolicy", "orders-calls")["spec"]["ingress"][0]
+    rule["from"][0]["podSelector"]["matchExpressions"][0]["values"].append("payments")
+    assert policies.network_policy_violations(split, spec, split=True) == [
+        "NetworkPolicy ingress allows payments -> orders, not an edge of k8s/modules.yaml"]
+
+
+def test_network_policy_check_catches_a_missing_edge(split, spec):
+    egress = policies.named(split, "NetworkPolicy", "incidents-calls")["spec"]["egress"][0]
+    egress["to"][0]["podSelector"]["matchExpressions"][0]["values"].remove("delivery")
+    assert policies.network_policy_violations(split, spec, split=True) == [
+        "NetworkPolicy egress misses the edge incidents -> delivery"]
+
+
+def test_network_policy_check_catches_a_policy_open_to_every_pod(split, spec):
+    policies.named(split, "NetworkPolicy", "allow-dns")["spec"]["egress"][0].pop("ports")
+    policies.named(split, "NetworkPolicy", "allow-dns")["spec"]["egress"][0].pop("to")
+    assert any("not an edge" in v for v in policies.network_policy_violations(split, spec, split=True))
+
+
+def test_network_policy_check_wants_no_module_edges_in_the_single_shape(split, spec):
+    assert policies.network_policy_violations(split, spec, split=False)
+
+
+def test_graph_check_catches_code_and_modules_yaml_disagreeing(spec, composition_root):
+    code = composition_root.replace('{"delivery", {"customers"}}', '{"delivery", {"customers", "payments"}}')
+    assert policies.graph_code_violations(spec, code) == [
+        "delivery: api edges ['customers'], the code's ['customers', 'payments']"]
+    spec = copy.deepcopy(spec)
+    spec["modules"]["payments"]["calls"] = {}
+    spec["modules"]["incidents"]["calls"]["customers"] = ["jwks"]
+    assert sorted(policies.graph_code_violations(spec, composition_root)) == [
+        "incidents: calls modules but has no service-token edge to customers",
+        "payments: no jwks edge to customers, but it validates tokens with customers' keys"]
+
+
+def test_known_modules_are_read_from_the_code(composition_root):
+    assert policies.known_modules_in_code(composition_root) == {
+        "customers": set(), "payments": set(), "delivery": {"customers"},
+        "orders": {"customers", "payments", "delivery"}, "incidents": {"orders", "payments", "delivery"}}
+
+
+def test_remote_check_catches_a_missing_or_wrong_remote(split, spec):
+    args = container(split, "orders")["args"]
+    i = args.index("payments=http://payments:8080")
+    del args[i - 1:i + 1]
+    container(split, "delivery")["args"][-1] = "customers=http://customer:8080"
+    container(split, "incidents")["args"][2] = "orders"
+    violations = policies.remote_violations(split, spec)
+    assert any("Deployment orders" in v and "--remote for" in v for v in violations)
+    assert any("customer:8080 is not a Service" in v for v in violations)
+    assert any("does not run --modules incidents" in v for v in violations)
+
+
+def test_secret_check_catches_a_key_not_in_the_template(split, secret_template):
+    env = container(split, "orders")["env"]
+    next(e for e in env if e["name"] == "DH_DB_PASSWORD")["valueFrom"]["secretKeyRef"]["key"] = "db-password"
+    assert policies.secret_key_violations(split, secret_template) == [
+        "Deployment orders, container deliveryhub: DH_DB_PASSWORD reads key db-password, not in the template"]
+
+
+def test_metric_check_catches_a_name_the_code_does_not_export():
+    exported = {"deliveryhub_http_requests_total"}
+    assert policies.metric_violations({"alert X": "rate(deliveryhub_http_request_total[5m])"}, exported) == [
+        "alert X: deliveryhub_http_request_total is not exported by src/"]
+
+
+def test_postgres_check_catches_too_few_connections(split):
+    postgres = policies.pod_spec(policies.named(split, "StatefulSet", "postgres"))["containers"][0]
+    postgres["args"] = [re.sub(r"max_connections=\d+", "max_connections=100", a) for a in postgres["args"]]
+    assert any("max_connections 100 <" in v for v in policies.postgres_connection_violations(split))
+
+
+def test_namespace_check_catches_a_stray_object_and_a_lax_namespace(split):
+    deployment(split, "orders")["metadata"]["namespace"] = "default"
+    policies.named(split, "Namespace", "deliveryhub")["metadata"]["labels"].pop("pod-security.kubernetes.io/enforce")
+    assert sorted(policies.namespace_violations(split)) == [
+        "Deployment orders: namespace default", "Namespace deliveryhub: Pod Security restricted not enforced"]
+
+
+def test_service_account_check_catches_a_token_and_a_missing_account(split):
+    policies.pod_spec(deployment(split, "orders")).pop("automountServiceAccountToken")
+    policies.named(split, "ServiceAccount", "deliveryhub-orders")["automountServiceAccountToken"] = True
+    split.remove(policies.named(split, "ServiceAccount", "deliveryhub-payments"))
+    violations = policies.service_account_violations(split)
+    assert "Deployment orders: mounts an API token" in violations
+    assert any("Deployment payments: ServiceAccount deliveryhub-payments is not in the render" in v for v in violations)
+    assert any("deliveryhub-payments is not a ServiceAccount" in v for v in violations)
+
+
+def test_istio_check_catches_an_extra_caller_and_extra_public_paths(split, spec):
+    rules = policies.named(split, "AuthorizationPolicy", "payments")["spec"]["rules"]
+    rules[1]["from"][0]["source"]["principals"].append("cluster.local/ns/deliveryhub/sa/deliveryhub-customers")
+    rules[0]["to"][0]["operation"]["paths"].append("/internal/*")
+    violations = policies.istio_edge_violations(split, spec)
+    assert "AuthorizationPolicy lets customers call payments, not an edge of k8s/modules.yaml" in violations
+    assert any("the ingress may reach" in v and "/internal/*" in v for v in violations)
+
+
+def test_istio_check_catches_a_rule_open_to_everyone(split, spec):
+    rules = policies.named(split, "AuthorizationPolicy", "incidents")["spec"]["rules"]
+    rules.append({"to": [{"operation": {"paths": ["/internal/*"]}}]})
+    assert "AuthorizationPolicy lets * call incidents, not an edge of k8s/modules.yaml" in \
+        policies.istio_edge_violations(split, spec)

@@ -1,0 +1,261 @@
+"""The binary run as Kubernetes would run the `single` overlay's pod (issue 5, item 4).
+
+Everything the pod gets comes from the rendered manifests: the migrations Job's and the
+Deployment's args, their environment (the ConfigMap through envFrom, the Secret's keys through
+secretKeyRef, `$(VAR)` expansion as the kubelet does it), the JWT key mounted from the Secret,
+the probes, the preStop hook and terminationGracePeriodSeconds. Only what a cluster provides is
+played here: the Secret's values (made up), cluster DNS (the `postgres` Service is the suite's
+PostgreSQL on 127.0.0.1, tests/support/with-postgres.sh) and the pod's address (127.0.0.1 and a
+free port instead of 0.0.0.0:8080). Needs DELIVERYHUB_BIN and DELIVERYHUB_TEST_POSTGRES.
+
+Checked: the probes' answers through start-up, readiness and drain; that SIGTERM under load loses
+no request that was answered 201; that the process exits 0 within the grace period; and that it
+writes nothing outside its emptyDir (the root filesystem is read-only in the pod).
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import http.client
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "k8s"))
+from renders import render  # noqa: E402
+
+ADMIN_URL = os.environ.get("DELIVERYHUB_TEST_POSTGRES", "")
+BINARY = os.environ.get("DELIVERYHUB_BIN", "")
+pytestmark = pytest.mark.skipif(not (ADMIN_URL and BINARY), reason="needs DELIVERYHUB_BIN and DELIVERYHUB_TEST_POSTGRES")
+
+# What a cluster would hold in the Secret deliveryhub-secrets (k8s/base/secret.template.yaml).
+SECRET = {
+    "database-password": secrets.token_hex(16),
+    "bootstrap-operator-email": "ops@example.com",
+    "bootstrap-operator-password": "Op-" + secrets.token_urlsafe(18),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def objects() -> list[dict]:
+    return render(("single",))
+
+
+def find(objs: list[dict], kind: str, name: str) -> dict:
+    matches = [o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"{kind}/{name} in the single overlay"
+    return matches[0]
+
+
+def expand(value: str, env: dict[str, str]) -> str:
+    """The kubelet's $(VAR) expansion: defined variables only, $$ escapes."""
+    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                  lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)), value)
+
+
+def container_environment(container: dict, objs: list[dict], secret: dict[str, str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        config = find(objs, "ConfigMap", source["configMapRef"]["name"])
+        env.update({k: str(v) for k, v in config["data"].items()})
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = expand(var["value"], env)
+            continue
+        ref = var["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == "deliveryhub-secrets", ref
+        if ref["key"] in secret:
+            env[var["name"]] = secret[ref["key"]]
+        else:
+            assert ref.get("optional"), f"the pod needs Secret key {ref['key']!r}, which the template must list"
+    return env
+
+
+class Cluster:
+    """What the cluster provides: DNS for the postgres Service, the Secret, the mounted files."""
+
+    def __init__(self, objs: list[dict], workdir: Path) -> None:
+        service = find(objs, "Service", "postgres")
+        self.pg_port = next(p["port"] for p in service["spec"]["ports"])
+        admin = urllib.parse.urlparse(ADMIN_URL)
+        self.local_pg = f"{admin.hostname}:{admin.port}"
+        database = "k8s_" + secrets.token_hex(6)
+        self.database = database
+        for sql in (f"CREATE ROLE deliveryhub_{database} LOGIN PASSWORD '{SECRET['database-password']}'",
+                    f"CREATE DATABASE {database} OWNER deliveryhub_{database}"):
+            subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", ADMIN_URL, "-c", sql], check=True,
+                           capture_output=True, timeout=30)
+        self.role = f"deliveryhub_{database}"
+        self.mounts: dict[str, Path] = {}
+        self.workdir = workdir
+
+    def resolve(self, env: dict[str, str]) -> dict[str, str]:
+        """Cluster DNS and the pod's own database and role names for this test."""
+        url = env.get("DELIVERYHUB_DATABASE", "")
+        url = url.replace(f"@postgres:{self.pg_port}/", f"@{self.local_pg}/")
+        url = re.sub(r"//deliveryhub:", f"//{self.role}:", url)
+        url = re.sub(r"/deliveryhub$", f"/{self.database}", url)
+        return {**env, "DELIVERYHUB_DATABASE": url}
+
+    def mount_secret_volumes(self, pod_spec: dict, container: dict) -> dict[str, str]:
+        """Writes each Secret volume's items to a folder; returns mountPath → folder."""
+        mapped = {}
+        volumes = {v["name"]: v for v in pod_spec.get("volumes", [])}
+        for mount in container.get("volumeMounts", []):
+            volume = volumes[mount["name"]]
+            if "secret" not in volume:
+                continue
+            folder = self.workdir / ("secret-" + mount["name"])
+            folder.mkdir()
+            for item in volume["secret"]["items"]:
+                assert item["key"] == "jwt-signing-key.pem", item
+                subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
+                                str(folder / item["path"])], check=True, capture_output=True)
+            mapped[mount["mountPath"]] = str(folder)
+        return mapped
+
+
+def pod_command(container: dict, env: dict[str, str], mounts: dict[str, str], port: int) -> tuple[list[str], dict]:
+    args = [expand(a, env) for a in container.get("args", [])]
+    env = dict(env)
+    for path, folder in mounts.items():
+        env = {k: v.replace(path, folder) for k, v in env.items()}
+    env["DELIVERYHUB_LISTEN"] = f"127.0.0.1:{port}"  # the pod's address: loopback here
+    full = {k: v for k, v in os.environ.items() if not k.startswith("DELIVERYHUB_")}
+    full.update(env)
+    full["TMPDIR"] = env.get("TMPDIR", "/tmp")
+    return [BINARY, *args], full
+
+
+def probe(port: int, probe_spec: dict) -> int | None:
+    path = probe_spec["httpGet"]["path"]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=probe_spec.get("timeoutSeconds", 1))
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def test_the_single_pod_starts_serves_and_drains_as_its_manifests_say(tmp_path):
+    objs = objects()
+    deployment = find(objs, "Deployment", "deliveryhub")
+    pod = deployment["spec"]["template"]["spec"]
+    container = next(c for c in pod["containers"] if c["name"] == "deliveryhub")
+    job = next(o for o in objs if o["kind"] == "Job")
+    job_container = job["spec"]["template"]["spec"]["containers"][0]
+    cluster = Cluster(objs, tmp_path)
+
+    # The migrations Job, as its manifest says, to completion.
+    root_fs = tmp_path / "rootfs"  # the process's working directory: must stay empty (read-only root)
+    root_fs.mkdir()
+    job_env = cluster.resolve(container_environment(job_container, objs, SECRET))
+    cmd, env = pod_command(job_container, job_env, {}, free_port())
+    migrated = subprocess.run(cmd, env=env, cwd=root_fs, capture_output=True, text=True, timeout=60)
+    assert migrated.returncode == 0, migrated.stderr
+
+    # The pod.
+    env = cluster.resolve(container_environment(container, objs, SECRET))
+    mounts = cluster.mount_secret_volumes(pod, container)
+    port = free_port()
+    cmd, env = pod_command(container, env, mounts, port)
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, cwd=root_fs, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(line.decode(errors="replace") for line in proc.stdout),
+                              daemon=True)
+    reader.start()
+    try:
+        startup = container["startupProbe"]
+        budget = startup["failureThreshold"] * startup["periodSeconds"]
+        while probe(port, startup) != 200:
+            assert proc.poll() is None, "".join(output[-30:])
+            assert time.monotonic() - started < budget, f"the startup probe failed for {budget}s"
+            time.sleep(0.2)
+        assert probe(port, container["livenessProbe"]) == 200
+        readiness = container["readinessProbe"]
+        deadline = time.monotonic() + readiness["failureThreshold"] * readiness["periodSeconds"] + 10
+        while probe(port, readiness) != 200:
+            assert time.monotonic() < deadline, "never ready"
+            time.sleep(0.2)
+
+        # Load: customers registering, as many clients at once as the pod's 4 workers can serve.
+        acknowledged: list[str] = []
+        lock = threading.Lock()
+        stop_load = threading.Event()
+
+        def client(i: int) -> None:
+            n = 0
+            while not stop_load.is_set():
+                n += 1
+                email = f"k8s-{i}-{n}-{secrets.token_hex(4)}@example.com"
+                body = json.dumps({"email": email, "password": "pw-" + secrets.token_urlsafe(12), "name": "Pod"})
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+                try:
+                    conn.request("POST", "/api/v1/customers", body=body, headers={"Content-Type": "application/json"})
+                    resp = conn.getresponse()
+                    resp.read()
+                    if resp.status == 201:
+                        with lock:
+                            acknowledged.append(email)
+                    else:
+                        assert resp.status == 503, resp.status  # refused while draining, never a 500
+                except (OSError, http.client.HTTPException):
+                    pass  # no answer: not acknowledged (the pod is gone from the endpoints by then)
+                finally:
+                    conn.close()
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            futures = [pool.submit(client, i) for i in range(8)]
+            time.sleep(1.5)
+            # Termination as the kubelet does it: the preStop hook (the pod still serves), then SIGTERM.
+            time.sleep(container["lifecycle"]["preStop"]["sleep"]["seconds"])
+            assert probe(port, readiness) == 200, "ready until SIGTERM"
+            before = len(acknowledged)
+            terminated = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            assert probe(port, readiness) in (503, None), "not ready once terminating"
+            grace = pod["terminationGracePeriodSeconds"] - container["lifecycle"]["preStop"]["sleep"]["seconds"]
+            code = proc.wait(timeout=grace)
+            stop_load.set()
+            for future in futures:
+                future.result(timeout=30)
+        assert code == 0, "".join(output[-30:])
+        assert time.monotonic() - terminated < grace
+        assert before > 0, "the load ran: registrations were acknowledged before SIGTERM"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    reader.join(timeout=5)
+
+    # Every acknowledged registration is in the database.
+    listed = subprocess.run(["psql", "-tA", ADMIN_URL.rsplit("/", 1)[0] + "/" + cluster.database, "-c",
+                             "SELECT email FROM customers.customers_accounts"],
+                            check=True, capture_output=True, text=True, timeout=30).stdout.split()
+    missing = set(acknowledged) - set(listed)
+    assert not missing, f"{len(missing)} acknowledged registrations lost, e.g. {sorted(missing)[:3]}"
+    # The root filesystem is read-only in the pod: nothing may have been written outside /tmp.
+    assert list(root_fs.iterdir()) == [], sorted(p.name for p in root_fs.iterdir())
+    print(f"{len(acknowledged)} registrations acknowledged, none lost; exit 0 {time.monotonic() - terminated:.1f}s "
+          "after SIGTERM")
