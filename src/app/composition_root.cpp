@@ -183,8 +183,26 @@ int run(const core::config::Settings& settings) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
       }
     }
-  } else if (signing_key) {
-    keys.add({signing_key->kid(), "ES256", signing_key->public_pem()});
+  }
+  // Keys that verify but never sign (rotation): published in the JWKS and trusted here.
+  std::vector<core::auth::SigningKey> verify_keys;
+  nlohmann::json jwks = {{"keys", nlohmann::json::array()}};
+  if (signing_key && settings.command != "migrate") {
+    for (const auto& path : settings.jwt_verify_key_files) {
+      try {
+        verify_keys.push_back(core::auth::SigningKey::load(path));
+      } catch (const std::exception& e) {
+        throw ConfigurationError("--jwt-verify-key-file: " + std::string(e.what()));
+      }
+    }
+    if (keys.size() == 0) {
+      keys.add({signing_key->kid(), "ES256", signing_key->public_pem()});
+      for (const auto& key : verify_keys) keys.add({key.kid(), "ES256", key.public_pem()});
+    }
+    jwks["keys"].push_back(signing_key->public_jwk());
+    for (const auto& key : verify_keys) {
+      if (key.kid() != signing_key->kid()) jwks["keys"].push_back(key.public_jwk());
+    }
   }
   core::auth::TokenValidator tokens({settings.issuer, settings.audience}, std::move(keys));
   std::optional<core::auth::JwksRefresher> jwks_refresher;
@@ -209,8 +227,8 @@ int run(const core::config::Settings& settings) {
   }
   core::events::EventBus& bus = *bus_owner;
   auto outbox_signal = std::make_shared<core::events::OutboxSignal>();
-  core::Platform platform{*database, bus,     outbox_signal, clock,
-                          tokens,    metrics, settings,      signing_key ? &*signing_key : nullptr};
+  core::Platform platform{
+      *database, bus, outbox_signal, clock, tokens, metrics, settings, signing_key ? &*signing_key : nullptr, jwks};
 
   // Modules served elsewhere (--remote, ADR 0014): one channel each, all sending this process's
   // service token, fetched from customers' token endpoint (here, once the server listens).

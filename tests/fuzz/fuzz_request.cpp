@@ -45,8 +45,15 @@ struct World {
     core::log::init(core::log::Level::off);
     std::filesystem::create_directories(dir);
     db = core::db::open_database("sqlite:" + (dir / "fuzz.db").string());
-    platform = std::make_unique<core::Platform>(core::Platform{*db, bus, std::make_shared<core::events::OutboxSignal>(),
-                                                               clock, tokens, metrics, settings, &key});
+    platform = std::make_unique<core::Platform>(core::Platform{*db,
+                                                               bus,
+                                                               std::make_shared<core::events::OutboxSignal>(),
+                                                               clock,
+                                                               tokens,
+                                                               metrics,
+                                                               settings,
+                                                               &key,
+                                                               {{"keys", {key.public_jwk()}}}});
     module = customers::make_module(*platform);
     core::db::apply_migrations(*db, "customers", module->migrations());
     module->add_routes(router);

@@ -101,6 +101,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--jwt-key-file", s.jwt_key_file, "PEM file with the EC P-256 key that signs access tokens")
       ->envname("DELIVERYHUB_JWT_KEY_FILE");
+  app.add_option("--jwt-verify-key-file", s.jwt_verify_key_files,
+                 "PEM file with another EC P-256 private key whose public half is published in the JWKS and "
+                 "trusted, but never signs: the next key before a rotation, the previous one after (repeatable)")
+      ->envname("DELIVERYHUB_JWT_VERIFY_KEY_FILES")
+      ->delimiter(',');
   app.add_option("--issuer", s.issuer, "The iss of access tokens")
       ->envname("DELIVERYHUB_ISSUER")
       ->capture_default_str();

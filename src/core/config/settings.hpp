@@ -30,6 +30,9 @@ struct Settings {
 
   // Identity and tokens.
   std::string jwt_key_file;  // empty: a development key in the data folder
+  /// Keys published in the JWKS and trusted, never used to sign: the next key before a rotation,
+  /// the previous one after it (docs/runbook.md).
+  std::vector<std::string> jwt_verify_key_files;
   std::string issuer = "deliveryhub";
   std::string audience = "deliveryhub-api";
   std::string external_jwks_file;  // set: trust that issuer's keys instead of our own

@@ -26,6 +26,9 @@ struct Platform {
   const config::Settings& settings;
   /// The key that signs access tokens, when this process issues them; null otherwise.
   const auth::SigningKey* signing_key = nullptr;
+  /// What /.well-known/jwks.json publishes when this process issues tokens: the signing key's
+  /// public JWK and those of the --jwt-verify-key-file keys.
+  nlohmann::json jwks = nlohmann::json::object();
 };
 
 /// A domain module as the composition root sees it. The lifecycle, in order:

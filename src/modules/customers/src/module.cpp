@@ -35,7 +35,7 @@ class Module final : public CustomersModule {
     issuer_.emplace(*platform.signing_key, platform.settings.issuer, platform.settings.audience,
                     platform.settings.access_token_ttl, platform.clock);
     oauth_.emplace(OAuthServices{service_, *issuer_, clients_, throttle_, platform.database, platform.clock,
-                                 *platform.signing_key, platform.settings.issuer, platform.settings.refresh_token_ttl});
+                                 platform.jwks, platform.settings.issuer, platform.settings.refresh_token_ttl});
   }
 
   std::string_view name() const override { return "customers"; }

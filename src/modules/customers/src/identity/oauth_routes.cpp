@@ -180,7 +180,7 @@ void add_oauth_routes(core::http::Router& router, OAuthServices& services) {
   });
 
   router.add("GET", "/.well-known/jwks.json", [&s = services](const Request&) {
-    Response response = Response::json(200, {{"keys", nlohmann::json::array({s.key.public_jwk()})}});
+    Response response = Response::json(200, s.jwks);
     response.headers.add("Cache-Control", "public, max-age=300");
     return response;
   });

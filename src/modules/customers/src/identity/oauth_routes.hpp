@@ -15,7 +15,7 @@ struct OAuthServices {
   LoginThrottle& throttle;
   core::db::Database& db;
   const core::Clock& clock;
-  const core::auth::SigningKey& key;
+  nlohmann::json jwks;  // the JWKS document served as is
   std::string issuer_name;
   std::chrono::seconds refresh_ttl;
 };
