@@ -72,7 +72,8 @@ bool OutboxRelay::hold_lease(const std::string& module, std::int64_t now_ms) {
 }
 
 void OutboxRelay::release_leases() noexcept {
-  for (const auto& [module, until] : lease_until_) {
+  for (const auto& held : lease_until_) {
+    const std::string& module = held.first;  // not a structured binding: clang 14 cannot capture those
     try {
       db_.write([&](db::Transaction& tx) {
         tx.execute("UPDATE " + module + "_outbox_relay SET lease_until = 0 WHERE id = 1 AND holder = $1", {holder_});
