@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 NAME = "app.kubernetes.io/name"
 COMPONENT = "app.kubernetes.io/component"
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
@@ -177,6 +179,98 @@ def hpa_violations(objects: list[dict], expected: dict[str, dict]) -> list[str]:
     for name in expected:
         if name not in hpas:
             out.append(f"HPA {name}: missing")
+    return out
+
+
+def go_duration_seconds(text: str) -> float | None:
+    """A Go/protobuf duration as Istio reads it ("20s", "1m30s", "500ms"); None when malformed."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        return None
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def sidecar_drain_violations(objects: list[dict]) -> list[str]:
+    """In the mesh: every Deployment's pod sets the Istio sidecar's terminationDrainDuration
+    (annotation proxy.istio.io/config) longer than the app's preStop sleep plus its drain
+    (DELIVERYHUB_SHUTDOWN_GRACE) and within terminationGracePeriodSeconds. The sidecar gets
+    SIGTERM when the pod is deleted, the app only after its preStop; with Istio's default 5 s the
+    sidecar would exit while the app still serves."""
+    out = []
+    for d in of_kind(objects, "Deployment"):
+        name = f"Deployment {d['metadata']['name']}"
+        raw = d["spec"]["template"]["metadata"].get("annotations", {}).get("proxy.istio.io/config")
+        if raw is None:
+            out.append(f"{name}: no proxy.istio.io/config: the sidecar drains for Istio's default 5 s")
+            continue
+        try:
+            config = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            config = None
+        value = config.get("terminationDrainDuration") if isinstance(config, dict) else None
+        drain_sidecar = go_duration_seconds(str(value)) if value is not None else None
+        if drain_sidecar is None:
+            out.append(f"{name}: proxy.istio.io/config sets no valid terminationDrainDuration: {raw!r}")
+            continue
+        grace_period = pod_spec(d).get("terminationGracePeriodSeconds", 30)
+        for c in [c for c in containers(d) if is_deliveryhub(c)]:
+            pre_stop = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+            drain = int(config_value(objects, c, "DELIVERYHUB_SHUTDOWN_GRACE") or 10)
+            if drain_sidecar <= pre_stop + drain:
+                out.append(f"{where(d, c)}: the sidecar drains {drain_sidecar:g} s, not longer than preStop "
+                           f"{pre_stop} + drain {drain}")
+        if drain_sidecar > grace_period:
+            out.append(f"{name}: the sidecar drains {drain_sidecar:g} s, beyond terminationGracePeriodSeconds "
+                       f"{grace_period}")
+    return out
+
+
+def topology_spread_violations(objects: list[dict]) -> list[str]:
+    """Every Deployment spreads its own pods across nodes, and leaves out of the skew the nodes
+    whose taints it does not tolerate (nodeTaintsPolicy: Honor): otherwise a cordoned node being
+    drained counts as an empty domain and keeps the evicted pods Pending."""
+    out = []
+    for d in of_kind(objects, "Deployment"):
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        spread = [t for t in pod_spec(d).get("topologySpreadConstraints", [])
+                  if t.get("topologyKey") == "kubernetes.io/hostname" and matches(t.get("labelSelector", {}), labels)]
+        if not spread:
+            out.append(f"Deployment {d['metadata']['name']}: its pods are not spread across nodes")
+        for t in spread:
+            if t.get("nodeTaintsPolicy") != "Honor":
+                out.append(f"Deployment {d['metadata']['name']}: nodeTaintsPolicy is {t.get('nodeTaintsPolicy')!r}, "
+                           "not Honor: tainted and cordoned nodes count in the skew")
+    return out
+
+
+def jwt_key_violations(objects: list[dict]) -> list[str]:
+    """A pod that signs tokens (DELIVERYHUB_JWT_KEY_FILE) also names a verify key
+    (DELIVERYHUB_JWT_VERIFY_KEY_FILES), so that a rotation keeps two keys in the JWKS; each key
+    file is an item of a Secret volume mounted in the container, and the verify key is another
+    Secret key than the signing key (else the two could never differ)."""
+    out = []
+    for w in [o for o in objects if o.get("kind") == "Deployment"]:
+        volumes = {v["name"]: v for v in pod_spec(w).get("volumes", [])}
+        for c in [c for c in containers(w) if is_deliveryhub(c)]:
+            signing = config_value(objects, c, "DELIVERYHUB_JWT_KEY_FILE")
+            if not signing:
+                continue
+            files = {}  # path in the container -> (Secret, key)
+            for mount in c.get("volumeMounts", []):
+                secret = volumes.get(mount["name"], {}).get("secret")
+                for item in (secret or {}).get("items", []):
+                    files[mount["mountPath"].rstrip("/") + "/" + item["path"]] = (secret["secretName"], item["key"])
+            verify = [p.strip() for p in (config_value(objects, c, "DELIVERYHUB_JWT_VERIFY_KEY_FILES") or "").split(",")
+                      if p.strip()]
+            if not verify:
+                out.append(f"{where(w, c)}: signs tokens but sets no DELIVERYHUB_JWT_VERIFY_KEY_FILES")
+            for path in [signing, *verify]:
+                if path not in files:
+                    out.append(f"{where(w, c)}: {path} is not a file of a Secret volume mounted there")
+            for path in verify:
+                if path in files and files[path] == files.get(signing):
+                    out.append(f"{where(w, c)}: the verify key {path} is the signing key's Secret key {files[path][1]}")
     return out
 
 

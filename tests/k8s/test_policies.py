@@ -33,6 +33,25 @@ def test_termination_grace_covers_pre_stop_and_the_drain(renders, variant):
     assert policies.grace_violations(renders[variant]) == []
 
 
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if "istio" in v[0]], ids=lambda v: "+".join(v))
+def test_the_istio_sidecar_outlives_the_apps_drain(renders, variant):
+    assert policies.sidecar_drain_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_pods_spread_across_nodes_that_take_them(renders, variant):
+    assert policies.topology_spread_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_the_token_signing_pods_mount_a_signing_and_a_verify_key(renders, variant):
+    objects = renders[variant]
+    assert policies.jwt_key_violations(objects) == []
+    signing = [d["metadata"]["name"] for d in policies.of_kind(objects, "Deployment")
+               if any(policies.config_value(objects, c, "DELIVERYHUB_JWT_KEY_FILE") for c in policies.containers(d))]
+    assert signing == (["customers"] if is_split(variant) else ["deliveryhub"])
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=ids)
 def test_hpas_target_deployments_of_the_render_as_modules_yaml_says(renders, variant, spec):
     expected = {m: s["hpa"] for m, s in spec["modules"].items() if "hpa" in s} if is_split(variant) else {}

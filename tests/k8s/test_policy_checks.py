@@ -96,6 +96,64 @@ def test_grace_check_reads_the_drain_from_the_config_map(split):
     assert len(policies.grace_violations(split)) == 5
 
 
+def pod_annotations(objects, name):
+    return deployment(objects, name)["spec"]["template"]["metadata"]["annotations"]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda a: a.pop("proxy.istio.io/config"), "no proxy.istio.io/config"),
+    (lambda a: a.update({"proxy.istio.io/config": '{"terminationDrainDuration": "5s"}'}), "not longer than preStop"),
+    (lambda a: a.update({"proxy.istio.io/config": '{"terminationDrainDuration": "15s"}'}), "not longer than preStop"),
+    (lambda a: a.update({"proxy.istio.io/config": "terminationDrainDuration: 1m"}), "beyond terminationGracePeriodSeconds"),
+    (lambda a: a.update({"proxy.istio.io/config": '{"terminationDrainDuration": "20"}'}), "no valid"),
+    (lambda a: a.update({"proxy.istio.io/config": '{"drainDuration": "20s"}'}), "no valid"),
+])
+def test_sidecar_drain_check_catches(split, breakage, expected):
+    assert policies.sidecar_drain_violations(split) == []
+    breakage(pod_annotations(split, "delivery"))
+    violations = policies.sidecar_drain_violations(split)
+    assert violations and all("Deployment delivery" in v for v in violations), violations
+    assert any(expected in v for v in violations), violations
+
+
+def test_sidecar_drain_check_reads_the_drain_from_the_config_map(split):
+    policies.named(split, "ConfigMap", "deliveryhub-config")["data"]["DELIVERYHUB_SHUTDOWN_GRACE"] = "15"
+    assert len(policies.sidecar_drain_violations(split)) == 5
+
+
+def test_go_durations_are_read_as_istio_reads_them():
+    assert [policies.go_duration_seconds(t) for t in ("20s", "1m30s", "500ms", "1h", "20", "s", "20 s")] == [
+        20, 90, 0.5, 3600, None, None, None]
+
+
+def test_topology_check_catches_a_missing_spread_and_ignored_taints(split):
+    policies.pod_spec(deployment(split, "orders")).pop("topologySpreadConstraints")
+    policies.pod_spec(deployment(split, "payments"))["topologySpreadConstraints"][0].pop("nodeTaintsPolicy")
+    assert sorted(policies.topology_spread_violations(split)) == [
+        "Deployment orders: its pods are not spread across nodes",
+        "Deployment payments: nodeTaintsPolicy is None, not Honor: tainted and cordoned nodes count in the skew"]
+
+
+def test_jwt_key_check_catches_a_missing_or_unmounted_verify_key(split, single):
+    env = container(split, "customers")["env"]
+    env.remove(next(e for e in env if e["name"] == "DELIVERYHUB_JWT_VERIFY_KEY_FILES"))
+    assert policies.jwt_key_violations(split) == [
+        "Deployment customers, container deliveryhub: signs tokens but sets no DELIVERYHUB_JWT_VERIFY_KEY_FILES"]
+    jwt = next(v for v in policies.pod_spec(deployment(single, "deliveryhub"))["volumes"] if v["name"] == "jwt")
+    jwt["secret"]["items"] = [i for i in jwt["secret"]["items"] if i["key"] != "jwt-verify-key.pem"]
+    assert policies.jwt_key_violations(single) == [
+        "Deployment deliveryhub, container deliveryhub: /etc/deliveryhub/jwt/verify-key.pem is not a file of a "
+        "Secret volume mounted there"]
+
+
+def test_jwt_key_check_catches_a_verify_key_that_is_the_signing_key(single):
+    jwt = next(v for v in policies.pod_spec(deployment(single, "deliveryhub"))["volumes"] if v["name"] == "jwt")
+    next(i for i in jwt["secret"]["items"] if i["path"] == "verify-key.pem")["key"] = "jwt-signing-key.pem"
+    assert policies.jwt_key_violations(single) == [
+        "Deployment deliveryhub, container deliveryhub: the verify key /etc/deliveryhub/jwt/verify-key.pem is the "
+        "signing key's Secret key jwt-signing-key.pem"]
+
+
 @pytest.mark.parametrize("breakage, expected", [
     (lambda h, d: h["spec"]["scaleTargetRef"].update(name="order"), "not in the render"),
     (lambda h, d: d["spec"].update(replicas=2), "sets replicas"),

@@ -17,6 +17,10 @@ Reads the ```sh blocks of the runbook as a shell would split them (quotes, `\\` 
   manifests read, and `create secret generic` gives every key they need;
 - `kustomize edit set image NAME=…` names an image of that overlay's `images:`.
 
+And every `--flag` of the runbook's text is one of deliveryhub's (`add_option` in
+src/core/config/settings.cpp, what `deliveryhub --help` lists) or a kubectl flag, and every
+`DELIVERYHUB_*` variable is one the code reads.
+
 The self-tests at the end show that a runbook with a wrong name fails.
 """
 from __future__ import annotations
@@ -616,6 +620,33 @@ def check_runbook(markdown: str, m: Manifests) -> tuple[list[str], int]:
     return list(dict.fromkeys(problems)), count
 
 
+# --- deliveryhub's flags and variables -----------------------------------------------------
+
+# kubectl flags the runbook's text may name, besides the ones that take a value.
+KUBECTL_BOOLEAN_FLAGS = {"--prefix", "--previous", "--follow", "--ignore-daemonsets", "--delete-emptydir-data",
+                         "--all-namespaces", "--ignore-not-found", "--show-labels"}
+
+
+def binary_names(src: Path) -> tuple[set[str], set[str]]:
+    """(the flags of src/core/config/settings.cpp, every DELIVERYHUB_* string literal of src/)."""
+    flags = set(re.findall(r'add_(?:option|flag)\("(--[a-z0-9-]+)', (src / "core/config/settings.cpp").read_text()))
+    variables = set()
+    for path in list(src.rglob("*.cpp")) + list(src.rglob("*.hpp")):
+        variables |= set(re.findall(r'"(DELIVERYHUB_[A-Z0-9_]+)"', path.read_text(errors="replace")))
+    return flags, variables
+
+
+def name_problems(markdown: str, flags: set[str], variables: set[str]) -> list[str]:
+    """Flags in the text outside code blocks, variables anywhere, that the binary does not know."""
+    text = re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M)
+    out = [f"{flag}: neither a deliveryhub flag nor a kubectl flag"
+           for flag in sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", text)))
+           if flag not in flags | VALUE_FLAGS | KUBECTL_BOOLEAN_FLAGS]
+    out += [f"{variable}: not read by deliveryhub"
+            for variable in sorted(set(re.findall(r"\bDELIVERYHUB_[A-Z0-9_]+", markdown))) if variable not in variables]
+    return out
+
+
 # --- the tests ------------------------------------------------------------------------------
 
 
@@ -639,6 +670,21 @@ def test_the_runbook_covers_what_issue_5_asks_for():
                    "logs -l app.kubernetes.io/component=orders", "port-forward deployment/orders 8080:8080",
                    "path\":\"/data/jwt-signing-key.pem", "ALTER ROLE deliveryhub", "rollout restart deployment"):
         assert any(wanted in c for c in commands) or wanted in RUNBOOK.read_text(), wanted
+
+
+def test_the_runbooks_deliveryhub_flags_and_variables_are_real():
+    flags, variables = binary_names(ROOT / "src")
+    assert {"--jwt-key-file", "--jwt-verify-key-file", "--jwks-refresh", "--access-token-ttl"} <= flags
+    assert name_problems(RUNBOOK.read_text(), flags, variables) == []
+
+
+def test_the_name_check_fails_on_a_made_up_flag_or_variable():
+    flags, variables = binary_names(ROOT / "src")
+    text = "Pass `--jwt-verify-keys-file`, or DELIVERYHUB_JWT_VERIFY_KEYS, not `--tail` (kubectl's).\n" \
+           "```sh\nkubectl -n deliveryhub logs deployment/orders --since-time=x\n```\n"
+    assert name_problems(text, flags, variables) == [
+        "--jwt-verify-keys-file: neither a deliveryhub flag nor a kubectl flag",
+        "DELIVERYHUB_JWT_VERIFY_KEYS: not read by deliveryhub"]
 
 
 GOOD = """

@@ -10,10 +10,14 @@ free port instead of 0.0.0.0:8080). Needs DELIVERYHUB_BIN and DELIVERYHUB_TEST_P
 
 Checked: the probes' answers through start-up, readiness and drain; that SIGTERM under load loses
 no request that was answered 201; that the process exits 0 within the grace period; and that it
-writes nothing outside its emptyDir (the root filesystem is read-only in the pod).
+writes nothing outside its emptyDir (the root filesystem is read-only in the pod). The JWT keys:
+with the Secret's verify key equal to its signing key (as the template makes it) the JWKS lists
+one key; with another verify key (a rotation's steps 1 and 2, docs/runbook.md) it lists both,
+and tokens are signed with the signing key.
 """
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import http.client
 import json
@@ -40,12 +44,26 @@ ADMIN_URL = os.environ.get("DELIVERYHUB_TEST_POSTGRES", "")
 BINARY = os.environ.get("DELIVERYHUB_BIN", "")
 pytestmark = pytest.mark.skipif(not (ADMIN_URL and BINARY), reason="needs DELIVERYHUB_BIN and DELIVERYHUB_TEST_POSTGRES")
 
-# What a cluster would hold in the Secret deliveryhub-secrets (k8s/base/secret.template.yaml).
+# What a cluster would hold in the Secret deliveryhub-secrets (k8s/base/secret.template.yaml);
+# the JWT keys' PEM files are added by secret_with_keys().
 SECRET = {
     "database-password": secrets.token_hex(16),
     "bootstrap-operator-email": "ops@example.com",
     "bootstrap-operator-password": "Op-" + secrets.token_urlsafe(18),
 }
+
+
+def pem_key() -> str:
+    """A new EC P-256 private key, PEM, as the template's `openssl genpkey` makes it."""
+    return subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def secret_with_keys(rotating: bool = False) -> dict[str, str]:
+    """SECRET with the JWT keys: the verify key is the signing key (the template's commands), or
+    another key while a rotation runs."""
+    signing = pem_key()
+    return {**SECRET, "jwt-signing-key.pem": signing, "jwt-verify-key.pem": pem_key() if rotating else signing}
 
 
 def free_port() -> int:
@@ -114,20 +132,25 @@ class Cluster:
         url = re.sub(r"/deliveryhub$", f"/{self.database}", url)
         return {**env, "DELIVERYHUB_DATABASE": url}
 
-    def mount_secret_volumes(self, pod_spec: dict, container: dict) -> dict[str, str]:
-        """Writes each Secret volume's items to a folder; returns mountPath → folder."""
+    def mount_secret_volumes(self, pod_spec: dict, container: dict, secret: dict[str, str]) -> dict[str, str]:
+        """Writes each Secret volume's items to a folder, as the kubelet does (a missing key of
+        a volume that is not optional keeps the pod from starting); returns mountPath → folder."""
         mapped = {}
         volumes = {v["name"]: v for v in pod_spec.get("volumes", [])}
         for mount in container.get("volumeMounts", []):
             volume = volumes[mount["name"]]
             if "secret" not in volume:
                 continue
+            assert volume["secret"]["secretName"] == "deliveryhub-secrets", volume
             folder = self.workdir / ("secret-" + mount["name"])
             folder.mkdir()
             for item in volume["secret"]["items"]:
-                assert item["key"] == "jwt-signing-key.pem", item
-                subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
-                                str(folder / item["path"])], check=True, capture_output=True)
+                if item["key"] not in secret:
+                    assert volume["secret"].get("optional"), \
+                        f"the pod mounts Secret key {item['key']!r}, which the template must list"
+                    continue
+                (folder / item["path"]).write_text(secret[item["key"]])
+                (folder / item["path"]).chmod(0o440)
             mapped[mount["mountPath"]] = str(folder)
         return mapped
 
@@ -156,47 +179,119 @@ def probe(port: int, probe_spec: dict) -> int | None:
         conn.close()
 
 
-def test_the_single_pod_starts_serves_and_drains_as_its_manifests_say(tmp_path):
-    objs = objects()
-    deployment = find(objs, "Deployment", "deliveryhub")
-    pod = deployment["spec"]["template"]["spec"]
-    container = next(c for c in pod["containers"] if c["name"] == "deliveryhub")
-    job = next(o for o in objs if o["kind"] == "Job")
-    job_container = job["spec"]["template"]["spec"]["containers"][0]
-    cluster = Cluster(objs, tmp_path)
-
-    # The migrations Job, as its manifest says, to completion.
-    root_fs = tmp_path / "rootfs"  # the process's working directory: must stay empty (read-only root)
-    root_fs.mkdir()
-    job_env = cluster.resolve(container_environment(job_container, objs, SECRET))
-    cmd, env = pod_command(job_container, job_env, {}, free_port())
-    migrated = subprocess.run(cmd, env=env, cwd=root_fs, capture_output=True, text=True, timeout=60)
-    assert migrated.returncode == 0, migrated.stderr
-
-    # The pod.
-    env = cluster.resolve(container_environment(container, objs, SECRET))
-    mounts = cluster.mount_secret_volumes(pod, container)
-    port = free_port()
-    cmd, env = pod_command(container, env, mounts, port)
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, cwd=root_fs, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(line.decode(errors="replace") for line in proc.stdout),
-                              daemon=True)
-    reader.start()
+def jwks_kids(port: int) -> list[str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        startup = container["startupProbe"]
+        conn.request("GET", "/.well-known/jwks.json")
+        resp = conn.getresponse()
+        assert resp.status == 200, resp.status
+        return [k["kid"] for k in json.loads(resp.read())["keys"]]
+    finally:
+        conn.close()
+
+
+class Pod:
+    """The single overlay's pod on this machine: its migrations Job run to completion first, then
+    its container started with the Deployment's args, environment and Secret files."""
+
+    def __init__(self, tmp_path: Path, secret: dict[str, str]) -> None:
+        objs = objects()
+        deployment = find(objs, "Deployment", "deliveryhub")
+        self.spec = deployment["spec"]["template"]["spec"]
+        self.container = next(c for c in self.spec["containers"] if c["name"] == "deliveryhub")
+        job = next(o for o in objs if o["kind"] == "Job")
+        job_container = job["spec"]["template"]["spec"]["containers"][0]
+        self.cluster = Cluster(objs, tmp_path)
+
+        # The migrations Job, as its manifest says, to completion.
+        self.root_fs = tmp_path / "rootfs"  # the working directory: must stay empty (read-only root)
+        self.root_fs.mkdir()
+        job_env = self.cluster.resolve(container_environment(job_container, objs, secret))
+        cmd, env = pod_command(job_container, job_env, {}, free_port())
+        migrated = subprocess.run(cmd, env=env, cwd=self.root_fs, capture_output=True, text=True, timeout=60)
+        assert migrated.returncode == 0, migrated.stderr
+
+        # The pod.
+        env = self.cluster.resolve(container_environment(self.container, objs, secret))
+        mounts = self.cluster.mount_secret_volumes(self.spec, self.container, secret)
+        self.port = free_port()
+        cmd, env = pod_command(self.container, env, mounts, self.port)
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, env=env, cwd=self.root_fs, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.output: list[str] = []
+        self.reader = threading.Thread(
+            target=lambda: self.output.extend(line.decode(errors="replace") for line in self.proc.stdout), daemon=True)
+        self.reader.start()
+
+    def tail(self) -> str:
+        return "".join(self.output[-30:])
+
+    def wait_ready(self) -> None:
+        """Through the startup probe's budget to live, then to ready, as the kubelet probes."""
+        startup = self.container["startupProbe"]
         budget = startup["failureThreshold"] * startup["periodSeconds"]
-        while probe(port, startup) != 200:
-            assert proc.poll() is None, "".join(output[-30:])
-            assert time.monotonic() - started < budget, f"the startup probe failed for {budget}s"
+        while probe(self.port, startup) != 200:
+            assert self.proc.poll() is None, self.tail()
+            assert time.monotonic() - self.started < budget, f"the startup probe failed for {budget}s"
             time.sleep(0.2)
-        assert probe(port, container["livenessProbe"]) == 200
-        readiness = container["readinessProbe"]
+        assert probe(self.port, self.container["livenessProbe"]) == 200
+        readiness = self.container["readinessProbe"]
         deadline = time.monotonic() + readiness["failureThreshold"] * readiness["periodSeconds"] + 10
-        while probe(port, readiness) != 200:
+        while probe(self.port, readiness) != 200:
             assert time.monotonic() < deadline, "never ready"
             time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.reader.join(timeout=5)
+
+
+def operator_token(port: int) -> str:
+    """The bootstrap operator's access token (password grant)."""
+    body = urllib.parse.urlencode({"grant_type": "password", "username": SECRET["bootstrap-operator-email"],
+                                   "password": SECRET["bootstrap-operator-password"]})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/oauth/token", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        resp = conn.getresponse()
+        payload = resp.read()
+        assert resp.status == 200, payload
+        return json.loads(payload)["access_token"]
+    finally:
+        conn.close()
+
+
+def token_kid(token: str) -> str:
+    header = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+
+
+def test_the_single_pod_publishes_both_keys_while_a_rotation_runs(tmp_path):
+    pod = Pod(tmp_path, secret_with_keys(rotating=True))
+    try:
+        pod.wait_ready()
+        kids = jwks_kids(pod.port)
+        assert len(kids) == 2 and kids[0] != kids[1], kids
+        # Signed with jwt-signing-key.pem, whose key the JWKS lists first; the other only verifies.
+        assert token_kid(operator_token(pod.port)) == kids[0]
+        pod.proc.send_signal(signal.SIGTERM)
+        assert pod.proc.wait(timeout=pod.spec["terminationGracePeriodSeconds"]) == 0, pod.tail()
+    finally:
+        pod.stop()
+
+
+def test_the_single_pod_starts_serves_and_drains_as_its_manifests_say(tmp_path):
+    running = Pod(tmp_path, secret_with_keys())
+    pod, container, port, proc = running.spec, running.container, running.port, running.proc
+    try:
+        running.wait_ready()
+        readiness = container["readinessProbe"]
+        # The verify key is the signing key, as the Secret template makes it: published once,
+        # and it signs.
+        kids = jwks_kids(port)
+        assert len(kids) == 1 and token_kid(operator_token(port)) == kids[0]
 
         # Load: customers registering, as many clients at once as the pod's 4 workers can serve.
         acknowledged: list[str] = []
@@ -240,22 +335,19 @@ def test_the_single_pod_starts_serves_and_drains_as_its_manifests_say(tmp_path):
             stop_load.set()
             for future in futures:
                 future.result(timeout=30)
-        assert code == 0, "".join(output[-30:])
+        assert code == 0, running.tail()
         assert time.monotonic() - terminated < grace
         assert before > 0, "the load ran: registrations were acknowledged before SIGTERM"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-    reader.join(timeout=5)
+        running.stop()
 
     # Every acknowledged registration is in the database.
-    listed = subprocess.run(["psql", "-tA", ADMIN_URL.rsplit("/", 1)[0] + "/" + cluster.database, "-c",
+    listed = subprocess.run(["psql", "-tA", ADMIN_URL.rsplit("/", 1)[0] + "/" + running.cluster.database, "-c",
                              "SELECT email FROM customers.customers_accounts"],
                             check=True, capture_output=True, text=True, timeout=30).stdout.split()
     missing = set(acknowledged) - set(listed)
     assert not missing, f"{len(missing)} acknowledged registrations lost, e.g. {sorted(missing)[:3]}"
     # The root filesystem is read-only in the pod: nothing may have been written outside /tmp.
-    assert list(root_fs.iterdir()) == [], sorted(p.name for p in root_fs.iterdir())
+    assert list(running.root_fs.iterdir()) == [], sorted(p.name for p in running.root_fs.iterdir())
     print(f"{len(acknowledged)} registrations acknowledged, none lost; exit 0 {time.monotonic() - terminated:.1f}s "
           "after SIGTERM")

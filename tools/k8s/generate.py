@@ -79,6 +79,9 @@ def container_env(*, amqp: bool, service_client: bool, signs_tokens: bool, lists
     if signs_tokens:
         env += [
             {"name": "DELIVERYHUB_JWT_KEY_FILE", "value": f"{JWT_DIR}/signing-key.pem"},
+            # Published in the JWKS and trusted, never signs: the same key as the signing one
+            # (listed once) except during a rotation (docs/runbook.md, "Rotate the JWT signing key").
+            {"name": "DELIVERYHUB_JWT_VERIFY_KEY_FILES", "value": f"{JWT_DIR}/verify-key.pem"},
             secret_env("DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL", "bootstrap-operator-email", optional=True),
             secret_env("DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD", "bootstrap-operator-password", optional=True),
         ]
@@ -94,7 +97,8 @@ def pod_template(spec: dict, component: str, service_account: str, args: list, e
         mounts.append({"name": "jwt", "mountPath": JWT_DIR, "readOnly": True})
         volumes.append({"name": "jwt", "secret": {
             "secretName": SECRET, "defaultMode": 0o440,
-            "items": [{"key": "jwt-signing-key.pem", "path": "signing-key.pem"}]}})
+            "items": [{"key": "jwt-signing-key.pem", "path": "signing-key.pem"},
+                      {"key": "jwt-verify-key.pem", "path": "verify-key.pem"}]}})
     http_get = lambda path: {"httpGet": {"path": path, "port": "http"}}  # noqa: E731
     container = {
         "name": "deliveryhub",
@@ -147,6 +151,10 @@ def pod_template(spec: dict, component: str, service_account: str, args: list, e
                 "maxSkew": 1,
                 "topologyKey": "kubernetes.io/hostname",
                 "whenUnsatisfiable": "DoNotSchedule",
+                # Nodes with a taint the pod does not tolerate (a cordoned node's unschedulable
+                # taint included) are left out of the skew: a node being drained, with no pods
+                # of ours left, does not keep the evicted ones Pending (the default, Ignore, counts it).
+                "nodeTaintsPolicy": "Honor",
                 "labelSelector": {"matchLabels": selector(component)},
                 "matchLabelKeys": ["pod-template-hash"],  # spread each rollout's pods, not the mix
             }],
@@ -226,8 +234,10 @@ def ingress(spec: dict, name: str, component: str, routes: list[str]) -> dict:
     } for route in routes]
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(name, component, annotations={
         # As config/nginx/deliveryhub-split.conf.template: 1 MiB bodies, its timeouts, 200 req/s
-        # per client address with bursts of 400 (per controller replica). The controller replaces
-        # X-Forwarded-For by default (compute-full-forwarded-for off), as ADR 0015 needs.
+        # per client address with bursts of 400 (per controller replica). Beyond the limit the
+        # controller answers 503, or 429 as config/nginx does only with `limit-req-status-code: "429"`
+        # in its ConfigMap (k8s/README.md). The controller replaces X-Forwarded-For by default
+        # (compute-full-forwarded-for off), as ADR 0015 needs.
         "nginx.ingress.kubernetes.io/proxy-body-size": "1m",
         "nginx.ingress.kubernetes.io/proxy-connect-timeout": "2",
         "nginx.ingress.kubernetes.io/proxy-send-timeout": "15",
