@@ -117,6 +117,15 @@ def test_the_checker_is_clean_after_every_flow_and_catches_each_inconsistency(ma
                "orders_outbox)")
     db.execute("UPDATE orders_orders SET refunded_amount = 0 WHERE id IN (SELECT order_id FROM payments_payments "
                "WHERE refunded_amount > 0)")
+    # An unexplained refund, and goods given away: the race of issue 11 (cancelled, delivered, never charged).
+    refunded = db.execute("SELECT order_id FROM payments_payments WHERE refunded_amount > 0").fetchone()[0]
+    db.execute("UPDATE payments_operations SET reason = '' WHERE type = 'refund' AND payment_id = (SELECT id FROM "
+               "payments_payments WHERE order_id = ?)", (refunded,))
+    given_away = db.execute("SELECT id FROM orders_orders WHERE status = 'delivered' AND id != ? LIMIT 1",
+                            (delivered,)).fetchone()[0]
+    db.execute("UPDATE orders_orders SET status = 'cancelled' WHERE id = ?", (given_away,))
+    db.execute("UPDATE payments_payments SET status = 'voided', captured_amount = 0, refunded_amount = 0 "
+               "WHERE order_id = ?", (given_away,))
     db.commit()
     db.close()
     result = check(tampered)
@@ -128,4 +137,8 @@ def test_the_checker_is_clean_after_every_flow_and_catches_each_inconsistency(ma
     assert f"order {cancelled}: saga unfinished at step schedule" in out
     assert "orders event" in out and "undelivered" in out
     assert "recorded on the order" in out
+    assert f"order {given_away} (cancelled): delivery" in out and "was delivered" in out
+    assert f"order {given_away} (cancelled): goods given away" in out
+    assert f"order {refunded}: payment" in out and "with no reason" in out
+    assert "of delivered goods outside an incident" in out
     assert check(tmp_path / "missing.sqlite").returncode == 2

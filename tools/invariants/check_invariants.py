@@ -12,6 +12,10 @@ there is any, 0 when the database is consistent:
     ones, and for every payment refunded <= captured <= amount;
   - every refund payments made is recorded on its order (orders.refunded_amount);
   - no active delivery for a cancelled or rejected order; a delivered order's delivery is delivered;
+  - no goods given away: a cancelled order has no delivered delivery, and every delivered delivery's
+    order is charged in full (its payment captured for the order's total); the only refunds on an
+    order whose goods were delivered are made through incidents;
+  - every refund has a reason;
   - no saga left unfinished;
   - no event left undelivered in any module's outbox.
 Run it when the system is quiet (sagas and outboxes drained): in flight, "unfinished" is normal.
@@ -87,6 +91,29 @@ def violations(db: Store) -> list[str]:
             "SELECT o.id, o.delivery_id, d.status FROM orders_orders o LEFT JOIN delivery_deliveries d "
             "ON d.id = o.delivery_id WHERE o.status = 'delivered' AND (d.status IS NULL OR d.status != 'delivered')"):
         found.append(f"order {order_id} (delivered): its delivery {delivery_id} is {delivery_status}")
+    for order_id, status, delivery_id in db.execute(
+            "SELECT o.id, o.status, d.id FROM orders_orders o JOIN delivery_deliveries d ON d.order_id = o.id "
+            "WHERE o.status = 'cancelled' AND d.status = 'delivered'"):
+        found.append(f"order {order_id} ({status}): delivery {delivery_id} was delivered")
+    for order_id, status, total, delivery_id, payment_id, pay_status, captured in db.execute(
+            "SELECT o.id, o.status, o.total, d.id, p.id, p.status, p.captured_amount FROM delivery_deliveries d "
+            "JOIN orders_orders o ON o.id = d.order_id LEFT JOIN payments_payments p ON p.order_id = o.id "
+            "WHERE d.status = 'delivered'"):
+        if payment_id is None or captured != total:
+            found.append(f"order {order_id} ({status}): goods given away — delivery {delivery_id} delivered, "
+                         f"payment {payment_id} {pay_status} with {captured} of {total} captured")
+    for order_id, payment_id, reason, amount in db.execute(
+            "SELECT p.order_id, p.id, op.reason, op.amount FROM payments_operations op "
+            "JOIN payments_payments p ON p.id = op.payment_id WHERE op.type = 'refund' AND op.succeeded = 1 "
+            "AND EXISTS (SELECT 1 FROM delivery_deliveries d WHERE d.order_id = p.order_id "
+            "AND d.status = 'delivered') AND op.reason NOT LIKE 'incident %'"):
+        found.append(f"order {order_id}: payment {payment_id} refunded {amount} of delivered goods outside an "
+                     f"incident ({reason or 'no reason'})")
+    for order_id, payment_id, amount in db.execute(
+            "SELECT p.order_id, p.id, op.amount FROM payments_operations op "
+            "JOIN payments_payments p ON p.id = op.payment_id WHERE op.type = 'refund' AND op.succeeded = 1 "
+            "AND TRIM(op.reason) = ''"):
+        found.append(f"order {order_id}: payment {payment_id} refunded {amount} with no reason")
     for order_id, step, attempts, error in db.execute(
             "SELECT order_id, step, attempts, last_error FROM orders_sagas WHERE finished_at IS NULL"):
         found.append(f"order {order_id}: saga unfinished at step {step} after {attempts} attempts ({error})")

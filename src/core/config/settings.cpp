@@ -125,6 +125,16 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_IDEMPOTENCY_RETENTION")
       ->capture_default_str()
       ->check(CLI::Range(24L, 30L * 24L));
+  app.add_option("--idempotency-keys-per-caller", s.idempotency_keys_per_caller,
+                 "Live Idempotency-Keys a caller with a valid token may hold; a new one past it gets 429")
+      ->envname("DELIVERYHUB_IDEMPOTENCY_KEYS_PER_CALLER")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000'000}));
+  app.add_option("--idempotency-keys-per-address", s.idempotency_keys_per_address,
+                 "Live Idempotency-Keys one client address without a valid token may hold")
+      ->envname("DELIVERYHUB_IDEMPOTENCY_KEYS_PER_ADDRESS")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000'000}));
   app.add_option("--delivery-promise", delivery_promise, "Seconds from scheduling to a delivery's promised_by")
       ->envname("DELIVERYHUB_DELIVERY_PROMISE")
       ->capture_default_str()

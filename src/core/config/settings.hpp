@@ -44,6 +44,9 @@ struct Settings {
   std::chrono::seconds late_check_interval{30};
   /// How long Idempotency-Key responses are kept (api.md: at least 24 h).
   std::chrono::hours idempotency_retention{24};
+  /// Live Idempotency-Keys one caller may hold: with a valid token, and per address without one.
+  std::int64_t idempotency_keys_per_caller = 10000;
+  std::int64_t idempotency_keys_per_address = 100;
   std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
   std::chrono::seconds access_token_ttl{900};
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};

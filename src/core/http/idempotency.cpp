@@ -29,8 +29,16 @@ std::string sha256_hex(std::string_view text) {
   return out;
 }
 
-bool storable(int status) {
+// What may be stored for replay. Anonymous callers (no valid token: scoped by client address)
+// get only their successes stored, so nobody can park error replies in the database; an error
+// reply larger than kMaxStoredError is not stored (validation replies are capped well below).
+constexpr std::size_t kMaxStoredError = 16 * 1024;
+
+bool storable(const Response& response, bool anonymous) {
+  const int status = response.status;
   if (status >= 500) return false;
+  if (status < 300) return true;
+  if (anonymous || response.body.size() > kMaxStoredError) return false;
   return status != 401 && status != 403 && status != 408 && status != 429;
 }
 
@@ -89,8 +97,8 @@ std::optional<std::string> parse_idempotency_key(std::string_view value) {
 }
 
 Idempotency::Idempotency(db::Database& db, const auth::TokenValidator& tokens, const Clock& clock,
-                         std::chrono::hours retention)
-    : db_(db), tokens_(tokens), clock_(clock), retention_(retention) {}
+                         std::chrono::hours retention, Quotas quotas)
+    : db_(db), tokens_(tokens), clock_(clock), retention_(retention), quotas_(quotas) {}
 
 std::vector<db::Migration> Idempotency::migrations() {
   return {{1, "idempotency keys",
@@ -116,6 +124,23 @@ std::optional<Idempotency::Stored> Idempotency::lookup(const std::string& scope,
     if (!row) return std::nullopt;
     return Stored{row->text(0), static_cast<int>(row->integer(1)), nlohmann::json::parse(row->text(2)), row->text(3)};
   });
+}
+
+void Idempotency::require_room(const std::string& scope, bool anonymous) {
+  const std::int64_t quota = anonymous ? quotas_.per_address : quotas_.per_caller;
+  const auto held = db_.read([&](db::Transaction& tx) {
+    // Counts at most quota rows: the cost stays bounded however many a caller holds.
+    return tx.query_one("SELECT COUNT(*) FROM (SELECT 1 FROM core_idempotency WHERE scope = $1 AND "
+                        "expires_at > $2 LIMIT $3) AS held",
+                        {scope, to_unix_ms(clock_.now()), quota})
+        ->integer(0);
+  });
+  if (held < quota) return;
+  const auto retry_after = std::chrono::duration_cast<std::chrono::seconds>(retention_).count();
+  throw Error(ErrorKind::too_many_requests,
+              "This caller holds " + std::to_string(quota) +
+                  " Idempotency-Keys already; repeat the request without a key, or later")
+      .with_header("Retry-After", std::to_string(retry_after));
 }
 
 Response Idempotency::replay(const Stored& stored, const std::string& fingerprint) const {
@@ -174,12 +199,15 @@ Response Idempotency::handle(Request& request, const Handler& handler) {
     throw Error(ErrorKind::bad_request, "Idempotency-Key must be 1 to 255 visible ASCII characters",
                 {{"Idempotency-Key", "must be 1 to 255 visible ASCII characters"}});
   }
-  std::string scope = "anonymous";
+  // A caller with a valid token owns its keys; any other (no token, or one that is not valid:
+  // the handler answers 401 where one is needed) shares a scope with its address only.
+  std::string scope = "anonymous@" + request.remote_address;
+  bool anonymous = true;
   if (!request.header("Authorization").empty()) {
     try {
       scope = tokens_.authenticate(request).subject;
+      anonymous = false;
     } catch (const Error&) {
-      return handler(request);  // a bad token: the handler answers 401, which is not stored
     }
   }
   const auto fingerprint = sha256_hex(request.method + "\n" + request.target + "\n" + request.body);
@@ -190,6 +218,7 @@ Response Idempotency::handle(Request& request, const Handler& handler) {
         .with_header("Retry-After", "1");
   }
   if (auto stored = lookup(scope, *key)) return replay(*stored, fingerprint);
+  require_room(scope, anonymous);
 
   std::optional<Error> failure;
   Response response;
@@ -206,7 +235,7 @@ Response Idempotency::handle(Request& request, const Handler& handler) {
       }
       if (!failure) {
         unit.commit([&](db::Transaction& tx) {
-          if (storable(response.status)) store(tx, scope, *key, fingerprint, response);
+          if (storable(response, anonymous)) store(tx, scope, *key, fingerprint, response);
         });
       }
       break;
@@ -220,7 +249,7 @@ Response Idempotency::handle(Request& request, const Handler& handler) {
   }
   if (failure) {
     response = problem_response(*failure, request.request_id);
-    if (storable(response.status)) {
+    if (storable(response, anonymous)) {
       try {
         db_.write([&](db::Transaction& tx) { store(tx, scope, *key, fingerprint, response); });
       } catch (const db::UniqueViolation&) {

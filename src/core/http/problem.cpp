@@ -64,10 +64,14 @@ Response problem_response(const Error& error, std::string_view request_id) {
                        : error.detail();
   body["request_id"] = request_id;
   if (!error.errors().empty()) {
+    // The first kMaxFieldErrors and how many there were: a hostile body of 90,000 unknown
+    // fields gets a reply of a few KiB, not megabytes.
     auto& list = body["errors"] = nlohmann::json::array();
     for (const auto& field : error.errors()) {
+      if (list.size() == kMaxFieldErrors) break;
       list.push_back({{"field", field.field}, {"message", field.message}});
     }
+    if (error.errors().size() > kMaxFieldErrors) body["error_count"] = error.errors().size();
   }
   Response response = Response::json(type.status, body);
   response.headers.set("Content-Type", "application/problem+json");

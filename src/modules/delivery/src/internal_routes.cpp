@@ -39,10 +39,13 @@ void add_internal_routes(core::http::Router& router, DeliveryApi& delivery, cons
   router.add("POST", "/internal/v1/delivery/cancel", [&delivery, &tokens](const Request& request) {
     core::auth::require_service(tokens, request);
     const auto body = core::http::parse_json_object(request);
-    core::http::FieldReader reader(body, {"order_id"});
+    core::http::FieldReader reader(body, {"order_id", "rule"});
     auto order_id = reader.required_string("order_id", 1, 64);
+    const auto rule_name = reader.required_string("rule", 1, 32);
+    const auto rule = rule_name ? stop_rule_from(*rule_name) : std::nullopt;
+    if (rule_name && !rule) reader.fail("rule", "must be before_pickup or before_completion");
     reader.throw_if_failed();
-    return Response::json(200, optional_delivery(delivery.cancel(*order_id)));
+    return Response::json(200, optional_delivery(delivery.cancel(*order_id, *rule)));
   });
   router.add("POST", "/internal/v1/delivery/redeliver", [&delivery, &tokens](const Request& request) {
     core::auth::require_service(tokens, request);

@@ -31,9 +31,9 @@ ScheduleOutcome RemoteDelivery::schedule(const ScheduleRequest& request) {
   return {answer["zone_served"].get<bool>(), optional_delivery(answer)};
 }
 
-std::optional<Delivery> RemoteDelivery::cancel(std::string_view order_id) {
-  return optional_delivery(
-      channel_.call({"POST", "/internal/v1/delivery/cancel", nlohmann::json{{"order_id", order_id}}, true}));
+std::optional<Delivery> RemoteDelivery::cancel(std::string_view order_id, StopRule rule) {
+  return optional_delivery(channel_.call({"POST", "/internal/v1/delivery/cancel",
+                                          nlohmann::json{{"order_id", order_id}, {"rule", to_string(rule)}}, true}));
 }
 
 Delivery RemoteDelivery::redeliver(std::string_view order_id, std::string_view request_id) {

@@ -11,7 +11,7 @@ class RemoteDelivery final : public DeliveryApi {
   explicit RemoteDelivery(core::remote::HttpChannel& channel) : channel_(channel) {}
 
   ScheduleOutcome schedule(const ScheduleRequest& request) override;
-  std::optional<Delivery> cancel(std::string_view order_id) override;
+  std::optional<Delivery> cancel(std::string_view order_id, StopRule rule) override;
   Delivery redeliver(std::string_view order_id, std::string_view request_id) override;
   std::optional<Delivery> find_by_order(std::string_view order_id) override;
 

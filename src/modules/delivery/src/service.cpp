@@ -43,6 +43,16 @@ std::string_view to_string(CourierStatus status) {
   return "available";
 }
 
+std::string_view to_string(StopRule rule) {
+  return rule == StopRule::before_pickup ? "before_pickup" : "before_completion";
+}
+
+std::optional<StopRule> stop_rule_from(std::string_view text) {
+  if (text == "before_pickup") return StopRule::before_pickup;
+  if (text == "before_completion") return StopRule::before_completion;
+  return std::nullopt;
+}
+
 std::string normalize_postal(std::string_view text) {
   std::string out = core::ascii_upper(text);
   std::erase(out, ' ');
@@ -232,13 +242,17 @@ void DeliveryService::dispatch_waiting(core::db::Transaction& tx, const std::str
   }
 }
 
-std::optional<Delivery> DeliveryService::cancel(std::string_view order_id) {
+std::optional<Delivery> DeliveryService::cancel(std::string_view order_id, StopRule rule) {
   return db_.write([&](core::db::Transaction& tx) -> std::optional<Delivery> {
     auto delivery = repository::latest_for_order(tx, std::string(order_id));
     if (!delivery) return std::nullopt;
     if (delivery->status == DeliveryStatus::cancelled) return delivery;
     if (delivery->status == DeliveryStatus::delivered || delivery->status == DeliveryStatus::failed) {
       throw illegal(*delivery, DeliveryStatus::cancelled);
+    }
+    if (delivery->status == DeliveryStatus::picked_up && rule == StopRule::before_pickup) {
+      throw Error(ErrorKind::conflict, "The courier has picked the order up; only an operator can cancel it now")
+          .with_extension("current_status", std::string(to_string(delivery->status)));
     }
     transition(tx, *delivery, DeliveryStatus::cancelled, "order cancelled", events::kDeliveryCancelled);
     dispatch_waiting(tx, delivery->zone_id);

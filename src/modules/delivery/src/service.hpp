@@ -47,7 +47,7 @@ class DeliveryService final : public DeliveryApi {
   std::optional<Courier> courier_for_account(const std::string& account_id);
 
   ScheduleOutcome schedule(const ScheduleRequest& request) override;
-  std::optional<Delivery> cancel(std::string_view order_id) override;
+  std::optional<Delivery> cancel(std::string_view order_id, StopRule rule) override;
   Delivery redeliver(std::string_view order_id, std::string_view request_id) override;
   std::optional<Delivery> find_by_order(std::string_view order_id) override;
   std::optional<Delivery> find(const std::string& id);

@@ -69,10 +69,13 @@ void schedule_cancel_redeliver(World& w, DeliveryApi& api) {
 
   CHECK(kind_of([&] { api.redeliver(request.order_id, "r1"); }) == ErrorKind::conflict);  // still under way
   CHECK(kind_of([&] { api.redeliver(core::new_id("ord"), "r1"); }) == ErrorKind::not_found);
-  const auto cancelled = api.cancel(request.order_id);
+  const auto cancelled = api.cancel(request.order_id, StopRule::before_pickup);
   REQUIRE(cancelled);
   CHECK(cancelled->status == DeliveryStatus::cancelled);
-  CHECK_FALSE(api.cancel(core::new_id("ord")));
+  CHECK(api.cancel(request.order_id, StopRule::before_pickup)->id == delivery.id);  // repeatable
+  CHECK_FALSE(api.cancel(core::new_id("ord"), StopRule::before_completion));
+  // The courier cannot complete a delivery that was stopped.
+  CHECK(kind_of([&] { w.service.record(delivery.id, DeliveryStatus::picked_up, ""); }) == ErrorKind::conflict);
 
   const auto again = api.redeliver(request.order_id, "r2");
   CHECK(again.id != delivery.id);
@@ -81,7 +84,41 @@ void schedule_cancel_redeliver(World& w, DeliveryApi& api) {
   CHECK(api.find_by_order(request.order_id)->id == again.id);
 }
 
+// Once the courier has picked up, only the back office's rule stops the delivery; once
+// delivered, nothing does.
+void cancel_rules(World& w, DeliveryApi& api) {
+  const auto request = World::order();
+  const auto delivery = *api.schedule(request).delivery;
+  w.service.record(delivery.id, DeliveryStatus::picked_up, "");
+  try {
+    api.cancel(request.order_id, StopRule::before_pickup);
+    FAIL("a customer's cancel stopped a picked-up delivery");
+  } catch (const core::Error& e) {
+    CHECK(e.kind() == ErrorKind::conflict);
+    CHECK(e.extensions().at("current_status") == "picked_up");
+  }
+  CHECK(api.find_by_order(request.order_id)->status == DeliveryStatus::picked_up);  // nothing changed
+  CHECK(api.cancel(request.order_id, StopRule::before_completion)->status == DeliveryStatus::cancelled);
+  CHECK(kind_of([&] { w.service.record(delivery.id, DeliveryStatus::delivered, ""); }) == ErrorKind::conflict);
+
+  const auto other = World::order();
+  const auto done = *api.schedule(other).delivery;
+  w.service.record(done.id, DeliveryStatus::picked_up, "");
+  w.service.record(done.id, DeliveryStatus::delivered, "");
+  for (auto rule : {StopRule::before_pickup, StopRule::before_completion}) {
+    CHECK(kind_of([&] { api.cancel(other.order_id, rule); }) == ErrorKind::conflict);
+  }
+  CHECK(api.find_by_order(other.order_id)->status == DeliveryStatus::delivered);
+}
+
 }  // namespace
+
+TEST_CASE("delivery contract: the cancel rules, in process and over HTTP") {
+  World w;
+  cancel_rules(w, w.service);
+  World v;
+  cancel_rules(v, v.remote);
+}
 
 TEST_CASE("delivery contract, in process: schedule, cancel, redeliver, find") {
   World w;

@@ -68,7 +68,9 @@ class FakeDelivery final : public delivery::DeliveryApi {
   delivery::ScheduleOutcome schedule(const delivery::ScheduleRequest&) override {
     throw Error(ErrorKind::internal, "-");
   }
-  std::optional<delivery::Delivery> cancel(std::string_view) override { throw Error(ErrorKind::internal, "-"); }
+  std::optional<delivery::Delivery> cancel(std::string_view, delivery::StopRule) override {
+    throw Error(ErrorKind::internal, "-");
+  }
   delivery::Delivery redeliver(std::string_view order_id, std::string_view request_id) override {
     redeliveries.try_emplace(std::string(request_id), std::string(order_id));
     auto& d = latest.at(std::string(order_id));

@@ -18,6 +18,7 @@ struct Transition {
   std::vector<OrderStatus> from;
   std::string_view order_event;
   bool adopts_delivery = false;  // the event's delivery becomes the order's (a redelivery)
+  bool cancels = false;          // the saga goes on to release the money (a delivery stopped)
 };
 
 const std::vector<Transition>& transitions() {
@@ -40,6 +41,14 @@ const std::vector<Transition>& transitions() {
        OrderStatus::delivery_failed,
        {OrderStatus::confirmed, OrderStatus::dispatched},
        events::kOrderDeliveryFailed},
+      // Only a cancellation orders accepted stops a delivery, and orders records it right after;
+      // this repairs a crash between the two: a stopped delivery always ends in a cancelled order.
+      {delivery::events::kDeliveryCancelled,
+       OrderStatus::cancelled,
+       {OrderStatus::pending, OrderStatus::payment_authorized, OrderStatus::confirmed, OrderStatus::dispatched},
+       events::kOrderCancelled,
+       false,
+       true},
   };
   return table;
 }
@@ -60,7 +69,10 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                        return;
                      }
                      if (transition.adopts_delivery && !event.payload.value("redelivery", false)) return;
-                     if (order->status == OrderStatus::pending || order->status == OrderStatus::payment_authorized) {
+                     const auto delivery_id = event.payload.value("delivery_id", std::string());
+                     if (transition.cancels && order->delivery_id && *order->delivery_id != delivery_id) return;
+                     if (!transition.cancels &&
+                         (order->status == OrderStatus::pending || order->status == OrderStatus::payment_authorized)) {
                        // The courier is faster than the saga's record of the schedule step: try again
                        // later (the relay retries), rather than drop the event.
                        throw std::runtime_error("the order's saga has not recorded its delivery yet");
@@ -81,7 +93,13 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                      if (!order_repository::update(tx, *order, true)) {
                        throw std::runtime_error("order changed concurrently; the event will be retried");
                      }
-                     outbox.add(tx, std::string(transition.order_event), order->id, order_event_payload(*order));
+                     auto payload = order_event_payload(*order);
+                     if (transition.cancels) {
+                       payload["cancelled_by"] = "delivery";
+                       order_repository::redirect_saga(tx, order->id, "cancel", order->updated_at,
+                                                      core::log::current().trace_id);
+                     }
+                     outbox.add(tx, std::string(transition.order_event), order->id, payload);
                    },
                    {}});
   }

@@ -24,7 +24,7 @@ class Module final : public OrdersModule {
         catalog_(platform.database, platform.clock),
         saga_(platform.database, outbox_, platform.clock, payments, delivery, platform.metrics),
         orders_(
-            platform.database, outbox_, platform.clock, catalog_, customers, [this] { saga_.wake(); },
+            platform.database, outbox_, platform.clock, catalog_, customers, delivery, [this] { saga_.wake(); },
             [&payments] { payments.require_available(); }),
         api_(catalog_, orders_) {}
 

@@ -44,13 +44,15 @@ nlohmann::json order_event_payload(const Order& order) {
 }
 
 OrderService::OrderService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-                           CatalogService& catalog, customers::CustomersApi& customers, std::function<void()> saga_wake,
+                           CatalogService& catalog, customers::CustomersApi& customers,
+                           delivery::DeliveryApi& delivery, std::function<void()> saga_wake,
                            std::function<void()> admit)
     : db_(db),
       outbox_(outbox),
       clock_(clock),
       catalog_(catalog),
       customers_(customers),
+      delivery_(delivery),
       saga_wake_(std::move(saga_wake)),
       admit_(std::move(admit)) {}
 
@@ -123,22 +125,49 @@ bool may_cancel(OrderStatus status, bool operator_role) {
   }
 }
 
+Error not_cancellable(const Order& order) {
+  const std::string status(to_string(order.status));
+  const std::string detail = order.status == OrderStatus::dispatched
+                                 ? "The order is dispatched; only an operator can cancel it now"
+                                 : "An order that is " + status + " cannot be cancelled";
+  return Error(ErrorKind::conflict, detail).with_extension("current_status", status);
+}
+
 }  // namespace
 
+// The delivery is stopped first, by the delivery module, which alone knows whether the courier
+// has picked up; only a cancellation it accepted is recorded here, and the saga releases the
+// money after that (ADR 0020). A crash between the two is repaired by the delivery.cancelled
+// event (consumers.cpp), so a stopped delivery always ends in a cancelled order.
 Order OrderService::cancel(const std::string& id, const Canceller& by) {
   if (!core::is_id(id, "ord")) throw Error(ErrorKind::not_found, "No such order");
+  const auto before = db_.read([&](core::db::Transaction& tx) { return order_repository::find(tx, id); });
+  if (!before || (!by.operator_role && before->customer_id != by.subject)) {
+    throw Error(ErrorKind::not_found, "No such order");
+  }
+  if (!may_cancel(before->status, by.operator_role)) throw not_cancellable(*before);
+  try {
+    delivery_.cancel(id, by.operator_role ? delivery::StopRule::before_completion : delivery::StopRule::before_pickup);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::conflict) throw;
+    // The courier is ahead of this order's record: picked up (or finished) already.
+    const auto delivery_status = e.extensions().value("current_status", std::string());
+    const std::string status = delivery_status == "picked_up" ? "dispatched"
+                               : delivery_status == "delivered" ? "delivered"
+                               : delivery_status == "failed"    ? "delivery_failed"
+                                                                : std::string(to_string(before->status));
+    throw Error(ErrorKind::conflict, e.detail()).with_extension("current_status", status);
+  }
   Order order = db_.write([&](core::db::Transaction& tx) {
     auto found = order_repository::find(tx, id);
-    if (!found || (!by.operator_role && found->customer_id != by.subject)) {
-      throw Error(ErrorKind::not_found, "No such order");
-    }
+    if (!found) throw Error(ErrorKind::not_found, "No such order");
     Order o = *found;
-    if (!may_cancel(o.status, by.operator_role)) {
-      const std::string status(to_string(o.status));
-      const std::string detail = o.status == OrderStatus::dispatched
-                                     ? "The order is dispatched; only an operator can cancel it now"
-                                     : "An order that is " + status + " cannot be cancelled";
-      throw Error(ErrorKind::conflict, detail).with_extension("current_status", status);
+    // Its delivery is stopped: the order is cancelled now whatever the saga or the delivery
+    // events recorded meanwhile — unless the delivery.cancelled event did it already.
+    if (o.status == OrderStatus::cancelled) return o;
+    if (o.status != OrderStatus::pending && o.status != OrderStatus::payment_authorized &&
+        o.status != OrderStatus::confirmed && o.status != OrderStatus::dispatched) {
+      throw not_cancellable(o);
     }
     o.status = OrderStatus::cancelled;
     o.updated_at = clock_.now();

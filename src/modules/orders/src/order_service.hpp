@@ -3,6 +3,7 @@
 #include "core/db/database.hpp"
 #include "core/events/outbox.hpp"
 #include "customers/api.hpp"
+#include "delivery/api.hpp"
 #include "orders/api.hpp"
 
 #include <functional>
@@ -42,7 +43,8 @@ struct OrderPage {
 class OrderService {
  public:
   OrderService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-               CatalogService& catalog, customers::CustomersApi& customers, std::function<void()> saga_wake,
+               CatalogService& catalog, customers::CustomersApi& customers, delivery::DeliveryApi& delivery,
+               std::function<void()> saga_wake,
                std::function<void()> admit = {});
 
   /// Throws Error: unprocessable (unknown customer, address or SKU, mixed currencies).
@@ -63,6 +65,7 @@ class OrderService {
   const core::Clock& clock_;
   CatalogService& catalog_;
   customers::CustomersApi& customers_;
+  delivery::DeliveryApi& delivery_;
   std::function<void()> saga_wake_;
   std::function<void()> admit_;  // throws to refuse new orders (a dependency known to be down)
 };

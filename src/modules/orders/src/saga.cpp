@@ -44,7 +44,7 @@ OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox,
       runner_id_(core::new_id("run")),
       outcomes_(prometheus::BuildCounter()
                     .Name("deliveryhub_saga_outcomes_total")
-                    .Help("Order sagas finished, by outcome (confirmed, payment_declined, zone_not_served, cancelled)")
+                    .Help("Order sagas finished, by outcome (confirmed, payment_declined, zone_not_served, cancelled, cancel_overtaken)")
                     .Register(metrics.registry())),
       duration_(prometheus::BuildHistogram()
                     .Name("deliveryhub_saga_duration_seconds")
@@ -192,17 +192,35 @@ std::string OrderSaga::perform(const std::string& order_id, const std::string& s
     return "done";
   }
   if (step == "cancel") {
+    // The delivery first, then the money: once the delivery is stopped no courier can complete
+    // it, so releasing the payment can no longer give goods away (ADR 0020).
+    try {
+      if (auto delivery = delivery_.cancel(order.id, delivery::StopRule::before_completion)) {
+        order.delivery_id = delivery->id;
+      }
+    } catch (const core::Error& e) {
+      if (e.kind() != core::ErrorKind::conflict) throw;
+      const auto delivery = delivery_.find_by_order(order.id);
+      if (!delivery) throw;
+      if (delivery->status == delivery::DeliveryStatus::delivered) {
+        // Delivered before the cancellation could stop it (its delivery was scheduled while the
+        // cancel was accepted): the customer has the goods, so the order is delivered and
+        // charged (payments captures on delivery.completed); nothing is released.
+        core::log::warn("cancellation overtaken by the delivery; the order is delivered and charged",
+                        {{"order_id", order.id}, {"delivery_id", delivery->id}});
+        order.delivery_id = delivery->id;
+        db_.write([&](core::db::Transaction& tx) {
+          record(tx, outbox_, order, OrderStatus::delivered, events::kOrderDelivered, "done", clock_.now());
+        });
+        finished(order, "cancel_overtaken");
+        return "done";
+      }
+      if (delivery->status != delivery::DeliveryStatus::failed) throw;  // changed meanwhile: retry
+      // Failed: nothing reached the customer; the money is released below.
+    }
     if (auto payment = payments_.find_by_order(order.id)) {
       order.payment_id = payment->id;
       undo_payment(*payment);
-    }
-    try {
-      if (auto delivery = delivery_.cancel(order.id)) order.delivery_id = delivery->id;
-    } catch (const core::Error& e) {
-      if (e.kind() != core::ErrorKind::conflict) throw;
-      // Delivered or failed meanwhile: nothing left to call back. The payment was settled above.
-      core::log::warn("cancelled order's delivery could not be cancelled",
-                      {{"order_id", order.id}, {"reason", e.detail()}});
     }
     db_.write([&](core::db::Transaction& tx) {
       record(tx, outbox_, order, order.status, std::nullopt, "done", clock_.now());

@@ -5,6 +5,7 @@
 #include "core/events/outbox.hpp"
 #include "core/util/ids.hpp"
 #include "fake_customers.hpp"
+#include "fake_delivery.hpp"
 #include "internal_routes.hpp"
 #include "local_api.hpp"
 #include "migrations.hpp"
@@ -27,8 +28,9 @@ struct World {
   core::SystemClock clock;
   core::events::Outbox outbox{"orders", clock, std::make_shared<core::events::OutboxSignal>()};
   fakes::FakeCustomers customers;
+  fakes::FakeDelivery delivery;
   CatalogService catalog{*db, clock};
-  OrderService orders{*db, outbox, clock, catalog, customers, [] {}};
+  OrderService orders{*db, outbox, clock, catalog, customers, delivery, [] {}};
   LocalOrdersApi local{catalog, orders};
   deliveryhub::testing::RemoteFixture remote_side{
       [this](core::http::Router& router, const core::auth::TokenValidator& tokens) {

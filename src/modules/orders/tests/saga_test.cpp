@@ -7,6 +7,7 @@
 #include "core/events/outbox.hpp"
 #include "core/util/ids.hpp"
 #include "fake_customers.hpp"
+#include "fake_delivery.hpp"
 #include "migrations.hpp"
 #include "order_repository.hpp"
 #include "order_service.hpp"
@@ -81,35 +82,7 @@ class FakePayments final : public payments::PaymentsApi {
   }
 };
 
-class FakeDelivery final : public delivery::DeliveryApi {
- public:
-  std::map<std::string, delivery::Delivery> by_order;
-  int scheduled = 0;
-  int fail_after = 0;
-  bool serve = true;
-  delivery::ScheduleOutcome schedule(const delivery::ScheduleRequest& r) override {
-    if (!serve) return {false, std::nullopt};
-    auto [it, created] = by_order.try_emplace(r.order_id);
-    if (created) {
-      ++scheduled;
-      it->second.id = core::new_id("dlv");
-      it->second.order_id = r.order_id;
-    }
-    if (fail_after > 0 && fail_after--) throw Error(ErrorKind::unavailable, "answer lost");
-    return {true, it->second};
-  }
-  std::optional<delivery::Delivery> cancel(std::string_view order_id) override {
-    auto it = by_order.find(std::string(order_id));
-    if (it == by_order.end()) return std::nullopt;
-    if (it->second.status == delivery::DeliveryStatus::delivered) throw Error(ErrorKind::conflict, "delivered");
-    it->second.status = delivery::DeliveryStatus::cancelled;
-    return it->second;
-  }
-  delivery::Delivery redeliver(std::string_view, std::string_view) override {
-    throw Error(ErrorKind::internal, "not used");
-  }
-  std::optional<delivery::Delivery> find_by_order(std::string_view) override { return std::nullopt; }
-};
+using fakes::FakeDelivery;
 
 struct World {
   testing::TempDatabase db{"orders", migrations()};
@@ -125,7 +98,7 @@ struct World {
   World() {
     catalog = std::make_unique<CatalogService>(*db, clock);
     catalog->create({"PIZZA", "Pizza", 1250, "EUR", true});
-    orders = std::make_unique<OrderService>(*db, outbox, clock, *catalog, customers, [] {});
+    orders = std::make_unique<OrderService>(*db, outbox, clock, *catalog, customers, delivery, [] {});
     restart();
   }
   // A new saga runner over the same database: what a process restart gives.
@@ -329,21 +302,69 @@ TEST_CASE("cancellation before the saga ran, and while a step's answer was lost"
   CHECK(w.saga->run_due() == 0);
 }
 
-TEST_CASE("a capture that raced the cancellation is refunded in full, once") {
+TEST_CASE("a courier ahead of the order's record: the owner's cancel is refused, nothing changes") {
   World w;
   auto order = w.place();
   w.saga->run_due();
-  w.force_status(order, OrderStatus::dispatched);
-  auto& payment = w.payments.by_order.at(order.id);
-  payment.status = payments::PaymentStatus::captured;  // delivery.completed reached payments first
-  payment.captured_amount = payment.amount;
-  w.cancel(order, true);
-  w.payments.fail_after = 1;  // the refund's answer is lost once: the retry must not refund twice
+  REQUIRE(w.status(order) == OrderStatus::confirmed);
+  // Picked up; delivery.picked_up has not reached orders yet, so the order still says confirmed.
+  w.delivery.by_order.at(order.id).status = delivery::DeliveryStatus::picked_up;
+  const auto events_before = w.events().size();
+  try {
+    w.cancel(order);
+    FAIL("the owner cancelled an order the courier had picked up");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::conflict);
+    CHECK(e.extensions().at("current_status") == "dispatched");
+  }
+  CHECK(w.status(order) == OrderStatus::confirmed);
+  CHECK(w.events().size() == events_before);
+  CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::authorized);
+  CHECK(w.delivery.by_order.at(order.id).status == delivery::DeliveryStatus::picked_up);
+}
+
+TEST_CASE("a delivered order is always charged: a cancel that comes too late is refused") {
+  World w;
+  auto order = w.place();
   w.saga->run_due();
+  w.delivery.by_order.at(order.id).status = delivery::DeliveryStatus::delivered;  // the record is behind
+  CHECK(kind_of([&] { w.cancel(order, true); }) == ErrorKind::conflict);
+  CHECK(w.status(order) == OrderStatus::confirmed);
+  CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::authorized);  // captured next
+  CHECK(w.saga->run_due() == 0);
+}
+
+TEST_CASE("the saga stops the delivery before it releases the money") {
+  World w;
+  auto order = w.place();
   w.saga->run_due();
-  CHECK(w.payments.by_order.at(order.id).refunded_amount == 2500);
-  CHECK(w.payments.refunds.size() == 1);
-  CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::refunded);
+  w.cancel(order);
+  // Accepted: the delivery is stopped already, before any money moved.
+  CHECK(w.delivery.by_order.at(order.id).status == delivery::DeliveryStatus::cancelled);
+  CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::authorized);
+  w.saga->run_due();
+  CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::voided);
+}
+
+TEST_CASE("a cancellation overtaken by the delivery leaves the order delivered and charged") {
+  World w;
+  auto order = w.place();
+  w.cancel(order);  // accepted before the saga scheduled anything: nothing to stop yet
+  // The saga's schedule step ran meanwhile and the courier delivered before the cancel step.
+  w.delivery.by_order[order.id] = delivery::Delivery{};
+  w.delivery.by_order[order.id].id = core::new_id("dlv");
+  w.delivery.by_order[order.id].order_id = order.id;
+  w.delivery.by_order[order.id].status = delivery::DeliveryStatus::delivered;
+  auto& payment = w.payments.by_order[order.id];  // authorized before the cancel came
+  payment.id = core::new_id("pay");
+  payment.order_id = order.id;
+  payment.status = payments::PaymentStatus::authorized;
+  w.saga->run_due();
+  CHECK(w.status(order) == OrderStatus::delivered);
+  CHECK(w.events().back() == "order.delivered");
+  // Not voided: payments captures it on delivery.completed.
+  CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::authorized);
+  CHECK(w.metrics.serialize().find("outcome=\"cancel_overtaken\"") != std::string::npos);
 }
 
 TEST_CASE("one pass finishes every due saga, more than a batch of them") {

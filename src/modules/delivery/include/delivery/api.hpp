@@ -53,15 +53,24 @@ struct ScheduleOutcome {
   std::optional<Delivery> delivery;
 };
 
+/// How far a delivery may have gone for a cancellation to stop it. A customer's cancel stops only
+/// a delivery the courier has not picked up; the back office (and the saga carrying out a
+/// cancellation already accepted) also calls back one that is on its way. None stops a delivery
+/// that is delivered or failed: that is final.
+enum class StopRule { before_pickup, before_completion };
+
 /// Thread-safe. Idempotent by order id: scheduling an order twice returns the first delivery
 /// (a new delivery for the same order is made only by reschedule()). Errors are core::Error.
 class DeliveryApi {
  public:
   virtual ~DeliveryApi() = default;
   virtual ScheduleOutcome schedule(const ScheduleRequest& request) = 0;
-  /// Cancels the order's active delivery (even one picked up: the courier brings it back);
-  /// nullopt when the order has none. Conflict once delivered or failed.
-  virtual std::optional<Delivery> cancel(std::string_view order_id) = 0;
+  /// Cancels the order's active delivery if `rule` allows (a picked-up one only with
+  /// before_completion: the courier brings it back); nullopt when the order has none. Repeating
+  /// it returns the cancelled delivery. Conflict (with `current_status`) when `rule` refuses, or
+  /// once delivered or failed. This is the gate that serialises cancellation with delivery
+  /// progress: a courier cannot complete a delivery it cancelled.
+  virtual std::optional<Delivery> cancel(std::string_view order_id, StopRule rule) = 0;
   /// A new delivery of the order to the same address (an incident resolved with `redeliver`),
   /// dispatched like any other. Idempotent by `request_id`: a repeat returns the same delivery.
   /// not_found when the order never had a delivery; conflict while one is still under way.
@@ -71,5 +80,8 @@ class DeliveryApi {
 };
 
 std::string_view to_string(DeliveryStatus status);
+std::string_view to_string(StopRule rule);
+/// The rule named `text`, or nullopt.
+std::optional<StopRule> stop_rule_from(std::string_view text);
 
 }  // namespace deliveryhub::delivery
