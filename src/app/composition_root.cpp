@@ -341,9 +341,8 @@ int run(const core::config::Settings& settings) {
   relay.start();
 
   core::metrics::HttpMetrics http_metrics(metrics);
-  http::Idempotency idempotency(
-      *database, tokens, clock, settings.idempotency_retention,
-      {settings.idempotency_keys_per_caller, settings.idempotency_keys_per_address});
+  http::Idempotency idempotency(*database, tokens, clock, settings.idempotency_retention,
+                                {settings.idempotency_keys_per_caller, settings.idempotency_keys_per_address});
   http::Pipeline pipeline(
       router, http_metrics,
       [&idempotency](http::Request& request, const http::Handler& handler) {

@@ -1,5 +1,8 @@
+#include "core/auth/jws.hpp"
+#include "core/auth/keys.hpp"
 #include "core/db/database.hpp"
 #include "core/http/idempotency.hpp"
+#include "core/http/problem.hpp"
 #include "test_support.hpp"
 
 #include <atomic>
@@ -115,16 +118,33 @@ struct KeyedWorld {
                              return migrations;
                            }()};
   SystemClock clock;
-  auth::TokenValidator tokens{{"test", "test"}, auth::KeySet{}};
-  http::Idempotency idempotency{*db, tokens, clock, std::chrono::hours(24)};
+  auth::SigningKey key = auth::SigningKey::generate();
+  auth::TokenValidator tokens{{"test", "test"}, [this] {
+                                auth::KeySet keys;
+                                keys.add({key.kid(), "ES256", key.public_pem()});
+                                return keys;
+                              }()};
+  http::Idempotency idempotency{*db, tokens, clock, std::chrono::hours(24), {5, 3}};
 
-  http::Request post(const std::string& key, const std::string& body) {
+  // A caller with a valid token for `subject` by default; anonymous from `address` when empty.
+  http::Request post(const std::string& key, const std::string& body, const std::string& subject = "cus_1",
+                     const std::string& address = "192.0.2.1") {
     http::Request r;
     r.method = "POST";
     r.path = r.target = "/api/v1/items";
     r.body = body;
+    r.remote_address = address;
     r.headers.add("Idempotency-Key", key);
+    if (!subject.empty()) r.headers.add("Authorization", "Bearer " + token_for(subject));
     return r;
+  }
+  std::string token_for(const std::string& subject) const {
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const nlohmann::json header = {{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", key.kid()}};
+    const nlohmann::json claims = {{"iss", "test"},  {"aud", "test"}, {"sub", subject},       {"exp", now + 600},
+                                   {"nbf", now - 1}, {"iat", now},    {"roles", {"customer"}}};
+    return auth::sign_es256(header.dump(), claims.dump(), key.private_pem());
   }
 };
 
@@ -177,6 +197,91 @@ TEST_CASE("Idempotency: a handler's error undoes its writes and is replayed; a 5
   CHECK_THROWS_AS(w.idempotency.handle(broken, crashing), std::runtime_error);  // not stored: runs again
   CHECK(runs == 3);
   CHECK(count(*w.db) == 0);
+}
+
+TEST_CASE("Idempotency: without a valid token, keys are the address's and only successes are kept") {
+  KeyedWorld w;
+  int runs = 0;
+  const http::Handler refuse = [&](const http::Request&) -> http::Response {
+    ++runs;
+    throw Error(ErrorKind::validation, "no", {{"x", "bad"}});
+  };
+  auto anonymous = w.post("a1", "{}", "", "192.0.2.7");
+  CHECK(w.idempotency.handle(anonymous, refuse).status == 400);
+  CHECK(w.idempotency.handle(anonymous, refuse).headers.find("Idempotent-Replayed") == std::nullopt);
+  CHECK(runs == 2);  // an error is not parked for anyone to replay
+  auto stale = w.post("a1", "{}", "", "192.0.2.7");
+  stale.headers.add("Authorization", "Bearer not-a-token");
+  CHECK(w.idempotency.handle(stale, refuse).status == 400);
+  CHECK(runs == 3);
+
+  const http::Handler create = [&](const http::Request&) {
+    ++runs;
+    return http::Response::json(201, {{"id", runs}});
+  };
+  auto registration = w.post("a2", "{}", "", "192.0.2.7");
+  const auto first = w.idempotency.handle(registration, create);
+  auto retried_with_stale_token = w.post("a2", "{}", "", "192.0.2.7");
+  retried_with_stale_token.headers.add("Authorization", "Bearer expired.or.forged");
+  const auto again = w.idempotency.handle(retried_with_stale_token, create);
+  CHECK(again.body == first.body);
+  CHECK(again.headers.find("Idempotent-Replayed") == std::optional<std::string_view>("true"));
+  auto elsewhere = w.post("a2", "{}", "", "198.51.100.9");  // another address: another scope
+  CHECK(w.idempotency.handle(elsewhere, create).body != first.body);
+}
+
+TEST_CASE("Idempotency: a caller past its quota of live keys gets 429 and nothing runs") {
+  KeyedWorld w;  // quotas: 5 keys per caller, 3 per address
+  int runs = 0;
+  const http::Handler create = [&](const http::Request&) {
+    ++runs;
+    return http::Response::json(201, {{"id", runs}});
+  };
+  for (int i = 0; i < 5; ++i) {
+    auto r = w.post("q" + std::to_string(i), "{}");
+    CHECK(w.idempotency.handle(r, create).status == 201);
+  }
+  auto past = w.post("q5", "{}");
+  try {
+    w.idempotency.handle(past, create);
+    FAIL("a sixth key was accepted");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::too_many_requests);
+    CHECK(e.headers().size() == 1);
+  }
+  CHECK(runs == 5);
+  auto held = w.post("q0", "{}");  // a key it holds is still replayed
+  CHECK(w.idempotency.handle(held, create).headers.find("Idempotent-Replayed") ==
+        std::optional<std::string_view>("true"));
+  auto other_caller = w.post("q5", "{}", "cus_2");
+  CHECK(w.idempotency.handle(other_caller, create).status == 201);
+  for (int i = 0; i < 3; ++i) {
+    auto r = w.post("n" + std::to_string(i), "{}", "", "192.0.2.9");
+    CHECK(w.idempotency.handle(r, create).status == 201);
+  }
+  auto anonymous_past = w.post("n3", "{}", "", "192.0.2.9");
+  CHECK(testing::kind_of([&] { w.idempotency.handle(anonymous_past, create); }) == ErrorKind::too_many_requests);
+}
+
+TEST_CASE("Idempotency: an error reply over 16 KiB is not stored; a validation reply lists 20 fields") {
+  KeyedWorld w;
+  int runs = 0;
+  const http::Handler huge = [&](const http::Request&) -> http::Response {
+    ++runs;
+    return http::Response::json(409, {{"detail", std::string(20000, 'x')}});
+  };
+  auto request = w.post("h1", "{}");
+  w.idempotency.handle(request, huge);
+  w.idempotency.handle(request, huge);
+  CHECK(runs == 2);
+
+  std::vector<FieldError> many;
+  for (int i = 0; i < 90000; ++i) many.push_back({"f" + std::to_string(i), "is not a known field"});
+  const auto problem = http::problem_response(Error(ErrorKind::validation, "bad", many), "req_1");
+  const auto body = nlohmann::json::parse(problem.body);
+  CHECK(body["errors"].size() == http::kMaxFieldErrors);
+  CHECK(body["error_count"] == 90000);
+  CHECK(problem.body.size() < 4096);
 }
 
 TEST_CASE("Idempotency: a repeat while the first runs is a 409; requests without a key pass through") {

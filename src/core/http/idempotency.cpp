@@ -130,16 +130,17 @@ void Idempotency::require_room(const std::string& scope, bool anonymous) {
   const std::int64_t quota = anonymous ? quotas_.per_address : quotas_.per_caller;
   const auto held = db_.read([&](db::Transaction& tx) {
     // Counts at most quota rows: the cost stays bounded however many a caller holds.
-    return tx.query_one("SELECT COUNT(*) FROM (SELECT 1 FROM core_idempotency WHERE scope = $1 AND "
-                        "expires_at > $2 LIMIT $3) AS held",
-                        {scope, to_unix_ms(clock_.now()), quota})
+    return tx
+        .query_one(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM core_idempotency WHERE scope = $1 AND "
+            "expires_at > $2 LIMIT $3) AS held",
+            {scope, to_unix_ms(clock_.now()), quota})
         ->integer(0);
   });
   if (held < quota) return;
   const auto retry_after = std::chrono::duration_cast<std::chrono::seconds>(retention_).count();
-  throw Error(ErrorKind::too_many_requests,
-              "This caller holds " + std::to_string(quota) +
-                  " Idempotency-Keys already; repeat the request without a key, or later")
+  throw Error(ErrorKind::too_many_requests, "This caller holds " + std::to_string(quota) +
+                                                " Idempotency-Keys already; repeat the request without a key, or later")
       .with_header("Retry-After", std::to_string(retry_after));
 }
 

@@ -14,6 +14,12 @@
 
 namespace deliveryhub::core::http {
 
+/// How many live keys one scope may hold (see Idempotency).
+struct IdempotencyQuotas {
+  std::int64_t per_caller = 10000;  // live keys of one authenticated caller
+  std::int64_t per_address = 100;   // live keys of one address without a valid token
+};
+
 /// `Idempotency-Key` on POST /api/… (api.md, ADR 0009). With a key, the handler runs inside a
 /// db::UnitOfWork, and the response is stored in the same transaction as the effects it
 /// reports: both commit or neither does. A repeat with the same key and the same request (method,
@@ -26,10 +32,7 @@ namespace deliveryhub::core::http {
 /// Requests without the header pass straight through. Thread-safe.
 class Idempotency {
  public:
-  struct Quotas {
-    std::int64_t per_caller = 10000;  // live keys of one authenticated caller
-    std::int64_t per_address = 100;   // live keys of one address without a valid token
-  };
+  using Quotas = IdempotencyQuotas;
   Idempotency(db::Database& db, const auth::TokenValidator& tokens, const Clock& clock, std::chrono::hours retention,
               Quotas quotas = {});
 

@@ -120,22 +120,23 @@ TEST_CASE("the delivery state machine: every legal and illegal step") {
   auto done = w.service->record(d.id, DeliveryStatus::delivered, "left at the door");
   CHECK(done.status == DeliveryStatus::delivered);
   CHECK(kind_of([&] { w.service->record(d.id, DeliveryStatus::failed, "x"); }) == ErrorKind::conflict);
-  CHECK(kind_of([&] { w.service->cancel(d.order_id); }) == ErrorKind::conflict);  // too late once delivered
+  CHECK(kind_of([&] { w.service->cancel(d.order_id, StopRule::before_completion); }) ==
+        ErrorKind::conflict);  // too late once delivered
 
   auto f = *w.order().delivery;
   CHECK(w.service->record(f.id, DeliveryStatus::failed, "nobody home").status == DeliveryStatus::failed);
-  CHECK(kind_of([&] { w.service->cancel(f.order_id); }) == ErrorKind::conflict);
+  CHECK(kind_of([&] { w.service->cancel(f.order_id, StopRule::before_pickup); }) == ErrorKind::conflict);
   CHECK(kind_of([&] { w.service->record(f.id, DeliveryStatus::picked_up, ""); }) == ErrorKind::conflict);
 
   auto c = *w.order().delivery;
-  CHECK(w.service->cancel(c.order_id)->status == DeliveryStatus::cancelled);
-  CHECK(w.service->cancel(c.order_id)->status == DeliveryStatus::cancelled);  // idempotent
-  CHECK_FALSE(w.service->cancel(core::new_id("ord")));
+  CHECK(w.service->cancel(c.order_id, StopRule::before_pickup)->status == DeliveryStatus::cancelled);
+  CHECK(w.service->cancel(c.order_id, StopRule::before_pickup)->status == DeliveryStatus::cancelled);  // idempotent
+  CHECK_FALSE(w.service->cancel(core::new_id("ord"), StopRule::before_pickup));
   CHECK(kind_of([&] { w.service->record(c.id, DeliveryStatus::picked_up, ""); }) == ErrorKind::conflict);
 
   auto p = *w.order().delivery;  // called back by an operator while on its way
   w.service->record(p.id, DeliveryStatus::picked_up, "");
-  CHECK(w.service->cancel(p.order_id)->status == DeliveryStatus::cancelled);
+  CHECK(w.service->cancel(p.order_id, StopRule::before_completion)->status == DeliveryStatus::cancelled);
   CHECK(kind_of([&] { w.service->record(p.id, DeliveryStatus::delivered, ""); }) == ErrorKind::conflict);
   CHECK(kind_of([&] { w.service->record(core::new_id("dlv"), DeliveryStatus::picked_up, ""); }) ==
         ErrorKind::not_found);

@@ -97,7 +97,7 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                      if (transition.cancels) {
                        payload["cancelled_by"] = "delivery";
                        order_repository::redirect_saga(tx, order->id, "cancel", order->updated_at,
-                                                      core::log::current().trace_id);
+                                                       core::log::current().trace_id);
                      }
                      outbox.add(tx, std::string(transition.order_event), order->id, payload);
                    },

@@ -44,9 +44,8 @@ nlohmann::json order_event_payload(const Order& order) {
 }
 
 OrderService::OrderService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
-                           CatalogService& catalog, customers::CustomersApi& customers,
-                           delivery::DeliveryApi& delivery, std::function<void()> saga_wake,
-                           std::function<void()> admit)
+                           CatalogService& catalog, customers::CustomersApi& customers, delivery::DeliveryApi& delivery,
+                           std::function<void()> saga_wake, std::function<void()> admit)
     : db_(db),
       outbox_(outbox),
       clock_(clock),
@@ -152,7 +151,7 @@ Order OrderService::cancel(const std::string& id, const Canceller& by) {
     if (e.kind() != ErrorKind::conflict) throw;
     // The courier is ahead of this order's record: picked up (or finished) already.
     const auto delivery_status = e.extensions().value("current_status", std::string());
-    const std::string status = delivery_status == "picked_up" ? "dispatched"
+    const std::string status = delivery_status == "picked_up"   ? "dispatched"
                                : delivery_status == "delivered" ? "delivered"
                                : delivery_status == "failed"    ? "delivery_failed"
                                                                 : std::string(to_string(before->status));

@@ -44,8 +44,7 @@ class OrderService {
  public:
   OrderService(core::db::Database& db, const core::events::Outbox& outbox, const core::Clock& clock,
                CatalogService& catalog, customers::CustomersApi& customers, delivery::DeliveryApi& delivery,
-               std::function<void()> saga_wake,
-               std::function<void()> admit = {});
+               std::function<void()> saga_wake, std::function<void()> admit = {});
 
   /// Throws Error: unprocessable (unknown customer, address or SKU, mixed currencies).
   /// A suspended customer's order is stored `rejected` (customer_suspended) and returned.

@@ -44,7 +44,8 @@ OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox,
       runner_id_(core::new_id("run")),
       outcomes_(prometheus::BuildCounter()
                     .Name("deliveryhub_saga_outcomes_total")
-                    .Help("Order sagas finished, by outcome (confirmed, payment_declined, zone_not_served, cancelled, cancel_overtaken)")
+                    .Help("Order sagas finished, by outcome (confirmed, payment_declined, zone_not_served, cancelled, "
+                          "cancel_overtaken)")
                     .Register(metrics.registry())),
       duration_(prometheus::BuildHistogram()
                     .Name("deliveryhub_saga_duration_seconds")

@@ -39,7 +39,9 @@ class FakeDelivery final : public delivery::DeliveryApi {
     if (status == DeliveryStatus::delivered || status == DeliveryStatus::failed ||
         (status == DeliveryStatus::picked_up && rule == delivery::StopRule::before_pickup)) {
       throw Error(ErrorKind::conflict, "refused")
-          .with_extension("current_status", std::string(delivery::to_string(status)));
+          .with_extension("current_status", status == DeliveryStatus::picked_up   ? "picked_up"
+                                            : status == DeliveryStatus::delivered ? "delivered"
+                                                                                  : "failed");
     }
     it->second.status = DeliveryStatus::cancelled;
     return it->second;
