@@ -39,6 +39,12 @@ class TokenValidator {
   /// Replaces the key set (rotation, or an external issuer's refreshed JWKS).
   void set_keys(KeySet keys);
 
+  /// From now on, tokens of `subject` issued at or before `issued_until` (Unix seconds) are
+  /// refused as revoked (a suspended account). A hash lookup per request, in memory: this
+  /// process's own view, fed by whoever suspends (ADR 0021). Const like the cache: it is
+  /// the validator's own state, not its configuration.
+  void revoke_subject(const std::string& subject, std::int64_t issued_until) const;
+
  private:
   Principal verify(std::string_view token) const;
 
@@ -53,6 +59,8 @@ class TokenValidator {
   mutable std::shared_mutex cache_mutex_;
   mutable std::uint64_t cache_generation_ = 0;  // the key generation the cache was filled under
   mutable std::unordered_map<std::string, Cached> cache_;
+  mutable std::shared_mutex revoked_mutex_;
+  mutable std::unordered_map<std::string, std::int64_t> revoked_;  // subject → issued_until
 };
 
 /// Throws core::Error(forbidden) unless `principal` has one of `roles`.

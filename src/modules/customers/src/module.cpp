@@ -34,6 +34,10 @@ class Module final : public CustomersModule {
     if (!platform.signing_key) throw std::runtime_error("the customers module needs a token signing key");
     issuer_.emplace(*platform.signing_key, platform.settings.issuer, platform.settings.audience,
                     platform.settings.access_token_ttl, platform.clock);
+    // A suspended account's access tokens stop working in this process at once (ADR 0021).
+    service_.on_suspended([&tokens = platform.tokens](const std::string& account_id, core::TimePoint at) {
+      tokens.revoke_subject(account_id, core::to_unix_ms(at) / 1000);
+    });
     oauth_.emplace(OAuthServices{service_, *issuer_, clients_, throttle_, platform.database, platform.clock,
                                  platform.jwks, platform.settings.issuer, platform.settings.refresh_token_ttl});
   }
@@ -49,6 +53,8 @@ class Module final : public CustomersModule {
   }
 
   void start() override {
+    // Tokens issued before a recent suspension may still be alive: refuse them from the start.
+    service_.replay_suspensions(platform_.clock.now() - platform_.settings.access_token_ttl - std::chrono::minutes(1));
     const auto email = env_or_empty("DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL");
     const auto password = env_or_empty("DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD");
     if (email.empty() != password.empty()) {

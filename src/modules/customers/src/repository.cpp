@@ -70,6 +70,21 @@ bool update_profile(core::db::Transaction& tx, const std::string& id, const std:
              {name, core::db::nullable(phone), core::to_unix_ms(now), id, expected_version}) == 1;
 }
 
+void revoke_refresh_tokens(core::db::Transaction& tx, const std::string& account_id, core::TimePoint now) {
+  tx.execute("UPDATE customers_refresh_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+             {core::to_unix_ms(now), account_id});
+}
+
+std::vector<std::pair<std::string, core::TimePoint>> suspended_since(core::db::Transaction& tx, core::TimePoint since) {
+  std::vector<std::pair<std::string, core::TimePoint>> out;
+  for (const auto& row : tx.query("SELECT id, updated_at FROM customers_accounts WHERE status = 'suspended' AND "
+                                  "updated_at > $1",
+                                  {core::to_unix_ms(since)})) {
+    out.emplace_back(row.text(0), core::from_unix_ms(row.integer(1)));
+  }
+  return out;
+}
+
 bool update_status(core::db::Transaction& tx, const std::string& id, CustomerStatus status,
                    std::int64_t expected_version, core::TimePoint now) {
   return tx.execute(

@@ -27,6 +27,10 @@ void insert_account(core::db::Transaction& tx, const Account& account, const std
 /// Sets name and phone if the version matches; returns false when it does not (or no such customer).
 bool update_profile(core::db::Transaction& tx, const std::string& id, const std::string& name,
                     const std::optional<std::string>& phone, std::int64_t expected_version, core::TimePoint now);
+/// Revokes every live refresh token of the account.
+void revoke_refresh_tokens(core::db::Transaction& tx, const std::string& account_id, core::TimePoint now);
+/// The accounts suspended after `since`, with when.
+std::vector<std::pair<std::string, core::TimePoint>> suspended_since(core::db::Transaction& tx, core::TimePoint since);
 bool update_status(core::db::Transaction& tx, const std::string& id, CustomerStatus status,
                    std::int64_t expected_version, core::TimePoint now);
 /// Bumps the customer's version (its addresses changed).

@@ -166,18 +166,28 @@ void CustomersService::remove_address(const std::string& customer_id, const std:
 }
 
 Customer CustomersService::set_status(const std::string& customer_id, CustomerStatus status) {
-  return db_.write([&](core::db::Transaction& tx) {
+  const auto now = clock_.now();
+  auto changed = db_.write([&](core::db::Transaction& tx) {
     auto customer = repository::find_customer(tx, customer_id);
     if (!customer) throw Error(ErrorKind::not_found, "No such customer");
     if (customer->status == status) {
       throw Error(ErrorKind::conflict, "The customer is already " + std::string(to_string(status)))
           .with_extension("current_status", std::string(to_string(status)));
     }
-    repository::update_status(tx, customer_id, status, customer->version, clock_.now());
+    repository::update_status(tx, customer_id, status, customer->version, now);
+    if (status == CustomerStatus::suspended) repository::revoke_refresh_tokens(tx, customer_id, now);
     const auto type = status == CustomerStatus::suspended ? events::kCustomerSuspended : events::kCustomerReactivated;
     outbox_.add(tx, std::string(type), customer_id, events::to_json(events::CustomerStatusChanged{customer_id}));
     return *repository::find_customer(tx, customer_id);
   });
+  if (status == CustomerStatus::suspended && on_suspended_) on_suspended_(customer_id, now);
+  return changed;
+}
+
+void CustomersService::replay_suspensions(core::TimePoint since) {
+  const auto suspended = db_.read([&](core::db::Transaction& tx) { return repository::suspended_since(tx, since); });
+  if (!on_suspended_) return;
+  for (const auto& [id, at] : suspended) on_suspended_(id, at);
 }
 
 Account CustomersService::create_staff_account(const NewStaffAccount& input) {
@@ -196,6 +206,7 @@ std::optional<Account> CustomersService::authenticate(const std::string& email_i
     return std::nullopt;
   }
   if (!hasher_.verify(password, record->password_hash)) return std::nullopt;
+  if (record->status == CustomerStatus::suspended) throw Error(ErrorKind::forbidden, "The account is suspended");
   return record->account;
 }
 

@@ -5,6 +5,7 @@
 #include "customers/api.hpp"
 #include "identity/passwords.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,11 +58,20 @@ class CustomersService final : public CustomersApi {
   Address add_address(const std::string& customer_id, const NewAddress& input);
   /// Throws Error(not_found) for an unknown customer or address.
   void remove_address(const std::string& customer_id, const std::string& address_id);
-  /// Throws Error: not_found; conflict when already in that status.
+  /// Throws Error: not_found; conflict when already in that status. Suspending revokes the
+  /// account's refresh tokens in the same transaction and then calls `on_suspended`.
   Customer set_status(const std::string& customer_id, CustomerStatus status);
+  /// Called after a suspension commits (and at start for recent ones): the account's access
+  /// tokens issued until `at` must stop working.
+  void on_suspended(std::function<void(const std::string& account_id, core::TimePoint at)> callback) {
+    on_suspended_ = std::move(callback);
+  }
+  /// Reports, through on_suspended, every account suspended after `since`.
+  void replay_suspensions(core::TimePoint since);
 
   Account create_staff_account(const NewStaffAccount& input) override;
-  /// The account whose credentials these are, or nullopt — in the same time either way.
+  /// The account whose credentials these are, or nullopt — in the same time either way. Throws
+  /// Error(forbidden) for the right credentials of a suspended account.
   std::optional<Account> authenticate(const std::string& email, std::string_view password);
   std::optional<Account> find_account(const std::string& id);
   /// Creates the operator when no account has that email (bootstrap). Returns true if created.
@@ -73,6 +83,7 @@ class CustomersService final : public CustomersApi {
 
   core::db::Database& db_;
   const core::events::Outbox& outbox_;
+  std::function<void(const std::string&, core::TimePoint)> on_suspended_;
   const core::Clock& clock_;
   const PasswordHasher& hasher_;
 };

@@ -64,7 +64,15 @@ Response password_grant(OAuthServices& s, const Request& request, std::map<std::
     throw oauth_error(ErrorKind::too_many_requests, "slow_down", "Too many failed logins; try again later")
         .with_header("Retry-After", std::to_string(wait->count()));
   }
-  auto account = s.customers.authenticate(form["username"], form["password"]);
+  std::optional<Account> account;
+  try {
+    account = s.customers.authenticate(form["username"], form["password"]);
+  } catch (const core::Error& e) {
+    if (e.kind() != ErrorKind::forbidden) throw;
+    s.throttle.record_success(account_key);  // the right password: not a guess to count
+    core::log::info("login refused: the account is suspended");
+    throw oauth_error(ErrorKind::bad_request, "invalid_grant", "The account is suspended");
+  }
   if (!account) {
     s.throttle.record_failure(account_key, request.remote_address);
     core::log::info("login failed");
@@ -139,6 +147,12 @@ Response refresh_grant(OAuthServices& s, std::map<std::string, std::string>& for
     auto record =
         tx.query_one("SELECT id, email, name, role, status FROM customers_accounts WHERE id = $1", {row->text(1)});
     if (!record) return result;
+    if (record->text(4) == "suspended") {
+      // Revoked at suspension already; a family minted meanwhile goes too.
+      tx.execute("UPDATE customers_refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+                 {now, family});
+      return result;
+    }
     const std::string role = record->text(3);
     result.account = Account{record->text(0), record->text(1), record->text(2),
                              role == "courier"    ? AccountRole::courier

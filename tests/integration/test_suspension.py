@@ -1,0 +1,69 @@
+"""A suspended account loses its access (issue 11): no new tokens by password or refresh, its
+refresh tokens revoked, its access tokens refused at once by the process that suspended it and
+everywhere within the access token lifetime (ADR 0021). Reactivation gives access back to new
+logins only."""
+import time
+
+from conftest import assert_bearer_challenge, assert_json, assert_problem, single_process
+
+
+def suspend(server, account):
+    assert_json(server.call("POST", f"/api/v1/customers/{account.id}/suspend", token=server.operator_token()), 200)
+
+
+def add_address(server, account, token):
+    return server.call("POST", f"/api/v1/customers/{account.id}/addresses",
+                       {"label": "Home", "line1": "Calle Mayor 1", "city": "Madrid", "postal_code": "28013",
+                        "country": "ES"}, token=token)
+
+
+def refuses_login(server, account):
+    resp = server.token_request({"grant_type": "password", "username": account.email, "password": account.password})
+    assert resp.status == 400, resp
+    assert resp.body["error"] == "invalid_grant"
+    assert "suspended" in resp.body["error_description"]
+
+
+def test_a_suspended_account_gets_no_tokens_and_its_refresh_tokens_are_revoked(server):
+    account = server.register_customer()
+    refresh = account.tokens["refresh_token"]
+    suspend(server, account)
+    refuses_login(server, account)
+    resp = server.token_request({"grant_type": "refresh_token", "refresh_token": refresh})
+    assert resp.status == 400 and resp.body["error"] == "invalid_grant", resp
+    # A wrong password still says only that the credentials are wrong: suspension is not revealed.
+    wrong = server.token_request({"grant_type": "password", "username": account.email, "password": "not it at all"})
+    assert wrong.status == 400 and "suspended" not in wrong.body["error_description"]
+
+
+def test_its_access_tokens_stop_working_and_nothing_changes(server):
+    account = server.register_customer()
+    suspend(server, account)
+    resp = add_address(server, account, account.token)
+    assert_problem(resp, 401)
+    assert_bearer_challenge(resp, invalid_token=True)
+    assert server.get_customer(account.id)["addresses"] == []
+
+
+@single_process
+def test_every_module_of_the_process_refuses_them(server):
+    account = server.register_customer()
+    suspend(server, account)
+    resp = server.call("POST", "/api/v1/incidents", {"order_id": "ord_01JD3ZZZZZZZZZZZZZZZZZZZZZ", "type": "damaged",
+                                                     "description": "dented"}, token=account.token)
+    assert_problem(resp, 401)
+    assert_problem(server.call("GET", "/api/v1/orders", token=account.token), 401)
+
+
+def test_reactivation_lets_new_logins_in_but_not_old_tokens(server):
+    account = server.register_customer()
+    old = account.tokens
+    suspend(server, account)
+    assert_json(server.call("POST", f"/api/v1/customers/{account.id}/reactivate", token=server.operator_token()), 200)
+    # Token times are whole seconds: a token of the suspension's own second counts as older.
+    time.sleep(1.1)
+    fresh = server.login(account.email, account.password)
+    assert_json(add_address(server, account, fresh["access_token"]), 201)
+    assert_problem(add_address(server, account, old["access_token"]), 401)
+    resp = server.token_request({"grant_type": "refresh_token", "refresh_token": old["refresh_token"]})
+    assert resp.status == 400 and resp.body["error"] == "invalid_grant"
