@@ -348,7 +348,14 @@ int run(const core::config::Settings& settings) {
       [&idempotency](http::Request& request, const http::Handler& handler) {
         return idempotency.handle(request, handler);
       },
-      http::TrustedProxies(settings.trusted_proxies));
+      http::TrustedProxies(settings.trusted_proxies),
+      [&tokens](const http::Request& request) {
+        try {
+          return tokens.authenticate(request).has_role("service");
+        } catch (const core::Error&) {
+          return false;
+        }
+      });
   http::ServerOptions options{settings.host, settings.port, settings.io_threads, settings.worker_threads,
                               settings.max_connections};
   options.read_timeout = settings.read_timeout;

@@ -33,6 +33,32 @@ std::string_view method_label(std::string_view method) {
   return "OTHER";
 }
 
+// Why `path` is refused before routing, or nullopt. A proxy may route by the decoded, normalised
+// path and forward the raw one (nginx does), so a path whose meaning depends on decoding or
+// normalising — an encoded '/', '\\' or '.', a backslash, a dot segment — could reach a route
+// the proxy never meant to expose (issue 11). No route of ours needs any of them.
+std::optional<std::string> unsafe_path(std::string_view path) {
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '\\') return "A path must not contain a backslash";
+    if (path[i] == '%' && i + 2 < path.size()) {
+      const char a = path[i + 1];
+      const char b = static_cast<char>(path[i + 2] | 0x20);  // lower-case a letter
+      if ((a == '2' && (b == 'f' || b == 'e')) || (a == '5' && b == 'c')) {
+        return "A path must not contain an encoded '/', '\\' or '.'";
+      }
+    }
+  }
+  std::size_t start = 0;
+  while (start < path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    const auto segment = path.substr(start, end - start);
+    if (segment == "." || segment == "..") return "A path must not contain '.' or '..' segments";
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 // The longest deadline a caller may hand over; more is taken as this much.
 constexpr std::int64_t kMaxDeadlineMs = 24LL * 3600 * 1000;
 
@@ -69,8 +95,12 @@ Response Pipeline::handle(Request& request) const {
   metrics_.in_flight().Increment();
   Response response;
   try {
+    if (const auto why = unsafe_path(request.path)) throw Error(ErrorKind::bad_request, *why);
     // No work for a caller that has given up; what this request calls inherits what is left.
-    const auto deadline = caller_deadline(request, started);
+    // Only another module's deadline counts: a public client's would cut work short half-way
+    // through a multi-step operation (issue 11).
+    const bool believed = from_service_ && request.headers.find("X-Deliveryhub-Deadline-Ms") && from_service_(request);
+    const auto deadline = believed ? caller_deadline(request, started) : std::nullopt;
     if (deadline && *deadline <= started) {
       throw Error(ErrorKind::unavailable, "The caller's deadline passed before the request was handled");
     }

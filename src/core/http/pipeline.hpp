@@ -15,9 +15,18 @@ class Pipeline {
   /// Runs a matched handler, e.g. under Idempotency; the default calls it.
   using Around = std::function<Response(Request&, const Handler&)>;
 
+  /// Whether the request comes from another module (a valid service token): only then is its
+  /// X-Deliveryhub-Deadline-Ms believed. Unset: nobody's is.
+  using ServiceCheck = std::function<bool(const Request&)>;
+
   /// `proxies`: whose X-Forwarded-For names the client in `Request::remote_address`.
-  Pipeline(const Router& router, metrics::HttpMetrics& metrics, Around around = {}, TrustedProxies proxies = {})
-      : router_(router), metrics_(metrics), around_(std::move(around)), proxies_(std::move(proxies)) {}
+  Pipeline(const Router& router, metrics::HttpMetrics& metrics, Around around = {}, TrustedProxies proxies = {},
+           ServiceCheck from_service = {})
+      : router_(router),
+        metrics_(metrics),
+        around_(std::move(around)),
+        proxies_(std::move(proxies)),
+        from_service_(std::move(from_service)) {}
 
   /// Handles a parsed request. Never throws.
   Response handle(Request& request) const;
@@ -34,6 +43,7 @@ class Pipeline {
   metrics::HttpMetrics& metrics_;
   Around around_;
   TrustedProxies proxies_;
+  ServiceCheck from_service_;
 };
 
 }  // namespace deliveryhub::core::http
