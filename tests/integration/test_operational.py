@@ -224,9 +224,15 @@ def test_the_caller_is_logged_and_only_a_service_may_name_another(server):
     # A service acting for a customer names them.
     resp = server.call("GET", "/.well-known/jwks.json", headers={"X-Request-Id": f"anon-{marker}"})
     assert caller_of(f"anon-{marker}") is None  # nobody authenticated
-    resp = server.call("GET", f"/api/v1/customers/{other.id}", token=server.service_token(),
+    # Modules call each other directly; the gateway drops the header from outside (issue 11).
+    module = server.process("customers") if in_split() else server
+    resp = module.call("GET", f"/api/v1/customers/{other.id}", token=server.service_token(),
                        headers={"X-Request-Id": f"svc-{marker}", "X-Deliveryhub-Caller": other.id})
     assert caller_of(f"svc-{marker}") == other.id
-    resp = server.call("GET", f"/api/v1/customers/{other.id}", token=server.service_token(),
+    resp = module.call("GET", f"/api/v1/customers/{other.id}", token=server.service_token(),
                        headers={"X-Request-Id": f"bad-{marker}", "X-Deliveryhub-Caller": 'x","admin":"1'})
     assert caller_of(f"bad-{marker}") == "-"
+    if in_split():
+        resp = server.call("GET", f"/api/v1/customers/{other.id}", token=server.service_token(),
+                           headers={"X-Request-Id": f"edge-{marker}", "X-Deliveryhub-Caller": other.id})
+        assert caller_of(f"edge-{marker}") == "svc-test"  # through the gateway: the header is gone

@@ -70,18 +70,21 @@ def race(server, shop, order, cancel_token, rng, cancel_delay_s):
         start.wait()
         time.sleep(rng.uniform(0, 0.004))
         path = f"/api/v1/deliveries/{order['delivery_id']}/events"
-        out["picked_up"] = retrying(lambda: server.call("POST", path, {"status": "picked_up"},
-                                                        token=shop["courier_token"])).status
-        out["delivered"] = retrying(lambda: server.call("POST", path, {"status": "delivered"},
-                                                        token=shop["courier_token"])).status
+        for status in ("picked_up", "delivered"):
+            resp = retrying(lambda: server.call("POST", path, {"status": status}, token=shop["courier_token"]))
+            out[status] = resp.status
+            if resp.status >= 400:
+                out[f"{status}_detail"] = (resp.body or {}).get("detail")
 
     def canceller():
         start.wait()
         time.sleep(rng.uniform(0, cancel_delay_s))
         key = uuid.uuid4().hex
-        out["cancel"] = retrying(lambda: server.call("POST", f"/api/v1/orders/{order['id']}/cancel",
-                                                     token=cancel_token,
-                                                     headers={"Idempotency-Key": key})).status
+        resp = retrying(lambda: server.call("POST", f"/api/v1/orders/{order['id']}/cancel", token=cancel_token,
+                                            headers={"Idempotency-Key": key}))
+        out["cancel"] = resp.status
+        if resp.status >= 400:
+            out["cancel_detail"] = (resp.body or {}).get("detail")
     threads = [threading.Thread(target=courier), threading.Thread(target=canceller)]
     for t in threads:
         t.start()

@@ -106,7 +106,7 @@ def violations(db: Store) -> list[str]:
             "SELECT p.order_id, p.id, op.reason, op.amount FROM payments_operations op "
             "JOIN payments_payments p ON p.id = op.payment_id WHERE op.type = 'refund' AND op.succeeded = 1 "
             "AND EXISTS (SELECT 1 FROM delivery_deliveries d WHERE d.order_id = p.order_id "
-            "AND d.status = 'delivered') AND op.reason NOT LIKE 'incident %'"):
+            "AND d.status = 'delivered') AND op.reason NOT LIKE ?", ("incident %",)):
         found.append(f"order {order_id}: payment {payment_id} refunded {amount} of delivered goods outside an "
                      f"incident ({reason or 'no reason'})")
     for order_id, payment_id, amount in db.execute(

@@ -6,6 +6,7 @@
 #include "order_service.hpp"
 #include "orders/events.hpp"
 #include "payments/events.hpp"
+#include "saga.hpp"
 
 #include <algorithm>
 
@@ -18,7 +19,6 @@ struct Transition {
   std::vector<OrderStatus> from;
   std::string_view order_event;
   bool adopts_delivery = false;  // the event's delivery becomes the order's (a redelivery)
-  bool cancels = false;          // the saga goes on to release the money (a delivery stopped)
 };
 
 const std::vector<Transition>& transitions() {
@@ -41,14 +41,6 @@ const std::vector<Transition>& transitions() {
        OrderStatus::delivery_failed,
        {OrderStatus::confirmed, OrderStatus::dispatched},
        events::kOrderDeliveryFailed},
-      // Only a cancellation orders accepted stops a delivery, and orders records it right after;
-      // this repairs a crash between the two: a stopped delivery always ends in a cancelled order.
-      {delivery::events::kDeliveryCancelled,
-       OrderStatus::cancelled,
-       {OrderStatus::pending, OrderStatus::payment_authorized, OrderStatus::confirmed, OrderStatus::dispatched},
-       events::kOrderCancelled,
-       false,
-       true},
   };
   return table;
 }
@@ -69,10 +61,7 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                        return;
                      }
                      if (transition.adopts_delivery && !event.payload.value("redelivery", false)) return;
-                     const auto delivery_id = event.payload.value("delivery_id", std::string());
-                     if (transition.cancels && order->delivery_id && *order->delivery_id != delivery_id) return;
-                     if (!transition.cancels &&
-                         (order->status == OrderStatus::pending || order->status == OrderStatus::payment_authorized)) {
+                     if (order->status == OrderStatus::pending || order->status == OrderStatus::payment_authorized) {
                        // The courier is faster than the saga's record of the schedule step: try again
                        // later (the relay retries), rather than drop the event.
                        throw std::runtime_error("the order's saga has not recorded its delivery yet");
@@ -93,16 +82,31 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                      if (!order_repository::update(tx, *order, true)) {
                        throw std::runtime_error("order changed concurrently; the event will be retried");
                      }
-                     auto payload = order_event_payload(*order);
-                     if (transition.cancels) {
-                       payload["cancelled_by"] = "delivery";
-                       order_repository::redirect_saga(tx, order->id, "cancel", order->updated_at,
-                                                       core::log::current().trace_id);
-                     }
-                     outbox.add(tx, std::string(transition.order_event), order->id, payload);
+                     outbox.add(tx, std::string(transition.order_event), order->id, order_event_payload(*order));
                    },
                    {}});
   }
+}
+
+void subscribe_to_delivery_stops(core::events::EventBus& bus, core::db::Database& db, const core::Clock& clock) {
+  // Only a cancellation that orders accepted stops a delivery, and orders records it right after
+  // the stop (ADR 0020). This repairs a crash between the two: the saga looks again after a
+  // grace period — long enough for the request that stopped the delivery to have recorded its
+  // cancel, or given up — and cancels the order then if nobody did.
+  bus.subscribe({std::string(delivery::events::kDeliveryCancelled),
+                 "orders.delivery-stopped",
+                 "orders",
+                 &db,
+                 [&clock](const core::events::Envelope& event, core::db::Transaction& tx) {
+                   const auto order = order_repository::find(tx, event.aggregate_id);
+                   if (!order ||
+                       (order->status != OrderStatus::confirmed && order->status != OrderStatus::dispatched)) {
+                     return;  // cancelled already (the common case), or no delivery of its own to stop
+                   }
+                   order_repository::redirect_saga(tx, order->id, std::string(kReconcileCancelStep),
+                                                   clock.now() + kCancelRecordGrace, core::log::current().trace_id);
+                 },
+                 {}});
 }
 
 void subscribe_to_payments(core::events::EventBus& bus, core::db::Database& db, const core::Clock& clock) {

@@ -12,6 +12,10 @@ namespace deliveryhub::orders {
 void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, const core::events::Outbox& outbox,
                            const core::Clock& clock);
 
+/// delivery.cancelled for an order not yet cancelled → the saga's reconcile step, after a grace
+/// period (a crash between a stopped delivery and its recorded cancel, ADR 0020).
+void subscribe_to_delivery_stops(core::events::EventBus& bus, core::db::Database& db, const core::Clock& clock);
+
 /// payment.refunded → the order's refunded_amount (incident.resolved with a refund, operators,
 /// cancellation: every refund passes through payments).
 void subscribe_to_payments(core::events::EventBus& bus, core::db::Database& db, const core::Clock& clock);

@@ -38,6 +38,7 @@ class Module final : public OrdersModule {
   }
   void subscribe(core::events::EventBus& bus) override {
     subscribe_to_delivery(bus, platform_.database, outbox_, platform_.clock);
+    subscribe_to_delivery_stops(bus, platform_.database, platform_.clock);
     subscribe_to_payments(bus, platform_.database, platform_.clock);
   }
   void start() override {

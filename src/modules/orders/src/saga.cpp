@@ -192,6 +192,23 @@ std::string OrderSaga::perform(const std::string& order_id, const std::string& s
     finished(order, "zone_not_served");
     return "done";
   }
+  if (step == kReconcileCancelStep) {
+    const auto delivery = delivery_.find_by_order(order.id);
+    const bool stopped = delivery && delivery->status == delivery::DeliveryStatus::cancelled &&
+                         (!order.delivery_id || *order.delivery_id == delivery->id);
+    if (!stopped || (order.status != OrderStatus::confirmed && order.status != OrderStatus::dispatched)) {
+      db_.write([&](core::db::Transaction& tx) {
+        record(tx, outbox_, order, order.status, std::nullopt, "done", clock_.now());
+      });
+      return "done";
+    }
+    core::log::warn("the order's delivery was stopped but its cancel never recorded; cancelling it now",
+                    {{"order_id", order.id}, {"delivery_id", delivery->id}});
+    db_.write([&](core::db::Transaction& tx) {
+      record(tx, outbox_, order, OrderStatus::cancelled, events::kOrderCancelled, "cancel", clock_.now());
+    });
+    return "cancel";
+  }
   if (step == "cancel") {
     // The delivery first, then the money: once the delivery is stopped no courier can complete
     // it, so releasing the payment can no longer give goods away (ADR 0020).

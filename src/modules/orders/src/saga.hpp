@@ -13,6 +13,11 @@
 
 namespace deliveryhub::orders {
 
+/// The saga step that cancels an order whose delivery was stopped but whose cancel was never
+/// recorded (a crash in between, ADR 0020), and how long after the stop it looks.
+inline constexpr std::string_view kReconcileCancelStep = "reconcile_cancel";
+inline constexpr std::chrono::seconds kCancelRecordGrace{10};
+
 struct SagaOptions {
   std::chrono::milliseconds poll_interval{500};
   std::chrono::milliseconds first_retry{200};

@@ -373,3 +373,25 @@ TEST_CASE("one pass finishes every due saga, more than a batch of them") {
   CHECK(w.saga->run_due() == 250);
   CHECK(w.saga->run_due() == 0);
 }
+
+TEST_CASE("a delivery stopped without its cancel recorded (a crash between) ends in a cancelled order") {
+  World w;
+  auto order = w.place();
+  w.saga->run_due();
+  auto untouched = w.place();
+  w.saga->run_due();
+  // The request stopped the delivery, then died before it recorded the cancel.
+  w.delivery.cancel(order.id, delivery::StopRule::before_pickup);
+  w.db->write([&](core::db::Transaction& tx) {
+    for (const auto& o : {order, untouched}) {
+      order_repository::redirect_saga(tx, o.id, std::string(kReconcileCancelStep), w.clock.now(), "");
+    }
+  });
+  w.saga->run_due();
+  CHECK(w.status(order) == OrderStatus::cancelled);
+  CHECK(w.payments.by_order.at(order.id).status == payments::PaymentStatus::voided);
+  // An order whose delivery goes on is left as it was.
+  CHECK(w.status(untouched) == OrderStatus::confirmed);
+  CHECK(w.payments.by_order.at(untouched.id).status == payments::PaymentStatus::authorized);
+  CHECK(w.saga->run_due() == 0);
+}
