@@ -360,6 +360,10 @@ int run(const core::config::Settings& settings) {
                               settings.max_connections};
   options.read_timeout = settings.read_timeout;
   options.idle_timeout = settings.idle_timeout;
+  options.header_timeout = settings.header_timeout;
+  options.max_connections_per_address = settings.max_connections_per_address;
+  options.exempt_from_address_limit = [proxies = http::TrustedProxies(settings.trusted_proxies)](
+                                          std::string_view address) { return proxies.trusts(address); };
   http::Server server(options, pipeline);
   const auto port = server.start();
   if (!channels.empty() && !service_tokens) {  // customers is here: its token endpoint is ours

@@ -91,6 +91,7 @@ class SplitShape(Endpoint):
             # The suite is one client sending far more than a person would; the gateway's limit
             # has its own test (tests/split).
             "RATE": "100000", "BURST": "100000",
+            "DELIVERYHUB_REGISTRATIONS_PER_ADDRESS": "100000000",
             "SPLIT_EXTRA_ARGS": " ".join(["--log-level", "info",
                                           "--client", f"{self.client_id}:{self.client_secret}:service",
                                           *self.extra_args]),

@@ -40,11 +40,70 @@ def test_connections_over_the_cap_get_503_and_the_server_recovers(make_server):
 def test_idle_connections_are_closed_after_the_idle_timeout(make_server):
     srv = make_server(extra_args=["--idle-timeout", "1"])
     sock = socket.create_connection((srv.host, srv.port))
+    sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(sock).startswith(b"HTTP/1.1 200")
     sock.settimeout(5)
     started = time.monotonic()
-    assert sock.recv(1) == b""  # the server closes without our sending anything
+    assert sock.recv(1) == b""  # kept alive, then closed without our sending anything more
     assert time.monotonic() - started < 4
     sock.close()
+
+
+def closed_within(sock: socket.socket, limit_s: float) -> bool:
+    sock.settimeout(limit_s + 3)
+    started = time.monotonic()
+    try:
+        while sock.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started < limit_s + 2
+
+
+def test_half_a_request_line_holds_a_socket_only_for_the_header_time(make_server):
+    """Issue 11: a client that sends half a request line and stops held the socket for the idle
+    time (60 s). The whole header now has --header-timeout from its first byte, and a new
+    connection gets the same time for its first byte."""
+    srv = make_server(extra_args=["--header-timeout", "1"])
+    dribbler = socket.create_connection((srv.host, srv.port))
+    dribbler.sendall(b"GET /api/v1/ord")
+    silent = socket.create_connection((srv.host, srv.port))
+    assert closed_within(dribbler, 1) and closed_within(silent, 1)
+    assert srv.call("GET", "/livez").status == 200
+
+
+def connect_from(address: str, srv) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((address, 0))
+    sock.connect((srv.host, srv.port))
+    return sock
+
+
+def test_one_address_cannot_take_every_connection(make_server):
+    """Issue 11: 1,100 sockets sending half a request line made the server answer 503 to every
+    other client. Now one address holds at most --max-connections-per-address (default 128);
+    past it, 429 at once; other addresses are served."""
+    srv = make_server(extra_args=["--max-connections", "300"])
+    held = []
+    try:
+        for _ in range(128):
+            sock = connect_from("127.0.0.1", srv)
+            sock.sendall(b"GET /api/v1/ord")
+            held.append(sock)
+        one_more = connect_from("127.0.0.1", srv)
+        answer = read_response(one_more)
+        one_more.close()
+        assert answer.startswith(b"HTTP/1.1 429"), answer
+        assert b"retry-after: 1" in answer.lower() and b"application/problem+json" in answer.lower()
+        for _ in range(3):
+            other = connect_from("127.0.0.2", srv)
+            other.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert read_response(other).startswith(b"HTTP/1.1 200")
+            other.close()
+    finally:
+        for sock in held:
+            sock.close()
+    wait_for(lambda: srv.call("GET", "/livez").status == 200, 5, "the address served again")
 
 
 def test_a_slow_body_is_cut_off_by_the_read_timeout(make_server):

@@ -149,6 +149,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->check(CLI::Range(10L, 86400L));
   app.add_option("--client", clients_raw, "Machine client ID:SECRET:ROLE[+ROLE] (repeatable)")
       ->envname("DELIVERYHUB_CLIENTS");
+  app.add_option("--registrations-per-address", s.registrations_per_address,
+                 "Customer registrations one client address may make per hour; beyond: 429")
+      ->envname("DELIVERYHUB_REGISTRATIONS_PER_ADDRESS")
+      ->capture_default_str()
+      ->check(CLI::Range(1UL, 100000000UL));
   app.add_option("--access-token-ttl", access_ttl, "Access token lifetime, seconds")
       ->envname("DELIVERYHUB_ACCESS_TOKEN_TTL")
       ->capture_default_str()
@@ -169,6 +174,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_MAX_CONNECTIONS")
       ->capture_default_str()
       ->check(CLI::Range(1UL, 1000000UL));
+  app.add_option("--max-connections-per-address", s.max_connections_per_address,
+                 "Open connections one client address may hold; beyond: 429 (trusted proxies exempt; 0: no limit)")
+      ->envname("DELIVERYHUB_MAX_CONNECTIONS_PER_ADDRESS")
+      ->capture_default_str()
+      ->check(CLI::Range(0UL, 1000000UL));
   app.add_option("--trusted-proxy", s.trusted_proxies,
                  "Address or CIDR network of a proxy (the gateway) whose X-Forwarded-For names the client "
                  "(repeatable; none by default: the peer is the client)")
@@ -186,6 +196,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
           "ADDRESS[/PREFIX]"));
   app.add_option("--read-timeout", read_timeout, "Seconds to receive a request body")
       ->envname("DELIVERYHUB_READ_TIMEOUT")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 3600L));
+  long header_timeout = s.header_timeout.count();
+  app.add_option("--header-timeout", header_timeout,
+                 "Seconds for a request's header from its first byte (and for a new connection's first byte)")
+      ->envname("DELIVERYHUB_HEADER_TIMEOUT")
       ->capture_default_str()
       ->check(CLI::Range(1L, 3600L));
   app.add_option("--idle-timeout", idle, "Seconds a kept-alive connection may wait for its next request")
@@ -307,6 +323,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   s.shutdown_grace = std::chrono::seconds(grace);
   s.read_timeout = std::chrono::seconds(read_timeout);
   s.idle_timeout = std::chrono::seconds(idle);
+  s.header_timeout = std::chrono::seconds(header_timeout);
   s.access_token_ttl = std::chrono::seconds(access_ttl);
   s.refresh_token_ttl = std::chrono::seconds(refresh_ttl);
   return {s, 0};

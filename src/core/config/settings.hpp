@@ -49,12 +49,18 @@ struct Settings {
   std::int64_t idempotency_keys_per_address = 100;
   std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
   std::chrono::seconds access_token_ttl{900};
+  /// Registrations one client address may make per hour.
+  std::size_t registrations_per_address = 20;
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
 
   // Server.
   unsigned io_threads = 1;
   unsigned worker_threads = 4;
   std::size_t max_connections = 1024;
+  /// Open connections one address may hold (trusted proxies exempt); 0: no limit.
+  std::size_t max_connections_per_address = 128;
+  /// A request's header (and a new connection's first byte) must arrive within this.
+  std::chrono::seconds header_timeout{10};
   /// Proxies (addresses, CIDR networks) whose X-Forwarded-For names the client: the gateway.
   std::vector<std::string> trusted_proxies;
   std::chrono::seconds read_timeout{15};

@@ -14,8 +14,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace deliveryhub::core::http {
@@ -111,6 +113,28 @@ struct Server::Impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> active{0};
   bool stopped = false;
+  std::mutex per_address_mutex;
+  std::unordered_map<std::string, std::size_t> per_address;  // open connections by peer address
+
+  // Takes one of `address`'s connection slots; false when it holds its limit already.
+  bool take_slot(const std::string& address) {
+    if (options.max_connections_per_address == 0 || address.empty()) return true;
+    if (options.exempt_from_address_limit && options.exempt_from_address_limit(address)) return true;
+    std::lock_guard lock(per_address_mutex);
+    auto& held = per_address[address];
+    if (held >= options.max_connections_per_address) {
+      if (held == 0) per_address.erase(address);
+      return false;
+    }
+    ++held;
+    return true;
+  }
+  void release_slot(const std::string& address) {
+    std::lock_guard lock(per_address_mutex);
+    auto found = per_address.find(address);
+    if (found == per_address.end()) return;
+    if (--found->second == 0) per_address.erase(found);
+  }
 
   asio::awaitable<void> accept_loop() {
     while (acceptor.is_open()) {
@@ -120,22 +144,42 @@ struct Server::Impl {
         continue;  // e.g. EMFILE: try again
       }
       if (connections.load() >= options.max_connections) {
-        asio::co_spawn(socket.get_executor(), refuse(std::move(socket)), asio::detached);
+        asio::co_spawn(
+            socket.get_executor(),
+            refuse(std::move(socket),
+                   Error(ErrorKind::unavailable, "Too many open connections").with_header("Retry-After", "1")),
+            asio::detached);
+        continue;
+      }
+      beast::error_code peer_ec;
+      const auto peer = socket.remote_endpoint(peer_ec);
+      std::string address = peer_ec ? std::string() : peer.address().to_string();
+      if (!take_slot(address)) {
+        asio::co_spawn(
+            socket.get_executor(),
+            refuse(std::move(socket), Error(ErrorKind::too_many_requests, "Too many open connections from your address")
+                                          .with_header("Retry-After", "1")),
+            asio::detached);
         continue;
       }
       ++connections;
       asio::co_spawn(socket.get_executor(), session(beast::tcp_stream(std::move(socket))),
-                     [this](std::exception_ptr) { --connections; });
+                     [this, address = std::move(address)](std::exception_ptr) {
+                       release_slot(address);
+                       --connections;
+                     });
     }
   }
 
-  // Over the connection cap: one 503 and close, without reading.
-  asio::awaitable<void> refuse(tcp::socket socket) {
+  // Over a connection limit: one problem (`why`) and close, without reading.
+  asio::awaitable<void> refuse(tcp::socket socket, Error why) {
     beast::tcp_stream stream(std::move(socket));
     Request request;
     request.method = "-";
-    Response response = pipeline.reject(
-        request, Error(ErrorKind::unavailable, "Too many open connections").with_header("Retry-After", "1"));
+    beast::error_code peer_ec;
+    const auto peer = stream.socket().remote_endpoint(peer_ec);
+    if (!peer_ec) request.remote_address = peer.address().to_string();
+    Response response = pipeline.reject(request, why);
     auto message = to_message(std::move(response), 11, false);
     stream.expires_after(std::chrono::seconds(2));
     co_await bhttp::async_write(stream, message, kUseTuple);
@@ -148,11 +192,23 @@ struct Server::Impl {
     beast::error_code remote_ec;
     const auto endpoint = stream.socket().remote_endpoint(remote_ec);
     const std::string remote = remote_ec ? std::string() : endpoint.address().to_string();
+    bool first = true;
     while (!draining) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
-      stream.expires_after(options.idle_timeout);
+      // Waiting for a request: the idle time between requests (a new connection's first byte
+      // gets only the header time). Once a byte is in, the whole header gets the header time.
+      beast::error_code wait_ec;
+      if (buffer.size() == 0) {
+        stream.expires_after(first ? options.header_timeout : options.idle_timeout);
+        auto [ec, got] = co_await stream.async_read_some(buffer.prepare(4096), kUseTuple);
+        buffer.commit(got);
+        wait_ec = ec;
+      }
+      first = false;
+      if (wait_ec) break;
+      stream.expires_after(options.header_timeout);
       auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
       // A request counts as in flight from its complete header to its written response, so a
       // drain waits for bodies still arriving too.

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,8 +17,15 @@ struct ServerOptions {
   std::size_t max_connections = 1024;
   std::size_t header_limit = 16 * 1024;   // beyond: 431
   std::size_t body_limit = 1024 * 1024;   // beyond: 413
-  std::chrono::seconds read_timeout{15};  // to receive a request once it has begun
+  std::chrono::seconds read_timeout{15};  // to receive a request's body once its header is in
   std::chrono::seconds idle_timeout{60};  // between requests on a kept-alive connection
+  /// A new connection's first byte, and a request's whole header from its first byte, must
+  /// arrive within this: a client dribbling half a request line holds a socket only this long.
+  std::chrono::seconds header_timeout{10};
+  /// Open connections one peer address may hold; beyond: 429 and close. 0: no limit.
+  std::size_t max_connections_per_address = 128;
+  /// Peers exempt from that limit (the gateway, whose connections carry many clients).
+  std::function<bool(std::string_view address)> exempt_from_address_limit;
 };
 
 /// Parses one complete HTTP/1.1 request from `raw` with the server's parser and limits.

@@ -13,6 +13,7 @@
 #include "service.hpp"
 
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 
 namespace deliveryhub::customers {
@@ -30,7 +31,9 @@ class Module final : public CustomersModule {
         outbox_("customers", platform.clock, platform.outbox_signal),
         service_(platform.database, outbox_, platform.clock, hasher_),
         clients_(platform.settings.clients),
-        throttle_(platform.clock) {
+        throttle_(platform.clock),
+        registrations_(platform.clock, {std::numeric_limits<std::size_t>::max(),
+                                        platform.settings.registrations_per_address, std::chrono::hours(1)}) {
     if (!platform.signing_key) throw std::runtime_error("the customers module needs a token signing key");
     issuer_.emplace(*platform.signing_key, platform.settings.issuer, platform.settings.audience,
                     platform.settings.access_token_ttl, platform.clock);
@@ -47,7 +50,7 @@ class Module final : public CustomersModule {
   CustomersApi& api() override { return service_; }
 
   void add_routes(core::http::Router& router) override {
-    add_customer_routes(router, service_, platform_.tokens);
+    add_customer_routes(router, service_, platform_.tokens, registrations_);
     add_internal_routes(router, service_, platform_.tokens);
     add_oauth_routes(router, *oauth_);
   }
@@ -78,6 +81,7 @@ class Module final : public CustomersModule {
   CustomersService service_;
   MachineClients clients_;
   LoginThrottle throttle_;
+  LoginThrottle registrations_;  // per address only
   std::optional<TokenIssuer> issuer_;
   std::optional<OAuthServices> oauth_;
 };

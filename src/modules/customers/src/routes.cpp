@@ -36,8 +36,14 @@ void merge(std::vector<core::FieldError>& into, std::vector<core::FieldError> mo
 }  // namespace
 
 void add_customer_routes(core::http::Router& router, CustomersService& service,
-                         const core::auth::TokenValidator& tokens) {
-  router.add("POST", "/api/v1/customers", [&service](const Request& request) {
+                         const core::auth::TokenValidator& tokens, LoginThrottle& registrations) {
+  router.add("POST", "/api/v1/customers", [&service, &registrations](const Request& request) {
+    // Per address, whatever the outcome: an address cannot mass-create accounts, nor probe which
+    // emails are taken faster than this (ADR 0021).
+    if (auto wait = registrations.retry_after_address(request.remote_address)) {
+      throw Error(ErrorKind::too_many_requests, "Too many registrations from your address; try again later")
+          .with_header("Retry-After", std::to_string(wait->count()));
+    }
     const auto body = core::http::parse_json_object(request);
     FieldReader reader(body, {"email", "password", "name", "phone"});
     auto email = reader.required_string("email", 3, 254);
@@ -49,6 +55,7 @@ void add_customer_routes(core::http::Router& router, CustomersService& service,
     auto errors = validate_email(*email);
     if (phone) merge(errors, validate_phone(*phone));
     if (!errors.empty()) throw Error(ErrorKind::validation, "Some fields are invalid", errors);
+    registrations.record_address(request.remote_address);
     const Customer customer = service.register_customer({*email, *password, *name, phone});
     Response response = customer_response(201, customer);
     response.headers.add("Location", "/api/v1/customers/" + customer.id);

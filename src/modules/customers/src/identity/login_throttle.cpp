@@ -34,6 +34,19 @@ void LoginThrottle::record_failure(const std::string& account, const std::string
   }
 }
 
+std::optional<std::chrono::seconds> LoginThrottle::retry_after_address(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  auto it = by_address_.find(address);
+  return it == by_address_.end() ? std::nullopt : check(it->second, limits_.per_address, clock_.now());
+}
+
+void LoginThrottle::record_address(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.now();
+  by_address_[address].push_back(now);
+  if (++operations_ % 1024 == 0) prune(by_address_, now);
+}
+
 void LoginThrottle::record_success(const std::string& account) {
   std::lock_guard lock(mutex_);
   by_account_.erase(account);

@@ -28,6 +28,11 @@ class LoginThrottle {
   /// A successful login clears the account's failures (not the address's).
   void record_success(const std::string& account);
 
+  /// The same window per address alone, for attempts that count whatever their outcome
+  /// (registrations): seconds until `address` may try again, or nullopt; then record one.
+  std::optional<std::chrono::seconds> retry_after_address(const std::string& address);
+  void record_address(const std::string& address);
+
  private:
   using Failures = std::deque<core::TimePoint>;
   std::optional<std::chrono::seconds> check(Failures& failures, std::size_t limit, core::TimePoint now);

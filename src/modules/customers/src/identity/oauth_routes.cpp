@@ -59,6 +59,9 @@ Response password_grant(OAuthServices& s, const Request& request, std::map<std::
   if (!form.contains("username") || !form.contains("password")) {
     throw oauth_error(ErrorKind::bad_request, "invalid_request", "username and password are required");
   }
+  // No account has a longer email (RFC 5321: 254) or password (128 characters, 4 bytes each):
+  // refused before any lookup, hashing or throttle key is spent on them.
+  if (form["username"].size() > 254 || form["password"].size() > 512) throw invalid_grant();
   const std::string account_key = core::ascii_lower(form["username"]);
   if (auto wait = s.throttle.retry_after(account_key, request.remote_address)) {
     throw oauth_error(ErrorKind::too_many_requests, "slow_down", "Too many failed logins; try again later")
