@@ -5,7 +5,7 @@ import sqlite3
 import time
 import uuid
 
-from conftest import assert_json, assert_problem, sqlite_only, strong_password, unique_email
+from conftest import assert_json, assert_problem, single_process, sqlite_only, strong_password, unique_email
 
 
 def register(server, email=None, headers=None):
@@ -61,3 +61,19 @@ def test_anonymous_errors_leave_nothing_in_the_database(make_server):
                        400)
     with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
         assert db.execute("SELECT COUNT(*) FROM core_idempotency").fetchone()[0] == 0
+
+
+@single_process
+def test_answers_given_before_routing_echo_the_request_id_and_speak_oauth_on_the_token_endpoint(server):
+    """A body over 1 MiB is refused while reading, before any route runs: the answer still
+    carries the client's X-Request-Id, and on /oauth/token it has RFC 6749's `error` too.
+    (The gateway answers its own 413 in the split shape.)"""
+    for path, oauth in (("/oauth/token", True), ("/api/v1/customers", False)):
+        head = server.request_head("POST", path, {"Content-Type": "application/json",
+                                                  "Content-Length": str(2 * 1024 * 1024),
+                                                  "X-Request-Id": "pre-route-413"})
+        resp = server.raw_exchange(head, [b"{" * 65536], method="POST")
+        body = assert_problem(resp, 413)
+        assert resp.headers["x-request-id"] == "pre-route-413" and body["request_id"] == "pre-route-413"
+        assert (body.get("error") == "invalid_request" and body.get("error_description")) if oauth \
+            else "error" not in body

@@ -177,7 +177,10 @@ struct ScriptedRemote {
       }
       return http::Response::json(200, nlohmann::json::parse(request.body));
     });
-    pipeline = std::make_unique<http::Pipeline>(router, http_metrics);
+    // Believes the deadline of the one service token the tests' channels send.
+    pipeline = std::make_unique<http::Pipeline>(
+        router, http_metrics, http::Pipeline::Around{}, http::TrustedProxies{},
+        [](const http::Request& request) { return request.header("Authorization") == "Bearer service-token"; });
     http::ServerOptions options;
     options.host = "127.0.0.1";
     options.port = 0;

@@ -162,3 +162,36 @@ TEST_CASE("JWKS round trip: a key read back from its JWK verifies its tokens") {
   CHECK_FALSE(f.key.public_jwk().contains("d"));
   CHECK_THROWS(KeySet::from_jwks(nlohmann::json::array()));
 }
+
+TEST_CASE("RFC 8725: a crit header is refused; keys declared for other uses are not trusted") {
+  Fixture f;
+  auto header = f.header();
+  header["crit"] = {"exp"};
+  require_rejected(f.validator, f.token(header, f.claims()));
+
+  for (const auto& [member, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"use", "enc"}, {"alg", "RS256"}, {"key_ops", {"encrypt"}}, {"key_ops", "verify"}}) {
+    auto jwk = f.key.public_jwk();
+    jwk[member] = value;
+    CHECK(KeySet::from_jwks({{"keys", {jwk}}}).size() == 0);
+  }
+  auto declared = f.key.public_jwk();
+  declared["use"] = "sig";
+  declared["alg"] = "ES256";
+  declared["key_ops"] = {"verify"};
+  CHECK(KeySet::from_jwks({{"keys", {declared}}}).size() == 1);
+}
+
+TEST_CASE("a revoked subject's tokens issued until the revocation are refused, later ones pass") {
+  Fixture f;
+  auto claims = f.claims();
+  const auto old_token = f.token(f.header(), claims);
+  CHECK(f.validator.validate(old_token).subject == "cus_1");  // cached now: revocation must still apply
+  f.validator.revoke_subject("cus_1", claims["iat"].get<std::int64_t>());
+  require_rejected(f.validator, old_token);
+  claims["iat"] = claims["iat"].get<std::int64_t>() + 1;
+  CHECK(f.validator.validate(f.token(f.header(), claims)).subject == "cus_1");
+  auto other = f.claims();
+  other["sub"] = "cus_2";
+  CHECK(f.validator.validate(f.token(f.header(), other)).subject == "cus_2");
+}

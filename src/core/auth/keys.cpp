@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -151,6 +152,12 @@ KeySet KeySet::from_jwks(const nlohmann::json& jwks) {
         !jwk["kid"].is_string() || !jwk.contains("x") || !jwk.contains("y") || !jwk["x"].is_string() ||
         !jwk["y"].is_string()) {
       continue;
+    }
+    // RFC 8725 §3.1/§3.5: a key declared for anything but ES256 signatures is not one to verify with.
+    if ((jwk.contains("use") && jwk["use"] != "sig") || (jwk.contains("alg") && jwk["alg"] != "ES256")) continue;
+    if (jwk.contains("key_ops")) {
+      const auto& ops = jwk["key_ops"];
+      if (!ops.is_array() || std::find(ops.begin(), ops.end(), "verify") == ops.end()) continue;
     }
     auto x = base64url_decode(jwk["x"].get<std::string>());
     auto y = base64url_decode(jwk["y"].get<std::string>());

@@ -77,6 +77,8 @@ Principal TokenValidator::verify(std::string_view token) const {
   if (alg == header.end() || *alg != "ES256") throw invalid_token("The token algorithm is not allowed");
   const auto typ = header.find("typ");
   if (typ == header.end() || *typ != "at+jwt") throw invalid_token("The token is not an access token");
+  // RFC 7515 §4.1.11: extensions named in "crit" must be understood; we understand none.
+  if (header.contains("crit")) throw invalid_token("The token has critical header parameters");
   const auto kid = header.find("kid");
   if (kid == header.end() || !kid->is_string()) throw invalid_token("The token names no key");
 

@@ -227,8 +227,23 @@ struct Server::Impl {
       if (ec) {
         if (auto problem = read_error_problem(ec)) {
           Request request;
-          request.method = parser.is_header_done() ? std::string(parser.get().method_string()) : "-";
+          request.method = "-";
           request.remote_address = remote;
+          if (parser.is_header_done() || ec == bhttp::error::body_limit) {  // body_limit: refused at its Content-Length
+            // What the header said still counts: the request id to echo, the client behind a
+            // proxy, the path (an OAuth client reads `error`, RFC 6749 §5.2).
+            const auto& header = parser.get();
+            request.method = std::string(header.method_string());
+            request.target = std::string(header.target());
+            request.path = request.target.substr(0, request.target.find('?'));
+            for (const auto& field : header) {
+              request.headers.add(std::string(field.name_string()), std::string(field.value()));
+            }
+            if (request.path == "/oauth/token") {
+              problem->with_extension("error", "invalid_request")
+                  .with_extension("error_description", problem->detail());
+            }
+          }
           Response response = pipeline.reject(request, *problem);
           auto message = to_message(std::move(response), 11, false);
           stream.expires_after(std::chrono::seconds(5));
