@@ -194,6 +194,26 @@ def test_refresh_reuse_revokes_the_family(server):
     assert_token_response(refresh_grant(server, fresh["refresh_token"]), refresh=True)
 
 
+def test_a_login_ends_after_the_family_lifetime_however_often_refreshed(make_server):
+    """Issue 11: a family used at least once per refresh lifetime lived for ever. It now ends
+    --refresh-family-lifetime after the login."""
+    srv = make_server(extra_args=["--refresh-family-lifetime", "3"])
+    account = srv.register_customer(login=False)
+    tokens = srv.login(account.email, account.password)
+    started = time.monotonic()
+    while time.monotonic() - started < 3.5:
+        resp = refresh_grant(srv, tokens["refresh_token"])
+        if resp.status != 200:
+            break
+        tokens = resp.body
+        time.sleep(0.5)
+    assert time.monotonic() - started >= 2.4, "refreshing stopped well before the family's end"
+    assert_oauth_error(resp, 400, "invalid_grant")
+    # A new login is a new family.
+    assert_token_response(refresh_grant(srv, srv.login(account.email, account.password)["refresh_token"]),
+                          refresh=True)
+
+
 def test_unknown_refresh_token_is_invalid_grant(server):
     assert_oauth_error(refresh_grant(server, "not-a-refresh-token"), 400, "invalid_grant")
 

@@ -162,6 +162,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_REFRESH_TOKEN_TTL")
       ->capture_default_str()
       ->check(CLI::Range(300L, 365L * 86400L));
+  long refresh_family = s.refresh_family_lifetime.count();
+  app.add_option("--refresh-family-lifetime", refresh_family,
+                 "Seconds after a login when its refresh tokens end, however often refreshed")
+      ->envname("DELIVERYHUB_REFRESH_FAMILY_LIFETIME")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 3L * 365L * 86400L));
   app.add_option("--io-threads", s.io_threads, "Threads doing network I/O")
       ->envname("DELIVERYHUB_IO_THREADS")
       ->capture_default_str()
@@ -326,6 +332,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   s.header_timeout = std::chrono::seconds(header_timeout);
   s.access_token_ttl = std::chrono::seconds(access_ttl);
   s.refresh_token_ttl = std::chrono::seconds(refresh_ttl);
+  s.refresh_family_lifetime = std::chrono::seconds(refresh_family);
   return {s, 0};
 }
 

@@ -52,6 +52,8 @@ struct Settings {
   /// Registrations one client address may make per hour.
   std::size_t registrations_per_address = 20;
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
+  /// A login's refresh tokens end this long after the login, however often they are used.
+  std::chrono::seconds refresh_family_lifetime{90 * 24 * 3600};
 
   // Server.
   unsigned io_threads = 1;

@@ -42,7 +42,8 @@ class Module final : public CustomersModule {
       tokens.revoke_subject(account_id, core::to_unix_ms(at) / 1000);
     });
     oauth_.emplace(OAuthServices{service_, *issuer_, clients_, throttle_, platform.database, platform.clock,
-                                 platform.jwks, platform.settings.issuer, platform.settings.refresh_token_ttl});
+                                 platform.jwks, platform.settings.issuer, platform.settings.refresh_token_ttl,
+                                 platform.settings.refresh_family_lifetime});
   }
 
   std::string_view name() const override { return "customers"; }

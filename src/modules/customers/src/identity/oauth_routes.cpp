@@ -42,16 +42,21 @@ std::vector<std::string> roles_of(const Account& account) {
   return {std::string(to_string(account.role))};
 }
 
-// Stores a new refresh token of `family` for `account_id`; returns the token.
+std::int64_t ms(std::chrono::seconds s) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(s).count();
+}
+
+// Stores a new refresh token of `family` (begun at `family_started`, Unix ms) for `account_id`;
+// returns the token. It expires after the refresh lifetime, and never after the family's end.
 std::string store_refresh_token(core::db::Transaction& tx, const OAuthServices& s, const std::string& family,
-                                const std::string& account_id) {
+                                const std::string& account_id, std::int64_t family_started) {
   const auto secret = new_refresh_secret();
   const auto now = core::to_unix_ms(s.clock.now());
   tx.execute(
       "INSERT INTO customers_refresh_tokens (token_hash, family_id, account_id, created_at, expires_at) "
       "VALUES ($1, $2, $3, $4, $5)",
       {secret.hash, family, account_id, now,
-       now + std::chrono::duration_cast<std::chrono::milliseconds>(s.refresh_ttl).count()});
+       std::min(now + ms(s.refresh_ttl), family_started + ms(s.refresh_family_lifetime))});
   return secret.token;
 }
 
@@ -82,8 +87,9 @@ Response password_grant(OAuthServices& s, const Request& request, std::map<std::
     throw invalid_grant();
   }
   s.throttle.record_success(account_key);
-  const auto refresh = s.db.write(
-      [&](core::db::Transaction& tx) { return store_refresh_token(tx, s, core::new_id("rtf"), account->id); });
+  const auto refresh = s.db.write([&](core::db::Transaction& tx) {
+    return store_refresh_token(tx, s, core::new_id("rtf"), account->id, core::to_unix_ms(s.clock.now()));
+  });
   return token_response(s.issuer, s.issuer.issue(account->id, roles_of(*account)), refresh);
 }
 
@@ -161,7 +167,16 @@ Response refresh_grant(OAuthServices& s, std::map<std::string, std::string>& for
                              role == "courier"    ? AccountRole::courier
                              : role == "operator" ? AccountRole::operator_
                                                   : AccountRole::customer};
-    result.refresh = store_refresh_token(tx, s, family, result.account->id);
+    const auto started =
+        tx.query_one("SELECT MIN(created_at) FROM customers_refresh_tokens WHERE family_id = $1", {family})->integer(0);
+    if (started + ms(s.refresh_family_lifetime) <= now) {
+      // The login is too old, however often it was refreshed: sign in again.
+      tx.execute("UPDATE customers_refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+                 {now, family});
+      result.account.reset();
+      return result;
+    }
+    result.refresh = store_refresh_token(tx, s, family, result.account->id, started);
     return result;
   });
   if (outcome.reused) core::log::warn("refresh token reused; its family is revoked");

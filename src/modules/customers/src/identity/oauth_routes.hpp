@@ -18,6 +18,8 @@ struct OAuthServices {
   nlohmann::json jwks;  // the JWKS document served as is
   std::string issuer_name;
   std::chrono::seconds refresh_ttl;
+  /// A login's refresh tokens, however often rotated, end this long after the login.
+  std::chrono::seconds refresh_family_lifetime;
 };
 
 /// POST /oauth/token (RFC 6749: password, client_credentials, refresh_token with rotation),
