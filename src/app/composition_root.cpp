@@ -150,6 +150,8 @@ int run(const core::config::Settings& settings) {
   } else if (contains(selected, "customers")) {
     if (!settings.jwt_key_file.empty()) {
       signing_key = core::auth::SigningKey::load(settings.jwt_key_file);
+    } else if (settings.environment == "production") {
+      throw ConfigurationError("--env production needs --jwt-key-file: a generated key is for development only");
     } else {
       bool created = false;
       const auto path = data_folder(settings.database) / "jwt-signing-key.pem";
@@ -328,7 +330,7 @@ int run(const core::config::Settings& settings) {
 
   http::Router router;
   http::OperationalState state;
-  http::add_operational_routes(router, state, *database, metrics, openapi_document());
+  http::add_operational_routes(router, state, *database, metrics, openapi_document(), settings.metrics_listen.empty());
   for (const auto& module : modules) module->add_routes(router);
   for (const auto& module : modules) module->subscribe(bus);
   for (const auto& module : modules) module->start();
@@ -366,6 +368,18 @@ int run(const core::config::Settings& settings) {
                                           std::string_view address) { return proxies.trusts(address); };
   http::Server server(options, pipeline);
   const auto port = server.start();
+  // /metrics apart from the API when asked: scrapers reach it, clients of the API do not.
+  http::Router metrics_router;
+  http::add_metrics_routes(metrics_router, metrics);
+  core::metrics::HttpMetrics metrics_http_metrics(metrics);
+  http::Pipeline metrics_pipeline(metrics_router, metrics_http_metrics);
+  std::optional<http::Server> metrics_server;
+  if (!settings.metrics_listen.empty()) {
+    metrics_server.emplace(http::ServerOptions{settings.metrics_host, settings.metrics_port, 1, 1, 64},
+                           metrics_pipeline);
+    const auto metrics_port = metrics_server->start();
+    core::log::info("metrics listening", {{"address", settings.metrics_host + ":" + std::to_string(metrics_port)}});
+  }
   if (!channels.empty() && !service_tokens) {  // customers is here: its token endpoint is ours
     make_service_tokens("http://" + (settings.host == "0.0.0.0" ? std::string("127.0.0.1") : settings.host) + ":" +
                         std::to_string(port));
@@ -393,6 +407,7 @@ int run(const core::config::Settings& settings) {
   server.begin_drain();
   const bool drained = server.wait_idle(std::chrono::steady_clock::now() + settings.shutdown_grace);
   server.stop();
+  if (metrics_server) metrics_server->stop();
   relay.stop();
   bus.stop();
   for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->stop();

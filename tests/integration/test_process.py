@@ -1,4 +1,5 @@
 """The process as an operator sees it: --modules selection, migrate, flags, start-up errors."""
+import http.client
 import json
 import os
 import sqlite3
@@ -139,3 +140,48 @@ def test_migrate_touches_no_signing_key():
         result = run(["migrate", "--database", f"sqlite:{tmp}/db.sqlite"], cwd=tmp)
         assert result.returncode == 0, result.stderr
         assert not os.path.exists(os.path.join(tmp, "jwt-signing-key.pem"))
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--env", "production"], "needs --metrics-listen"),
+    (["--env", "production", "--metrics-listen", "127.0.0.1:0", "--external-jwks-url",
+      "http://issuer.example/jwks.json", "--issuer", "x", "--audience", "y"], "https:// --external-jwks-url"),
+    (["--env", "staging"], "--env"),
+    (["--metrics-listen", "nowhere"], "--metrics-listen must be HOST:PORT"),
+])
+def test_production_refuses_unsafe_settings(flags, message):
+    """Issue 11: --env production refuses to start with a public /metrics or a plain-http JWKS."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run(["serve", "--listen", "127.0.0.1:0", "--database", f"sqlite:{tmp}/db.sqlite", *flags])
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+def test_production_refuses_a_generated_signing_key():
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run(["serve", "--listen", "127.0.0.1:0", "--database", f"sqlite:{tmp}/db.sqlite",
+                      "--env", "production", "--metrics-listen", "127.0.0.1:0"])
+        assert result.returncode == 2, result.stderr  # an invalid setting
+        assert "--env production needs --jwt-key-file" in result.stderr
+        assert not os.path.exists(f"{tmp}/jwt-signing-key.pem")
+
+
+def test_metrics_apart_from_the_api(make_server):
+    """With --metrics-listen, /metrics is served there only; production starts with a key file."""
+    first = make_server()  # makes a signing key file to hand over
+    key = first.signing_key_path()
+    srv = make_server(extra_args=["--env", "production", "--metrics-listen", "127.0.0.1:0", "--jwt-key-file", key])
+    assert srv.call("GET", "/metrics").status == 404
+    assert srv.call("GET", "/readyz").status == 200
+    address = [line for line in srv.logs if line.get("msg") == "metrics listening"][0]["address"]
+    host, _, port = address.rpartition(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", "/metrics")
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    assert resp.status == 200 and "deliveryhub_" in body
+    conn.request("GET", "/api/v1/orders")
+    other = conn.getresponse()
+    other.read()
+    assert other.status == 404
+    conn.close()

@@ -10,6 +10,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import tempfile
+
+import hypothesis.configuration
+
+# Hypothesis keeps caches under ./.hypothesis by default; keep the checkout clean.
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    hypothesis.configuration.set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "deliveryhub-hypothesis"))
 
 _INTEGRATION = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration")
 _NAME = "deliveryhub_integration_conftest"

@@ -71,6 +71,15 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   app.add_option("--listen", s.listen, "HOST:PORT to serve on (port 0: any free port)")
       ->envname("DELIVERYHUB_LISTEN")
       ->capture_default_str();
+  app.add_option("--metrics-listen", s.metrics_listen,
+                 "HOST:PORT serving /metrics (and /livez) apart from the API; the API port then has no /metrics")
+      ->envname("DELIVERYHUB_METRICS_LISTEN");
+  app.add_option("--env", s.environment,
+                 "development, or production: refuse a generated signing key, an http:// JWKS URL and /metrics "
+                 "on the API's address")
+      ->envname("DELIVERYHUB_ENV")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"development", "production"}));
   app.add_option("--database", s.database, "sqlite:PATH or postgresql://…")
       ->envname("DELIVERYHUB_DATABASE")
       ->capture_default_str();
@@ -285,6 +294,20 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   if (!split_listen(s.listen, s.host, s.port)) {
     err << "deliveryhub: invalid setting: --listen must be HOST:PORT, got '" << s.listen << "'\n";
     return {std::nullopt, 2};
+  }
+  if (!s.metrics_listen.empty() && !split_listen(s.metrics_listen, s.metrics_host, s.metrics_port)) {
+    err << "deliveryhub: invalid setting: --metrics-listen must be HOST:PORT, got '" << s.metrics_listen << "'\n";
+    return {std::nullopt, 2};
+  }
+  if (s.environment == "production" && s.command != "migrate") {
+    if (s.metrics_listen.empty()) {
+      err << "deliveryhub: invalid setting: --env production needs --metrics-listen (no public /metrics)\n";
+      return {std::nullopt, 2};
+    }
+    if (s.external_jwks_url.rfind("http://", 0) == 0) {
+      err << "deliveryhub: invalid setting: --env production needs an https:// --external-jwks-url\n";
+      return {std::nullopt, 2};
+    }
   }
   if (s.bus != "inproc" && s.bus.rfind("amqp://", 0) != 0) {
     err << "deliveryhub: invalid setting: --bus must be inproc or amqp://USER:PASS@HOST:PORT/VHOST, got '" << s.bus

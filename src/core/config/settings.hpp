@@ -18,6 +18,13 @@ struct Settings {
   std::string listen = "127.0.0.1:8080";
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
+  /// HOST:PORT serving /metrics (and /livez) apart from the API; empty: /metrics is on --listen.
+  std::string metrics_listen;
+  std::string metrics_host;
+  std::uint16_t metrics_port = 0;
+  /// development (the default) or production: production refuses to start with a generated
+  /// signing key, a plain-http JWKS URL, or /metrics on the API's address.
+  std::string environment = "development";
   std::string database = "sqlite:./data/deliveryhub.db";
   std::size_t database_pool_size = 0;  // PostgreSQL connections; 0: one per handler thread + 4
   std::string bus = "inproc";

@@ -6,7 +6,7 @@
 namespace deliveryhub::core::http {
 
 void add_operational_routes(Router& router, OperationalState& state, db::Database& database, metrics::Metrics& metrics,
-                            std::string_view openapi_yaml) {
+                            std::string_view openapi_yaml, bool with_metrics) {
   router.add("GET", "/livez", [](const Request&) { return Response::json(200, {{"status", "ok"}}); });
 
   router.add("GET", "/readyz", [&state, &database](const Request& request) {
@@ -23,9 +23,11 @@ void add_operational_routes(Router& router, OperationalState& state, db::Databas
     return response;
   });
 
-  router.add("GET", "/metrics", [&metrics](const Request&) {
-    return Response::text(200, metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
-  });
+  if (with_metrics) {
+    router.add("GET", "/metrics", [&metrics](const Request&) {
+      return Response::text(200, metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+  }
 
   router.add("GET", "/version", [](const Request&) {
     return Response::json(
@@ -35,6 +37,13 @@ void add_operational_routes(Router& router, OperationalState& state, db::Databas
 
   router.add("GET", "/openapi.yaml", [openapi_yaml](const Request&) {
     return Response::text(200, std::string(openapi_yaml), "application/yaml");
+  });
+}
+
+void add_metrics_routes(Router& router, metrics::Metrics& metrics) {
+  router.add("GET", "/livez", [](const Request&) { return Response::json(200, {{"status", "ok"}}); });
+  router.add("GET", "/metrics", [&metrics](const Request&) {
+    return Response::text(200, metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
   });
 }
 
