@@ -5,7 +5,8 @@ import sqlite3
 import time
 import uuid
 
-from conftest import assert_json, assert_problem, single_process, sqlite_only, strong_password, unique_email
+from conftest import (assert_json, assert_problem, in_split, single_process, sqlite_only, strong_password,
+                      unique_email)
 
 
 def register(server, email=None, headers=None):
@@ -77,3 +78,16 @@ def test_answers_given_before_routing_echo_the_request_id_and_speak_oauth_on_the
         assert resp.headers["x-request-id"] == "pre-route-413" and body["request_id"] == "pre-route-413"
         assert (body.get("error") == "invalid_request" and body.get("error_description")) if oauth \
             else "error" not in body
+
+
+def test_no_module_may_create_an_operator(server):
+    """Issue 11: any service token could create operator accounts. Modules create couriers only."""
+    module = server.process("customers") if in_split() else server
+    email = unique_email("mint")
+    body = {"email": email, "password": "operator password", "name": "Mallory", "role": "operator"}
+    assert_problem(module.call("POST", "/internal/v1/customers/staff-accounts", body,
+                               token=server.service_token()), 403, "forbidden")
+    refused = server.token_request({"grant_type": "password", "username": email, "password": "operator password"})
+    assert refused.status == 400 and refused.body["error"] == "invalid_grant"
+    body["role"] = "courier"
+    assert_json(module.call("POST", "/internal/v1/customers/staff-accounts", body, token=server.service_token()), 201)

@@ -48,6 +48,8 @@ def pytest_terminal_summary(terminalreporter, config):
             counts = " ".join(f"{s}x{declared[1]}" for s, declared in sorted(statuses.items()))
             extra = f"  (not declared: {', '.join(map(str, undeclared))})" if undeclared else ""
             lines.append(f"{op_id}: {counts}{extra}")
+            for status in undeclared:
+                lines.append(f"    first {status}: {statuses[status][2][:700]}")
     if lines:
         terminalreporter.section("openapi fuzz: statuses per operation")
         for line in lines:

@@ -248,6 +248,7 @@ class World:
             "client_secret": [self.server.client_secret],
             "status": ["pending", "confirmed", "delivered", "open", "resolved", "picked_up"],
             "amount": [1, 100, 2500],
+            "postal_prefixes[]": ["29", "3", "AB-1", " 41 ", "28"],
         }
 
     def token_for(self, who: str) -> str | None:
@@ -411,7 +412,7 @@ class Values:
     def valid(self, schema: dict, name: str | None = None, depth: int = 0) -> Any:
         draw = self.draw
         schema = merged(schema)
-        if name in self.hints and self.hints[name] and draw(st.integers(0, 2)) == 0:
+        if name in self.hints and self.hints[name] and draw(st.booleans()):
             return draw(st.sampled_from(self.hints[name]))
         if schema.get("examples") and draw(st.integers(0, 4)) == 0:
             return draw(st.sampled_from(schema["examples"]))
@@ -443,7 +444,7 @@ class Values:
             size = draw(st.one_of(st.integers(lo, min(hi, lo + 3)), st.just(hi))) if depth < 4 else lo
             items, seen = [], set()
             for _ in range(size):
-                item = self.valid(schema.get("items", {}), name, depth + 1)
+                item = self.valid(schema.get("items", {}), f"{name}[]", depth + 1)
                 marker = json.dumps(item, sort_keys=True)
                 if schema.get("uniqueItems") and marker in seen:
                     continue
@@ -621,11 +622,13 @@ def draw_authorization(draw, world: World, op: Operation) -> tuple[str, str | No
     forged = encode_jwt({"alg": "none", "typ": "at+jwt"},
                         {"sub": world.alice.id, "roles": ["operator"], "exp": 4102444800, "iss": "deliveryhub"})
     real = world.alice.token
+    if draw(st.integers(0, 3)) == 0:  # the customer's own token, spelled another valid way (RFC 9110 11.4)
+        return "customer", draw(st.sampled_from(["bearer " + real, "BEARER " + real, "Bearer  " + real]))
     tampered = real[:-4] + ("AAAA" if not real.endswith("AAAA") else "BBBB")
     header = draw(st.sampled_from([
-        "Bearer " + forged, "Bearer " + tampered, "Bearer", "Bearer ", "bearer " + real, "Basic Zm9vOmJhcg==",
-        "Bearer a.b.c", "Bearer " + "x" * 4000, "Bearer ....", "Token " + real, "Bearer  " + real,
-        "Bearer " + real + " extra", "Bearer " + real.split(".")[0] + "..",
+        "Bearer " + forged, "Bearer " + tampered, "Bearer", "Bearer ", "Basic Zm9vOmJhcg==",
+        "Bearer a.b.c", "Bearer " + "x" * 4000, "Bearer ....", "Token " + real,
+        "Bearer " + real + " extra", "Bearer " + real.split(".")[0] + "..", "Bearer " + real[:-1],
     ]) | printable(60).map(lambda s: "Bearer " + s))
     return who, header
 
@@ -778,6 +781,50 @@ def check_problem(resp, declared_content: dict) -> list[str]:
     return problems
 
 
+# Who may ever get a 2xx, as the operations' descriptions in docs/openapi.yaml say ("Operators
+# only", "Customers and operators", ...). Operations not listed need no token.
+OPERATOR = {"operator"}
+CUSTOMERS = {"customer", "other_customer"}
+MAY_SUCCEED = {
+    **{op: OPERATOR for op in ("listCustomers", "suspendCustomer", "reactivateCustomer", "createProduct",
+                               "updateProduct", "refundPayment", "createZone", "listZones", "createCourier",
+                               "listCouriers", "updateCourier", "resolveIncident", "rejectIncident")},
+    **{op: OPERATOR | CUSTOMERS for op in ("getCustomer", "updateCustomer", "addAddress", "deleteAddress",
+                                           "listOrders", "getOrder", "cancelOrder", "listPaymentsOfOrder",
+                                           "getPayment", "openIncident", "listIncidents", "getIncident",
+                                           "addIncidentComment")},
+    "placeOrder": CUSTOMERS,
+    "listMyDeliveries": {"courier"},
+    "reportDeliveryEvent": {"courier", "operator"},
+    "getDelivery": OPERATOR | CUSTOMERS | {"courier"},
+    "listDeliveriesOfOrder": OPERATOR | CUSTOMERS | {"courier", "service"},
+}
+
+
+def check_access(world: World, op: Operation, req: Request, resp) -> list[str]:
+    """A 2xx only for a caller the operation admits, and never about another customer's things."""
+    if not 200 <= resp.status < 300:
+        return []
+    allowed = MAY_SUCCEED.get(op.op_id)
+    if op.op_id == "listProducts" and ("include_inactive", "true") in req.query:
+        allowed = OPERATOR
+    if allowed is not None and req.auth not in allowed:
+        return [f"{resp.status} for a {req.auth!r} caller; only {sorted(allowed)} may succeed here"]
+    alice = {world.alice.id, world.alice_address} | {i for o in world.orders
+                                                      for i in (o["id"], o["payment_id"], o["delivery_id"])}
+    alice.add(world.incident["id"])
+    bob = {world.bob.id, world.bob_address}
+    others = {"customer": bob, "other_customer": alice}.get(req.auth, set())
+    sent = req.path + " " + (req.raw or b"").decode("utf-8", "replace")
+    named = sorted(i for i in others if i in sent)
+    if named:
+        return [f"{resp.status} for {req.auth!r} on another customer's {named}"]
+    other_customer = {"customer": world.bob.id, "other_customer": world.alice.id}.get(req.auth)
+    if other_customer and other_customer.encode() in resp.raw:
+        return [f"{resp.status} for {req.auth!r} shows another customer's {other_customer}"]
+    return []
+
+
 def state_diff(before: dict, after: dict) -> str:
     out = []
     for name in sorted(set(before) | set(after)):
@@ -818,7 +865,9 @@ def exercise(world: World, op: Operation, req: Request, known_hits: list[str]) -
         problems.append(f"no HTTP response: {exc!r}")
     if resp is not None:
         problems += check_response(op, req, resp)
-        entry = world.seen.setdefault(op.op_id, {}).setdefault(resp.status, [op.response(resp.status) is not None, 0])
+        problems += check_access(world, op, req, resp)
+        entry = world.seen.setdefault(op.op_id, {}).setdefault(
+            resp.status, [op.response(resp.status) is not None, 0, f"{req} -> {resp.raw[:300]!r}"])
         entry[1] += 1
         if write and 400 <= resp.status < 500:
             after = world.snapshot()

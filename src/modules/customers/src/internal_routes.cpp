@@ -15,6 +15,11 @@ void add_internal_routes(core::http::Router& router, CustomersApi& customers,
     auto customer = customers.find_customer(request.param("id"));
     return Response::json(200, {{"customer", customer ? to_json(*customer) : nlohmann::json()}});
   });
+  router.add("DELETE", "/internal/v1/customers/courier-accounts/{id}", [&customers, &tokens](const Request& request) {
+    core::auth::require_service(tokens, request);
+    customers.remove_courier_account(request.param("id"));
+    return Response::json(200, {{"removed", true}});
+  });
   router.add("POST", "/internal/v1/customers/staff-accounts", [&customers, &tokens](const Request& request) {
     core::auth::require_service(tokens, request);
     const auto body = core::http::parse_json_object(request);
@@ -24,9 +29,11 @@ void add_internal_routes(core::http::Router& router, CustomersApi& customers,
     auto name = reader.required_string("name", 1, 100);
     auto role = reader.required_string("role", 1, 20);
     reader.throw_if_failed();
-    if (*role != "courier" && *role != "operator") {
-      throw core::Error(core::ErrorKind::validation, "Some fields are invalid",
-                        {{"role", "must be courier or operator"}});
+    // Modules create couriers (delivery); operators are made by operators or the bootstrap,
+    // never by a machine: a leaked service secret must not mint back-office accounts (issue 11).
+    if (*role == "operator") throw core::Error(core::ErrorKind::forbidden, "A module may not create operators");
+    if (*role != "courier") {
+      throw core::Error(core::ErrorKind::validation, "Some fields are invalid", {{"role", "must be courier"}});
     }
     return Response::json(201, to_json(customers.create_staff_account({*email, *password, *name, role_from(*role)})));
   });

@@ -26,4 +26,8 @@ Account RemoteCustomers::create_staff_account(const NewStaffAccount& account) {
   return account_from_json(channel_.call({"POST", "/internal/v1/customers/staff-accounts", body, false}));
 }
 
+void RemoteCustomers::remove_courier_account(std::string_view account_id) {
+  channel_.call({"DELETE", "/internal/v1/customers/courier-accounts/" + std::string(account_id), std::nullopt, true});
+}
+
 }  // namespace deliveryhub::customers

@@ -70,6 +70,14 @@ bool update_profile(core::db::Transaction& tx, const std::string& id, const std:
              {name, core::db::nullable(phone), core::to_unix_ms(now), id, expected_version}) == 1;
 }
 
+void delete_courier_account(core::db::Transaction& tx, const std::string& account_id) {
+  tx.execute(
+      "DELETE FROM customers_refresh_tokens WHERE account_id = $1 AND account_id IN (SELECT id FROM "
+      "customers_accounts WHERE role = 'courier')",
+      {account_id});
+  tx.execute("DELETE FROM customers_accounts WHERE id = $1 AND role = 'courier'", {account_id});
+}
+
 void revoke_refresh_tokens(core::db::Transaction& tx, const std::string& account_id, core::TimePoint now) {
   tx.execute("UPDATE customers_refresh_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
              {core::to_unix_ms(now), account_id});

@@ -27,6 +27,8 @@ void insert_account(core::db::Transaction& tx, const Account& account, const std
 /// Sets name and phone if the version matches; returns false when it does not (or no such customer).
 bool update_profile(core::db::Transaction& tx, const std::string& id, const std::string& name,
                     const std::optional<std::string>& phone, std::int64_t expected_version, core::TimePoint now);
+/// Deletes a courier account and its refresh tokens; nothing for any other account.
+void delete_courier_account(core::db::Transaction& tx, const std::string& account_id);
 /// Revokes every live refresh token of the account.
 void revoke_refresh_tokens(core::db::Transaction& tx, const std::string& account_id, core::TimePoint now);
 /// The accounts suspended after `since`, with when.

@@ -190,6 +190,10 @@ void CustomersService::replay_suspensions(core::TimePoint since) {
   for (const auto& [id, at] : suspended) on_suspended_(id, at);
 }
 
+void CustomersService::remove_courier_account(std::string_view account_id) {
+  db_.write([&](core::db::Transaction& tx) { repository::delete_courier_account(tx, std::string(account_id)); });
+}
+
 Account CustomersService::create_staff_account(const NewStaffAccount& input) {
   if (input.role == AccountRole::customer) {
     throw Error(ErrorKind::validation, "Customers register themselves", {{"role", "must be courier or operator"}});

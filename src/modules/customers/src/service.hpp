@@ -70,6 +70,7 @@ class CustomersService final : public CustomersApi {
   void replay_suspensions(core::TimePoint since);
 
   Account create_staff_account(const NewStaffAccount& input) override;
+  void remove_courier_account(std::string_view account_id) override;
   /// The account whose credentials these are, or nullopt — in the same time either way. Throws
   /// Error(forbidden) for the right credentials of a suspended account.
   std::optional<Account> authenticate(const std::string& email, std::string_view password);

@@ -59,6 +59,14 @@ void staff_accounts_and_lookups(World& w, CustomersApi& api) {
   CHECK(found->email == registered.email);
   CHECK(found->status == CustomerStatus::active);
   CHECK(found->addresses.empty());
+
+  // The compensation of a courier creation: the login goes, its email is free again; repeating
+  // it, or naming an account of another role, removes nothing.
+  api.remove_courier_account(account.id);
+  api.remove_courier_account(account.id);
+  api.remove_courier_account(registered.id);
+  CHECK(api.find_customer(registered.id));
+  CHECK(api.create_staff_account({email, "a courier password", "Ana", AccountRole::courier}).id != account.id);
 }
 
 }  // namespace

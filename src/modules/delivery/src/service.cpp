@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include "core/errors.hpp"
+#include "core/log/log.hpp"
 #include "core/util/ids.hpp"
 #include "core/util/text.hpp"
 #include "delivery/events.hpp"
@@ -126,10 +127,22 @@ Courier DeliveryService::create_courier(const NewCourier& input) {
   courier.zone_id = input.zone_id;
   courier.capacity = input.capacity;
   courier.created_at = courier.updated_at = clock_.now();
-  db_.write([&](core::db::Transaction& tx) {
-    repository::insert_courier(tx, courier);
-    dispatch_waiting(tx, courier.zone_id);
-  });
+  try {
+    db_.write([&](core::db::Transaction& tx) {
+      repository::insert_courier(tx, courier);
+      dispatch_waiting(tx, courier.zone_id);
+    });
+  } catch (...) {
+    // Compensate: a login without its courier could sign in to nothing, and would block the
+    // retry's email with 409. A failure here leaves it for the operator (logged).
+    try {
+      customers_.remove_courier_account(account.id);
+    } catch (const std::exception& e) {
+      core::log::error("a courier login outlived its failed creation",
+                       {{"account_id", account.id}, {"error", e.what()}});
+    }
+    throw;
+  }
   return *db_.read([&](core::db::Transaction& tx) { return repository::find_courier(tx, courier.id); });
 }
 

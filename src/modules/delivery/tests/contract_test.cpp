@@ -22,6 +22,7 @@ namespace {
 class NoCustomers final : public customers::CustomersApi {
  public:
   std::optional<customers::Customer> find_customer(std::string_view) override { return std::nullopt; }
+  void remove_courier_account(std::string_view) override {}
   customers::Account create_staff_account(const customers::NewStaffAccount& a) override {
     return {core::new_id("acc"), a.email, a.name, a.role};
   }

@@ -22,12 +22,17 @@ namespace {
 class FakeCustomers final : public customers::CustomersApi {
  public:
   std::optional<customers::Customer> find_customer(std::string_view) override { return std::nullopt; }
+  std::vector<std::string> removed;
+  std::optional<std::string> next_account_id;  // forces the id of the next account (a clash)
+  void remove_courier_account(std::string_view account_id) override { removed.emplace_back(account_id); }
   customers::Account create_staff_account(const customers::NewStaffAccount& a) override {
     for (const auto& email : emails_) {
       if (email == a.email) throw Error(ErrorKind::conflict, "email taken");
     }
     emails_.push_back(a.email);
-    return {core::new_id("acc"), a.email, a.name, a.role};
+    auto id = next_account_id.value_or(core::new_id("acc"));
+    next_account_id.reset();
+    return {id, a.email, a.name, a.role};
   }
 
  private:
@@ -177,4 +182,14 @@ TEST_CASE("redelivery: a new delivery once the last one ended, idempotent by req
   w.service->record(again.id, DeliveryStatus::picked_up, "");
   w.service->record(again.id, DeliveryStatus::delivered, "");
   CHECK(w.service->redeliver(first.order_id, "inc_2").status == DeliveryStatus::assigned);
+}
+
+TEST_CASE("a courier whose record cannot be stored leaves no login behind") {
+  World w;
+  const auto first = w.courier("ana");
+  w.customers.next_account_id = first.account_id;  // bea's login gets ana's id: the insert clashes
+  CHECK_THROWS(w.courier("bea"));
+  REQUIRE(w.customers.removed.size() == 1);
+  CHECK(w.customers.removed[0] == first.account_id);  // the login made for bea, compensated
+  CHECK(w.service->couriers(10, std::nullopt).size() == 1);
 }

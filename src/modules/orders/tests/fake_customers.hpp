@@ -20,6 +20,7 @@ class FakeCustomers final : public customers::CustomersApi {
   customers::Account create_staff_account(const customers::NewStaffAccount&) override {
     throw core::Error(core::ErrorKind::internal, "not used");
   }
+  void remove_courier_account(std::string_view) override { throw core::Error(core::ErrorKind::internal, "not used"); }
 };
 
 }  // namespace deliveryhub::orders::fakes

@@ -69,6 +69,11 @@ class CustomersApi {
   /// Creates the login of a courier or an operator. Throws core::Error: validation for a bad
   /// email/password/name or a customer role, conflict when the email is taken.
   virtual Account create_staff_account(const NewStaffAccount& account) = 0;
+
+  /// Undoes create_staff_account for a courier whose creation failed after its login was made
+  /// (the compensation of a creation that spans two modules). Removes the courier account and
+  /// its refresh tokens; nothing when there is none. Never removes another role's account.
+  virtual void remove_courier_account(std::string_view account_id) = 0;
 };
 
 std::string_view to_string(CustomerStatus status);
