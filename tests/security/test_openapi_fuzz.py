@@ -664,7 +664,8 @@ def draw_body(draw, values: Values, op: Operation) -> tuple[bytes | None, str | 
         return (text[:-1] + ", " + json.dumps(key) + ": " + json.dumps(values.wrong()) + "}").encode(), \
             content_type, f"duplicate {key!r}"
     ascii_only = draw(st.booleans())
-    return json.dumps(body, ensure_ascii=ascii_only).encode("utf-8"), content_type, note
+    # lone surrogates (from WRONG_VALUES) become \udXXX escapes, or CESU-8 bytes without ensure_ascii
+    return json.dumps(body, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass"), content_type, note
 
 
 def draw_form(draw, values: Values, schema: dict) -> bytes:

@@ -138,8 +138,9 @@ struct HttpChannel::Impl {
     auto connection = take();
     const bool reused = connection != nullptr;
     if (!connection) connection = std::make_unique<Connection>();
-    bhttp::request<bhttp::string_body> request{call.method == "GET" ? bhttp::verb::get : bhttp::verb::post, call.target,
-                                               11};
+    const auto verb = bhttp::string_to_verb(call.method);
+    if (verb == bhttp::verb::unknown) throw std::invalid_argument("unknown HTTP method " + call.method);
+    bhttp::request<bhttp::string_body> request{verb, call.target, 11};
     request.set(bhttp::field::host, host + ":" + port);
     request.set(bhttp::field::user_agent, "deliveryhub-remote");
     request.set(bhttp::field::accept, "application/json");
