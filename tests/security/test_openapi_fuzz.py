@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker, RefResolver
 
@@ -52,6 +52,7 @@ with open(os.path.join(REPO, "docs", "openapi.yaml"), encoding="utf-8") as _f:
 EXAMPLES = max(1, int(os.environ.get("DELIVERYHUB_FUZZ_EXAMPLES", "12")))
 OP_SECONDS = float(os.environ.get("DELIVERYHUB_FUZZ_OP_SECONDS", str(max(6.0, EXAMPLES * 0.6))))
 SHRINK = os.environ.get("DELIVERYHUB_FUZZ_SHRINK") == "1"
+SEED = os.environ.get("DELIVERYHUB_FUZZ_SEED")  # set: explore other examples than the CI run's
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 SETTLE_TRIES = 40  # snapshots while waiting for background work (sagas) to settle
@@ -561,9 +562,11 @@ class Request:
 
     def __str__(self) -> str:
         raw = self.raw if self.raw is None or len(self.raw) <= 600 else self.raw[:600] + b"...(%d bytes)" % len(self.raw)
-        headers = {k: (v if k != "Authorization" else v[:40] + "...") for k, v in self.headers.items()}
+        headers = {k: (v if len(v) <= 60 else f"{v[:40]}...({len(v)} chars)") for k, v in self.headers.items()}
         return (f"{self.method} {self.target()[:600]} auth={self.auth} headers={headers} "
                 f"content-type={self.content_type!r} body[{self.body_note}]={raw!r}")
+
+    __repr__ = __str__
 
 
 def draw_path_value(draw, world: World, param: dict) -> str:
@@ -657,6 +660,10 @@ def draw_body(draw, values: Values, op: Operation) -> tuple[bytes | None, str | 
         n = draw(st.sampled_from([64, 1000, 20000, 100000]))
         kind = draw(st.sampled_from(["array", "object", "items"]))
         return deep(n, kind), content_type, f"nested {kind} x{n}"
+    if raw_choice == 3:
+        size = draw(st.sampled_from([(1 << 20) - 64, (1 << 20) + 1, 3 << 20]))
+        key = draw(st.sampled_from(sorted(merged(schema).get("properties", {})) or ["x"]))
+        return json.dumps({key: "x" * size}).encode(), content_type, f"{key} of {size} bytes"
     body, note = mutate(draw, values, values.valid(schema))
     if raw_choice == 2 and isinstance(body, dict) and body:  # a duplicate member with a wrong value
         key = draw(st.sampled_from(sorted(body)))
@@ -710,8 +717,14 @@ def requests(draw, world: World, op: Operation) -> Request:
     if draw(st.integers(0, 4)) == 0:
         headers["X-Request-Id"] = draw(st.one_of(regex(r"[A-Za-z0-9._-]{1,128}"), printable(140),
                                                  st.sampled_from(["", "x" * 129, "a b", "é"])))
+    if draw(st.integers(0, 39)) == 0:
+        headers["X-Fuzz-Padding"] = "p" * draw(st.sampled_from([8000, 17000, 70000]))
     raw, content_type, note = draw_body(draw, values, op)
-    return Request(op.method, path, draw_query(draw, values, op), headers, raw, content_type, who, note)
+    method = op.method
+    if draw(st.integers(0, 19)) == 0:  # a method the path does not declare
+        declared = {m.upper() for m in SPEC["paths"][op.path] if m in METHODS}
+        method = draw(st.sampled_from(sorted({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"} - declared)))
+    return Request(method, path, draw_query(draw, values, op), headers, raw, content_type, who, note)
 
 
 # --------------------------------------------------------------------------------------------
@@ -729,6 +742,14 @@ def check_response(op: Operation, req: Request, resp) -> list[str]:
     sent = req.headers.get("X-Request-Id")
     if sent is not None and REQUEST_ID_RE.match(sent) and rid != sent:
         problems.append(f"X-Request-Id {sent!r} was not echoed (got {rid!r})")
+    if req.method != op.method:  # a method this path does not declare: 405 (or 404 when the path
+        if not 400 <= status < 500:  # itself does not resolve, 431, ...), never anything else
+            problems.append(f"{req.method} on {op.path} (not declared): HTTP {status}, expected a 4xx")
+        if status == 405 and not resp.headers.get("allow"):
+            problems.append("405 without Allow")
+        if status >= 400:
+            problems += check_problem(resp, {})
+        return problems
     if status >= 500 and declared is None:
         problems.append(f"5xx: HTTP {status}")
     if status >= 400:
@@ -842,8 +863,15 @@ def state_diff(before: dict, after: dict) -> str:
 
 
 # Findings that are not clearly the server's fault, each marked xfail with its reason:
-# (operationId or None, predicate(request, response, problems), reason). None so far.
-KNOWN: list[tuple[str | None, Any, str]] = []
+# (operationId or None, predicate(request, response, problems), reason).
+KNOWN: list[tuple[str | None, Any, str]] = [
+    (None,
+     lambda req, resp, problems: resp is not None and resp.status == 431
+     and all("was not echoed" in p for p in problems),
+     "431 (headers over 16 KiB) answers with a new X-Request-Id instead of echoing the client's "
+     "well-formed one, although docs/openapi.yaml says every response echoes it: the oversized "
+     "header block is refused unparsed, so this is a contract gap rather than a clear bug"),
+]
 
 
 def known_reason(op: Operation, req: Request, resp, problems: list[str]) -> str | None:
@@ -853,22 +881,41 @@ def known_reason(op: Operation, req: Request, resp, problems: list[str]) -> str 
     return None
 
 
-def exercise(world: World, op: Operation, req: Request, known_hits: list[str]) -> None:
+def send(srv, req: Request):
+    """One request. An oversized one (headers over 16 KiB, body over 1 MiB) goes through the
+    harness's raw_exchange, which tolerates the server answering (431, 413) and closing before
+    everything is written."""
+    header_bytes = sum(len(k) + len(v) + 4 for k, v in req.headers.items())
+    if header_bytes <= 16 * 1024 and len(req.raw or b"") <= 1 << 20:
+        return srv.call(req.method, req.target(), raw=req.raw, content_type=req.content_type,
+                        headers=req.headers)
+    headers = dict(req.headers)
+    if req.raw is not None:
+        headers["Content-Length"] = str(len(req.raw))
+        if req.content_type is not None:
+            headers["Content-Type"] = req.content_type
+    head = srv.request_head(req.method, req.target(), headers)
+    return srv.raw_exchange(head, [req.raw] if req.raw else [], method=req.method)
+
+
+def exercise(world: World, op: Operation, req: Request, known_hits: list[tuple[str, str]]) -> None:
     srv = world.server
     write = req.method in WRITES
     before = world.settled_snapshot() if write else None
     problems: list[str] = []
     try:
-        resp = srv.call(req.method, req.target(), raw=req.raw, content_type=req.content_type,
-                        headers=req.headers)
+        resp = send(srv, req)
     except (OSError, http.client.HTTPException) as exc:
         resp = None
         problems.append(f"no HTTP response: {exc!r}")
     if resp is not None:
         problems += check_response(op, req, resp)
         problems += check_access(world, op, req, resp)
-        entry = world.seen.setdefault(op.op_id, {}).setdefault(
-            resp.status, [op.response(resp.status) is not None, 0, f"{req} -> {resp.raw[:300]!r}"])
+        key, expected = op.op_id, op.response(resp.status) is not None
+        if req.method != op.method:
+            key, expected = f"{req.method} {op.path}", resp.status == 405
+        entry = world.seen.setdefault(key, {}).setdefault(
+            resp.status, [expected, 0, f"{req} -> {resp.raw[:300]!r}"])
         entry[1] += 1
         if write and 400 <= resp.status < 500:
             after = world.snapshot()
@@ -891,7 +938,7 @@ def exercise(world: World, op: Operation, req: Request, known_hits: list[str]) -
     report = f"{op.op_id}: {req}\n-> {response}\n" + "\n".join(f"  - {p}" for p in problems)
     reason = known_reason(op, req, resp, problems)
     if reason:
-        known_hits.append(f"{reason}\n{report}")
+        known_hits.append((reason, report))
         return
     raise AssertionError(report)
 
@@ -899,20 +946,24 @@ def exercise(world: World, op: Operation, req: Request, known_hits: list[str]) -
 @pytest.mark.parametrize("op", OPERATIONS, ids=[o.op_id for o in OPERATIONS])
 def test_operation_holds_its_contract(world, op):
     deadline = time.monotonic() + OP_SECONDS
-    known_hits: list[str] = []
+    known_hits: list[tuple[str, str]] = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=False,
-              report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
-              phases=(Phase.explicit, Phase.generate, Phase.shrink) if SHRINK else (Phase.explicit, Phase.generate))
-    @given(data=st.data())
-    def fuzz(data):
+    def example(data):
         if time.monotonic() > deadline:
             return  # time budget of this operation spent: the remaining examples do nothing
         exercise(world, op, data.draw(requests(world, op), label="request"), known_hits)
 
+    fuzz = settings(max_examples=EXAMPLES, deadline=None, derandomize=SEED is None, database=None,
+                    print_blob=False, report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
+                    phases=(Phase.explicit, Phase.generate) + ((Phase.shrink,) if SHRINK else ()),
+                    )(given(data=st.data())(example))
+    if SEED is not None:
+        fuzz = seed(int(SEED))(fuzz)
     fuzz()
     if known_hits:
-        pytest.xfail(f"{len(known_hits)} known finding(s); first:\n{known_hits[0]}")
+        reasons = sorted({reason for reason, _ in known_hits})
+        pytest.xfail(f"{len(known_hits)} known finding(s): " + " | ".join(reasons)
+                     + f"\nfirst: {known_hits[0][1]}")
 
 
 def test_the_process_survived_the_fuzz(world):

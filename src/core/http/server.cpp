@@ -8,12 +8,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -187,6 +189,20 @@ struct Server::Impl {
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
+  // True once `stream` has bytes to read (or the peer closed); false after `timeout` or on error.
+  static asio::awaitable<bool> wait_readable(beast::tcp_stream& stream, std::chrono::seconds timeout) {
+    asio::steady_timer timer(stream.get_executor(), timeout);
+    auto waiting = std::make_shared<bool>(true);
+    // Same strand as the wait below: the flag keeps a late expiry from cancelling a later read.
+    timer.async_wait([&stream, waiting](const beast::error_code& ec) {
+      if (!ec && *waiting) stream.socket().cancel();
+    });
+    auto [ec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kUseTuple);
+    *waiting = false;
+    timer.cancel();
+    co_return !ec;
+  }
+
   asio::awaitable<void> session(beast::tcp_stream stream) {
     beast::flat_buffer buffer;
     beast::error_code remote_ec;
@@ -199,15 +215,12 @@ struct Server::Impl {
       parser.body_limit(options.body_limit);
       // Waiting for a request: the idle time between requests (a new connection's first byte
       // gets only the header time). Once a byte is in, the whole header gets the header time.
-      beast::error_code wait_ec;
+      // Waits for readability without reading, so the parser still sees (and limits) every byte.
       if (buffer.size() == 0) {
-        stream.expires_after(first ? options.header_timeout : options.idle_timeout);
-        auto [ec, got] = co_await stream.async_read_some(buffer.prepare(4096), kUseTuple);
-        buffer.commit(got);
-        wait_ec = ec;
+        const bool arrived = co_await wait_readable(stream, first ? options.header_timeout : options.idle_timeout);
+        if (!arrived) break;
       }
       first = false;
-      if (wait_ec) break;
       stream.expires_after(options.header_timeout);
       auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
       // A request counts as in flight from its complete header to its written response, so a
