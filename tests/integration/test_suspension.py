@@ -4,7 +4,7 @@ everywhere within the access token lifetime (ADR 0021). Reactivation gives acces
 logins only."""
 import time
 
-from conftest import assert_bearer_challenge, assert_json, assert_problem, single_process
+from conftest import assert_bearer_challenge, assert_json, assert_problem, postgres_only, single_process, wait_for
 
 
 def suspend(server, account):
@@ -67,3 +67,17 @@ def test_reactivation_lets_new_logins_in_but_not_old_tokens(server):
     assert_problem(add_address(server, account, old["access_token"]), 401)
     resp = server.token_request({"grant_type": "refresh_token", "refresh_token": old["refresh_token"]})
     assert resp.status == 400 and resp.body["error"] == "invalid_grant"
+
+
+@postgres_only
+@single_process
+def test_another_replica_refuses_the_tokens_within_seconds(make_server):
+    """Each process running customers looks for new suspensions every 5 s (ADR 0021), so a
+    replica that did not suspend the account refuses its tokens soon after, without a restart."""
+    first = make_server()
+    second = make_server(replica_of=first)
+    account = first.register_customer()
+    assert_json(add_address(second, account, account.token), 201)
+    suspend(first, account)
+    wait_for(lambda: second.call("GET", f"/api/v1/customers/{account.id}", token=account.token).status == 401, 15,
+             "the other replica to refuse the suspended account's token")

@@ -181,7 +181,8 @@ class World:
         self.courier_email = f"fuzz-courier-{uuid.uuid4().hex[:8]}@example.com"
         self.courier = assert_json(srv.call("POST", "/api/v1/couriers",
                                             {"name": "Fuzz courier", "email": self.courier_email,
-                                             "password": "courier password", "zone_id": self.zone["id"], "capacity": 50},
+                                             "password": "courier password", "zone_id": self.zone["id"],
+                                             "capacity": 50},
                                             token=op), 201)
         self.courier_token = srv.login(self.courier_email, "courier password")["access_token"]
         self.service_token = srv.service_token()
@@ -561,7 +562,9 @@ class Request:
         return self.path + "?" + urllib.parse.urlencode(self.query, quote_via=urllib.parse.quote)
 
     def __str__(self) -> str:
-        raw = self.raw if self.raw is None or len(self.raw) <= 600 else self.raw[:600] + b"...(%d bytes)" % len(self.raw)
+        raw = self.raw
+        if raw is not None and len(raw) > 600:
+            raw = raw[:600] + b"...(%d bytes)" % len(raw)
         headers = {k: (v if len(v) <= 60 else f"{v[:40]}...({len(v)} chars)") for k, v in self.headers.items()}
         return (f"{self.method} {self.target()[:600]} auth={self.auth} headers={headers} "
                 f"content-type={self.content_type!r} body[{self.body_note}]={raw!r}")
@@ -613,7 +616,8 @@ def draw_query(draw, values: Values, op: Operation) -> list:
     return query
 
 
-AUTH_CHOICES = ["operator"] * 3 + ["customer"] * 3 + ["other_customer", "courier", "service"] + ["none"] * 2 + ["garbage"]
+AUTH_CHOICES = (["operator"] * 3 + ["customer"] * 3 + ["other_customer", "courier", "service"]
+                + ["none"] * 2 + ["garbage"])
 
 
 def draw_authorization(draw, world: World, op: Operation) -> tuple[str, str | None]:

@@ -41,6 +41,9 @@ std::vector<core::db::Migration> migrations() {
        "CREATE INDEX customers_refresh_tokens_family ON customers_refresh_tokens (family_id);"},
       core::events::event_tables_migration("customers", 3),
       core::events::relay_lease_migration("customers", 4),
+      {5, "suspensions found by time; refresh tokens by account",
+       "CREATE INDEX customers_accounts_suspended ON customers_accounts (status, updated_at);"
+       "CREATE INDEX customers_refresh_tokens_account ON customers_refresh_tokens (account_id);"},
   };
 }
 

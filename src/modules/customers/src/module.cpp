@@ -1,6 +1,7 @@
 #include "customers/module.hpp"
 
 #include "core/log/log.hpp"
+#include "core/util/background_loop.hpp"
 #include "identity/login_throttle.hpp"
 #include "identity/machine_clients.hpp"
 #include "identity/oauth_routes.hpp"
@@ -47,6 +48,7 @@ class Module final : public CustomersModule {
   }
 
   std::string_view name() const override { return "customers"; }
+  void stop() override { suspension_watch_.stop(); }
   std::vector<core::db::Migration> migrations() const override { return customers::migrations(); }
   CustomersApi& api() override { return service_; }
 
@@ -57,8 +59,11 @@ class Module final : public CustomersModule {
   }
 
   void start() override {
-    // Tokens issued before a recent suspension may still be alive: refuse them from the start.
-    service_.replay_suspensions(platform_.clock.now() - platform_.settings.access_token_ttl - std::chrono::minutes(1));
+    // Tokens issued before a recent suspension may still be alive: refuse them from the start,
+    // and learn every few seconds of suspensions made by other replicas of this module.
+    watched_until_ = platform_.clock.now() - platform_.settings.access_token_ttl - std::chrono::minutes(1);
+    watch_suspensions();
+    suspension_watch_.start();
     const auto email = env_or_empty("DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL");
     const auto password = env_or_empty("DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD");
     if (email.empty() != password.empty()) {
@@ -83,6 +88,19 @@ class Module final : public CustomersModule {
   MachineClients clients_;
   LoginThrottle throttle_;
   LoginThrottle registrations_;  // per address only
+  core::TimePoint watched_until_{};
+  core::BackgroundLoop suspension_watch_{"suspension watch", std::chrono::seconds(5), [this] { watch_suspensions(); }};
+
+  // Reports suspensions since the last look (with a margin for clocks and commit order).
+  void watch_suspensions() {
+    const auto now = platform_.clock.now();
+    try {
+      service_.replay_suspensions(watched_until_ - std::chrono::seconds(10));
+      watched_until_ = now;
+    } catch (const std::exception& e) {
+      core::log::warn("could not read suspensions; will look again", {{"error", e.what()}});
+    }
+  }
   std::optional<TokenIssuer> issuer_;
   std::optional<OAuthServices> oauth_;
 };
