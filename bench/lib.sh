@@ -164,7 +164,10 @@ start_deliveryhub() {
   note "starting deliveryhub: $BIN"
   # cwd = $TMP: the development JWT key the server generates lands there, not in the repo.
   # stdout is opened in append mode so it can be truncated between runs (bounded disk use).
-  ( cd "$TMP" && exec "${DH_CMD[@]}" >>"$DH_LOG" 2>"$DH_ERR" ) &
+  # The benchmark is one address registering up to CUSTOMERS accounts: lift the per-address
+  # registration limit (an environment variable, so binaries without that setting start too).
+  ( cd "$TMP" && DELIVERYHUB_REGISTRATIONS_PER_ADDRESS=${DELIVERYHUB_REGISTRATIONS_PER_ADDRESS:-100000} \
+      exec "${DH_CMD[@]}" >>"$DH_LOG" 2>"$DH_ERR" ) &
   DH_PID=$!
 
   DH_ADDR=""
