@@ -32,3 +32,10 @@ def test_ordinary_paths_still_work(server):
     # Dots inside a segment and encoded characters other than the refused ones are fine.
     assert server.call("GET", "/.well-known/jwks.json").status == 200
     assert_problem(server.call("GET", "/api/v1/customers/cus%5F1", token=server.operator_token()), 404)
+
+
+def test_trace_is_a_405_problem(server):
+    # The gateway (nginx) refuses TRACE before routing; one process answers from its router.
+    resp = server.call("TRACE", "/api/v1/orders", token=server.operator_token())
+    assert_problem(resp, 405, "method-not-allowed")
+    assert resp.headers.get("allow")

@@ -40,6 +40,10 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.section("openapi fuzz: known finding (strict xfail test of its own)")
         terminalreporter.write_line(f"{len(reports)}x {reason}")
         terminalreporter.write_line(f"first: {reports[0][:1500]}")
+    cut = getattr(config, "_deliveryhub_fuzz_cut", None)
+    if cut:
+        terminalreporter.section("openapi fuzz: examples skipped by the time budget (DELIVERYHUB_FUZZ_SECONDS)")
+        terminalreporter.write_line(", ".join(f"{op} {n}" for op, n in sorted(cut.items())))
     seen = getattr(config, "_deliveryhub_fuzz_seen", None)
     if not seen:
         return

@@ -20,8 +20,9 @@ type) — and checks, whatever the request:
   operator can see (customers, orders, zones, couriers, products, incidents, and the world's
   payments and deliveries).
 
-Budget: DELIVERYHUB_FUZZ_EXAMPLES examples per operation (default 12), at most
-DELIVERYHUB_FUZZ_OP_SECONDS seconds per operation (default scales with the examples).
+Budget: DELIVERYHUB_FUZZ_EXAMPLES examples per operation (default 20) within
+DELIVERYHUB_FUZZ_SECONDS for all operations together (default 80; each operation gets its share
+of what is left, at least 1 s; examples past an operation's share do nothing).
 Derandomized, so a run is reproducible; no example database is written.
 """
 from __future__ import annotations
@@ -51,8 +52,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 with open(os.path.join(REPO, "docs", "openapi.yaml"), encoding="utf-8") as _f:
     SPEC: dict = yaml.safe_load(_f)
 
-EXAMPLES = max(1, int(os.environ.get("DELIVERYHUB_FUZZ_EXAMPLES", "12")))
-OP_SECONDS = float(os.environ.get("DELIVERYHUB_FUZZ_OP_SECONDS", str(max(6.0, EXAMPLES * 0.6))))
+EXAMPLES = max(1, int(os.environ.get("DELIVERYHUB_FUZZ_EXAMPLES", "20")))
+TOTAL_SECONDS = float(os.environ.get("DELIVERYHUB_FUZZ_SECONDS", "80"))
 SHRINK = os.environ.get("DELIVERYHUB_FUZZ_SHRINK") == "1"
 SEED = os.environ.get("DELIVERYHUB_FUZZ_SEED")  # set: explore other examples than the CI run's
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -167,6 +168,7 @@ class World:
         self.last_snapshot: dict | None = None
         self.seen: dict = {}   # op -> status -> [declared, count, first example]
         self.known: dict = {}  # KNOWN reason -> reports
+        self.cut: dict = {}    # op -> examples skipped for want of time
 
     @property
     def operator(self) -> str:
@@ -309,21 +311,22 @@ class World:
     def heal(self) -> None:
         """Undoes what a successful fuzzed write may have broken for later examples (best effort)."""
         srv, op = self.server, self.operator
-        alice = srv.call("GET", f"/api/v1/customers/{self.alice.id}", token=op)
-        if alice.status == 200:
-            if alice.body["status"] != "active":
-                srv.call("POST", f"/api/v1/customers/{self.alice.id}/reactivate", token=op)
-            if self.alice_address not in {a["id"] for a in alice.body["addresses"]}:
-                resp = srv.call("POST", f"/api/v1/customers/{self.alice.id}/addresses",
-                                {"label": "Home", "line1": "Calle Mayor 2", "city": "Madrid",
-                                 "postal_code": "28013", "country": "ES"}, token=op)
-                if resp.status == 201:
-                    self.alice_address = resp.body["id"]
-        if srv.call("GET", f"/api/v1/customers/{self.alice.id}", token=self.alice.token).status == 401:
-            try:  # the suspension revoked the tokens it had; throttled logins leave it so
-                self.alice.tokens = srv.login(self.alice.email, self.alice.password)
-            except AssertionError:
-                pass
+        for account, attr in ((self.alice, "alice_address"), (self.bob, "bob_address")):
+            customer = srv.call("GET", f"/api/v1/customers/{account.id}", token=op)
+            if customer.status == 200:
+                if customer.body["status"] != "active":
+                    srv.call("POST", f"/api/v1/customers/{account.id}/reactivate", token=op)
+                if getattr(self, attr) not in {a["id"] for a in customer.body["addresses"]}:
+                    resp = srv.call("POST", f"/api/v1/customers/{account.id}/addresses",
+                                    {"label": "Home", "line1": "Calle Mayor 2", "city": "Madrid",
+                                     "postal_code": "28013", "country": "ES"}, token=op)
+                    if resp.status == 201:
+                        setattr(self, attr, resp.body["id"])
+            if srv.call("GET", f"/api/v1/customers/{account.id}", token=account.token).status == 401:
+                try:  # the suspension revoked the tokens it had; throttled logins leave it so
+                    account.tokens = srv.login(account.email, account.password)
+                except AssertionError:
+                    pass
         products = srv.call("GET", "/api/v1/catalog/products?include_inactive=true&limit=200", token=op)
         if products.status == 200:
             mine = [p for p in products.body["data"] if p["id"] == self.product["id"]]
@@ -350,6 +353,7 @@ def world(server, request):
     w = World(server).build()
     w.seen = request.config.__dict__.setdefault("_deliveryhub_fuzz_seen", {})
     w.known = request.config.__dict__.setdefault("_deliveryhub_fuzz_known", {})
+    w.cut = request.config.__dict__.setdefault("_deliveryhub_fuzz_cut", {})
     return w
 
 
@@ -850,9 +854,9 @@ def check_access(world: World, op: Operation, req: Request, resp) -> list[str]:
     named = sorted(i for i in others if i in sent)
     if named:
         return [f"{resp.status} for {req.auth!r} on another customer's {named}"]
-    other_customer = {"customer": world.bob.id, "other_customer": world.alice.id}.get(req.auth)
-    if other_customer and other_customer.encode() in resp.raw:
-        return [f"{resp.status} for {req.auth!r} shows another customer's {other_customer}"]
+    shown = sorted(i for i in others if i.encode() in resp.raw)
+    if shown:
+        return [f"{resp.status} for {req.auth!r} shows another customer's {shown}"]
     return []
 
 
@@ -881,12 +885,25 @@ UNECHOED_431 = (
     "header block is refused unparsed, so this is a contract gap rather than a clear bug")
 
 
+def _unechoed_unparsable_at_gateway(op: Operation, req: Request, resp, problems: list[str]) -> bool:
+    # nginx refuses a request line it cannot parse (a %00 in the path, ...) before it reads any
+    # header, so it has no X-Request-Id to echo; the problem is the gateway's own.
+    return (resp is not None and resp.status == 400 and resp.headers.get("server", "").startswith("nginx")
+            and all("was not echoed" in p for p in problems))
+
+
+UNECHOED_AT_GATEWAY = (
+    "the split shape's gateway answers a request line it cannot parse (e.g. %00 in the path) with "
+    "its own 400 problem before reading any header, so it cannot echo X-Request-Id")
+
+
 # Findings that are not clearly the server's fault (the document asks for something the server
 # cannot know, or contradicts itself): (operationIds or None for any, predicate, reason). Each has
 # a strict xfail test of its own below; in the fuzz a hit does not fail the example, it is
 # counted and listed in the terminal summary ("known findings").
 KNOWN: list[tuple[set[str] | None, Any, str]] = [
     (None, _unechoed_431, UNECHOED_431),
+    (None, _unechoed_unparsable_at_gateway, UNECHOED_AT_GATEWAY),
 ]
 
 
@@ -960,14 +977,29 @@ def exercise(world: World, op: Operation, req: Request) -> None:
     raise AssertionError(report)
 
 
+_CLOCK: dict[str, float] = {}
+
+
+def share_of_budget(request) -> float:
+    """This operation's deadline: an equal share of the fuzz budget still left, at least 1 s."""
+    now = time.monotonic()
+    end = _CLOCK.setdefault("end", now + TOTAL_SECONDS)
+    items = request.session.items
+    left = sum(1 for item in items[items.index(request.node):]
+               if getattr(item, "originalname", None) == request.node.originalname)
+    return now + max(1.0, (end - now) / max(1, left))
+
+
 @pytest.mark.parametrize("op", OPERATIONS, ids=[o.op_id for o in OPERATIONS])
-def test_operation_holds_its_contract(world, op):
-    deadline = time.monotonic() + OP_SECONDS
+def test_operation_holds_its_contract(world, op, request):
+    deadline = share_of_budget(request)
 
     def example(data):
-        if time.monotonic() > deadline:
-            return  # time budget of this operation spent: the remaining examples do nothing
-        exercise(world, op, data.draw(requests(world, op), label="request"))
+        req = data.draw(requests(world, op), label="request")  # drawn either way: no Flaky
+        if time.monotonic() > deadline:  # this operation's share of the budget is spent
+            world.cut[op.op_id] = world.cut.get(op.op_id, 0) + 1
+            return
+        exercise(world, op, req)
 
     fuzz = settings(max_examples=EXAMPLES, deadline=None, derandomize=SEED is None, database=None,
                     print_blob=False, report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
@@ -978,7 +1010,8 @@ def test_operation_holds_its_contract(world, op):
     fuzz()
 
 
-@pytest.mark.xfail(strict=True, reason=UNECHOED_431)
+# The split shape's gateway answers 431 itself and does echo the id: there this is a plain test.
+@pytest.mark.xfail(not os.environ.get("DELIVERYHUB_TEST_SPLIT"), strict=True, reason=UNECHOED_431)
 def test_a_431_echoes_the_clients_request_id(world):
     srv = world.server
     head = srv.request_head("GET", "/livez", {"X-Request-Id": "fuzz-431", "X-Padding": "p" * 17000})
@@ -991,7 +1024,11 @@ def test_the_process_survived_the_fuzz(world):
     srv = world.server
     assert srv.running, srv.output_tail()
     assert srv.call("GET", "/livez").status == 200
-    assert srv.call("GET", "/readyz").status == 200
+    # The split shape's gateway does not route /readyz: each process answers its own.
+    for process in srv.processes():
+        assert process.call("GET", "/readyz").status == 200
+    if not hasattr(srv, "stderr_lines"):
+        return  # the split shape checks every process's stderr for sanitizer reports when it stops
     sanitizer = [line for line in srv.stderr_lines
                  if "AddressSanitizer" in line or "runtime error:" in line or "LeakSanitizer" in line]
     assert not sanitizer, "\n".join(sanitizer[:40])
