@@ -24,7 +24,9 @@ from typing import Any, Callable, NamedTuple
 
 import pytest
 
-DEFAULT_BIN = "/work/main/build/dev/src/app/deliveryhub"
+# The dev preset's binary in this checkout (ctest sets DELIVERYHUB_BIN to the build under test).
+DEFAULT_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "dev", "src", "app",
+                           "deliveryhub")
 START_DEADLINE_S = 20.0
 STOP_DEADLINE_S = 20.0  # comfortably above the default --shutdown-grace of 10 s
 HTTP_TIMEOUT_S = 10.0

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import assert_json, wait_for
-from test_invariants import consistent
+from test_invariants import consistent, setup_shop
 from test_orders import customer_with_address, place
 
 TRIALS = int(os.environ.get("DELIVERYHUB_RACE_TRIALS", "120"))
@@ -38,17 +38,8 @@ def retrying(call):
 
 @pytest.fixture(scope="module")
 def race_shop(server):
-    token = server.operator_token()
-    zone = assert_json(server.call("POST", "/api/v1/zones", {"name": "Race", "postal_prefixes": ["47"]},
-                                   token=token), 201)
-    sku = "RACE-" + uuid.uuid4().hex[:6].upper()
-    assert_json(server.call("POST", "/api/v1/catalog/products",
-                            {"sku": sku, "name": "Tortilla", "price": 900, "currency": "EUR"}, token=token), 201)
-    email = f"racer-{uuid.uuid4().hex[:8]}@example.com"
-    assert_json(server.call("POST", "/api/v1/couriers", {"name": "Rita", "email": email,
-                                                         "password": "courier password",
-                                                         "zone_id": zone["id"], "capacity": 50}, token=token), 201)
-    return {"sku": sku, "courier_token": server.login(email, "courier password")["access_token"]}
+    """A zone for postal codes 28…, a product, and a courier with room for a whole batch."""
+    return setup_shop(server)
 
 
 def confirmed_batch(server, shop, customer, address_id, count):
@@ -107,7 +98,7 @@ def settled_outcome(server, customer, order, cancelled):
 
 
 def run_trials(server, shop, by_operator):
-    customer, address_id = customer_with_address(server, postal_code="47001")
+    customer, address_id = customer_with_address(server)
     cancel_token = server.operator_token() if by_operator else customer.token
     rng = random.Random(1107 + by_operator)
     # The operator's cancel wins until the delivery is complete (two courier requests), the

@@ -146,3 +146,16 @@ TEST_CASE("delivery's internal API answers only service tokens and validates the
     CHECK(e.errors().size() == 3);
   }
 }
+
+TEST_CASE("the internal cancel route refuses a missing or unknown rule, and stops nothing") {
+  World w;
+  const auto request = World::order();
+  const auto delivery = *w.service.schedule(request).delivery;
+  for (const auto& body : {nlohmann::json{{"order_id", request.order_id}},
+                           nlohmann::json{{"order_id", request.order_id}, {"rule", "whenever"}}}) {
+    CHECK(kind_of([&] {
+            w.remote_side.channel->call({"POST", "/internal/v1/delivery/cancel", body, true});
+          }) == ErrorKind::validation);
+  }
+  CHECK(w.service.find_by_order(request.order_id)->status == delivery.status);
+}
