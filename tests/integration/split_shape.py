@@ -104,8 +104,21 @@ class SplitShape(Endpoint):
     def start(self, wait_ready: bool = True) -> "SplitShape":
         """Starts the shape; after kill(), starts again every process that is down."""
         if not self.ports:
-            env = self._environment()
-            gateway = self._script("start", self.dir, env=env).strip().splitlines()[-1]
+            chosen = self.port  # 0: a free port is picked for the gateway
+            for attempt in range(3):
+                env = self._environment()
+                run = subprocess.run(["bash", SPLIT_SCRIPT, "start", self.dir], env=env, capture_output=True,
+                                     text=True, timeout=SCRIPT_TIMEOUT_S)
+                # A port picked free can be taken by a module listening on port 0 before nginx
+                # binds it (split.sh stops what it started): pick another and start again.
+                if run.returncode != 0 and not chosen and "Address already in use" in run.stderr and attempt < 2:
+                    self.port = 0
+                    continue
+                break
+            if run.returncode != 0:
+                pytest.fail(f"scripts/split.sh start exited with {run.returncode}:\n{run.stdout}\n{run.stderr}\n"
+                            f"{self.output_tail()}")
+            gateway = run.stdout.strip().splitlines()[-1]
             self.port = int(gateway.rsplit(":", 1)[1])
             for module in MODULES:
                 with open(os.path.join(self.dir, f"{module}.port"), encoding="ascii") as f:
