@@ -74,16 +74,25 @@ case $cmd in
       database=$("$root/scripts/local-postgres.sh" start "$pg_dir")
     fi
     bus=${DELIVERYHUB_BUS:-$("$root/scripts/local-rabbitmq.sh" start "$dir/rabbitmq")}
-    secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    # One machine client per calling module, acting for that module only (ADR 0022): a module's
+    # secret opens only the internal routes that module calls. Customers lists them all.
+    declare -A secret
+    clients=()
+    for m in "${modules[@]}"; do
+      [[ $m == customers ]] && continue
+      secret[$m]=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+      clients+=(--client "svc-$m:${secret[$m]}:service:$m")
+    done
     declare -A port
     for m in "${modules[@]}"; do port[$m]=$(free_port); done
     for m in "${modules[@]}"; do
       args=(serve --modules "$m" --listen "127.0.0.1:${port[$m]}" --database "$database" --bus "$bus"
-            --service-client "svc-split:$secret" --trusted-proxy 127.0.0.1)
+            --trusted-proxy 127.0.0.1)
+      [[ $m == customers ]] || args+=(--service-client "svc-$m:${secret[$m]}")
       [[ -n ${BUS_NAMESPACE:-} ]] && args+=(--bus-namespace "$BUS_NAMESPACE")
       read -ra extra <<< "${SPLIT_EXTRA_ARGS:-}"
       args+=("${extra[@]}")
-      [[ $m == customers ]] && args+=(--client "svc-split:$secret:service")
+      [[ $m == customers ]] && args+=("${clients[@]}")
       for other in "${modules[@]}"; do
         [[ $other == "$m" ]] || args+=(--remote "$other=http://127.0.0.1:${port[$other]}")
       done

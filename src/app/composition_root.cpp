@@ -241,7 +241,9 @@ int run(const core::config::Settings& settings) {
     if (url.empty())
       throw ConfigurationError("run " + std::string(module) + " here or pass --remote " + std::string(module) + "=URL");
     if (settings.service_client.empty() || settings.service_client.find(':') == std::string::npos) {
-      throw ConfigurationError("--remote needs --service-client ID:SECRET (a machine client with role service)");
+      throw ConfigurationError(
+          "--remote needs --service-client ID:SECRET (a machine client with role service acting for this "
+          "process's modules)");
     }
     channels.push_back(std::make_unique<core::remote::HttpChannel>(
         std::string(module), url, settings.remote_calls, metrics,
@@ -264,6 +266,7 @@ int run(const core::config::Settings& settings) {
 
   // The explicit module list: no static self-registration.
   std::vector<std::unique_ptr<core::Module>> modules;
+  std::unique_ptr<customers::SuspensionWatch> suspension_watch;
   try {
     customers::CustomersModule* customers_module = nullptr;
     if (contains(selected, "customers")) {
@@ -313,6 +316,11 @@ int run(const core::config::Settings& settings) {
     if (contains(selected, "incidents")) {
       modules.push_back(incidents::make_module(platform, orders_api(), payments_api(), delivery_api()));
     }
+    // Suspensions end access in every process that checks tokens (ADR 0021): one without
+    // customers asks customers for them.
+    if (!customers_module && !remote_url_of(settings, "customers").empty()) {
+      suspension_watch = customers::make_suspension_watch(customers_api(), platform);
+    }
     if (!channels.empty() && !customers_module) make_service_tokens(remote_url_of(settings, "customers"));
   } catch (const std::invalid_argument& e) {  // a module's own settings, e.g. --client
     throw ConfigurationError(e.what());
@@ -334,6 +342,7 @@ int run(const core::config::Settings& settings) {
   for (const auto& module : modules) module->add_routes(router);
   for (const auto& module : modules) module->subscribe(bus);
   for (const auto& module : modules) module->start();
+  if (suspension_watch) suspension_watch->start();
   bus.start();  // consumers run from here on: the modules they call into have started
 
   std::vector<std::string> outboxes;
@@ -410,6 +419,7 @@ int run(const core::config::Settings& settings) {
   if (metrics_server) metrics_server->stop();
   relay.stop();
   bus.stop();
+  if (suspension_watch) suspension_watch->stop();
   for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->stop();
   core::log::info("stopped", {{"drained", drained}});
   core::log::flush();

@@ -32,6 +32,9 @@ STOP_DEADLINE_S = 20.0  # comfortably above the default --shutdown-grace of 10 s
 HTTP_TIMEOUT_S = 10.0
 OPERATOR_EMAIL = "ops@example.com"
 SERVICE_CLIENT_ID = "svc-test"
+# The suite's own machine client acts for every module that calls another, so that tests may call
+# any internal route (ADR 0022); narrower clients have tests of their own (test_machine_clients.py).
+SERVICE_CLIENT_ACTS_FOR = "payments+delivery+orders+incidents"
 MIB = 1024 * 1024
 
 PROBLEM_CT = "application/problem+json"
@@ -470,7 +473,7 @@ class Server(Endpoint):
                 "--listen", "127.0.0.1:0",
                 "--database", self.database_url,
                 "--log-level", "info",
-                "--client", f"{self.client_id}:{self.client_secret}:service",
+                "--client", f"{self.client_id}:{self.client_secret}:service:{SERVICE_CLIENT_ACTS_FOR}",
                 *self.bus_args,
                 *self.extra_args]
         started = time.monotonic()

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import (AMQP_URL, OPERATOR_EMAIL, SERVICE_CLIENT_ID, Endpoint, binary_path,
+from conftest import (AMQP_URL, OPERATOR_EMAIL, SERVICE_CLIENT_ACTS_FOR, SERVICE_CLIENT_ID, Endpoint, binary_path,
                       fresh_database_url, on_amqp, on_postgres)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -93,7 +93,7 @@ class SplitShape(Endpoint):
             "RATE": "100000", "BURST": "100000",
             "DELIVERYHUB_REGISTRATIONS_PER_ADDRESS": "100000000",
             "SPLIT_EXTRA_ARGS": " ".join(["--log-level", "info",
-                                          "--client", f"{self.client_id}:{self.client_secret}:service",
+                                          "--client", f"{self.client_id}:{self.client_secret}:service:{SERVICE_CLIENT_ACTS_FOR}",
                                           *self.extra_args]),
             "DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL": self.operator_email,
             "DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD": self.operator_password,

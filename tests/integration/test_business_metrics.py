@@ -35,7 +35,8 @@ def test_orders_sagas_payments_deliveries_and_incidents_are_counted(server, shop
     def settled():
         m = samples(server)
         return m if value(m, "deliveryhub_incidents", status="open") >= 1 and \
-            value(m, "deliveryhub_orders", status="delivery_failed") >= 1 else None
+            value(m, "deliveryhub_orders", status="delivery_failed") >= 1 and \
+            value(m, "deliveryhub_payment_operations_total", operation="void", outcome="approved") >= 1 else None
     after = wait_for(settled, 15, "the failed delivery to show in the metrics")
     assert value(after, "deliveryhub_saga_outcomes_total", outcome="confirmed") == \
         value(before, "deliveryhub_saga_outcomes_total", outcome="confirmed") + 1

@@ -337,7 +337,7 @@ def test_twenty_failures_throttle_the_client_address(make_server):
 def test_basic_client_credentials_are_form_url_decoded(make_server):
     import base64
     secret = "ab:cd+ef/gh=ij%kl-mnopq"
-    srv = make_server(extra_args=["--client", f"svc-special:{secret}:service"])
+    srv = make_server(extra_args=["--client", f"svc-special:{secret}:service:orders"])
     encoded = urllib.parse.quote(secret, safe="")
     basic = base64.b64encode(f"svc-special:{encoded}".encode()).decode()
     resp = srv.token_request({"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"})

@@ -336,8 +336,8 @@ def known_modules_in_code(composition_root: str) -> dict[str, set]:
 
 def graph_code_violations(spec: dict, composition_root: str) -> list[str]:
     """k8s/modules.yaml's edges are the code's: `api` edges are known_modules()' dependencies;
-    every process without customers needs customers for the JWKS, and for service tokens when it
-    has api edges."""
+    every process without customers needs customers for the JWKS, for suspensions (ADR 0021) and
+    so for a service token."""
     code = known_modules_in_code(composition_root)
     out = []
     if set(code) != set(spec["modules"]):
@@ -351,8 +351,10 @@ def graph_code_violations(spec: dict, composition_root: str) -> list[str]:
         reasons = set(m["calls"].get("customers", []))
         if "jwks" not in reasons:
             out.append(f"{module}: no jwks edge to customers, but it validates tokens with customers' keys")
-        if api and "service-token" not in reasons:
-            out.append(f"{module}: calls modules but has no service-token edge to customers")
+        if "suspensions" not in reasons:
+            out.append(f"{module}: no suspensions edge to customers, but it must refuse suspended accounts")
+        if "service-token" not in reasons:
+            out.append(f"{module}: calls customers but has no service-token edge to customers")
     return out
 
 

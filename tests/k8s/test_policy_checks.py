@@ -227,8 +227,11 @@ def test_graph_check_catches_code_and_modules_yaml_disagreeing(spec, composition
     spec["modules"]["payments"]["calls"] = {}
     spec["modules"]["incidents"]["calls"]["customers"] = ["jwks"]
     assert sorted(policies.graph_code_violations(spec, composition_root)) == [
-        "incidents: calls modules but has no service-token edge to customers",
-        "payments: no jwks edge to customers, but it validates tokens with customers' keys"]
+        "incidents: calls customers but has no service-token edge to customers",
+        "incidents: no suspensions edge to customers, but it must refuse suspended accounts",
+        "payments: calls customers but has no service-token edge to customers",
+        "payments: no jwks edge to customers, but it validates tokens with customers' keys",
+        "payments: no suspensions edge to customers, but it must refuse suspended accounts"]
 
 
 def test_known_modules_are_read_from_the_code(composition_root):

@@ -30,7 +30,7 @@ class RemoteFixture {
     options.port = 0;
     server_ = std::make_unique<core::http::Server>(options, *pipeline_);
     const auto port = server_->start();
-    bearer = token("svc-test", {"service"});
+    bearer = service_token();
     channel =
         std::make_unique<core::remote::HttpChannel>(remote_name, "http://127.0.0.1:" + std::to_string(port),
                                                     core::remote::ChannelOptions{}, metrics, [this] { return bearer; });
@@ -39,13 +39,24 @@ class RemoteFixture {
   RemoteFixture(const RemoteFixture&) = delete;
   RemoteFixture& operator=(const RemoteFixture&) = delete;
 
-  /// An access token of the test issuer for `subject` with `roles`.
-  std::string token(const std::string& subject, const std::vector<std::string>& roles) const {
+  /// A machine client's token acting for every module that calls another (ADR 0022).
+  std::string service_token() const {
+    return token("svc-test", {"service"}, "module:payments module:delivery module:orders module:incidents");
+  }
+  /// A machine client's token acting for `module` only.
+  std::string service_token_for(const std::string& module) const {
+    return token("svc-" + module, {"service"}, "module:" + module);
+  }
+
+  /// An access token of the test issuer for `subject` with `roles` (and `scope` when not empty).
+  std::string token(const std::string& subject, const std::vector<std::string>& roles,
+                    const std::string& scope = "") const {
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     const nlohmann::json header{{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", key_.kid()}};
-    const nlohmann::json claims{{"iss", "dh-test"}, {"aud", "dh-api"}, {"sub", subject}, {"exp", now + 600},
-                                {"nbf", now - 1},   {"iat", now},      {"roles", roles}};
+    nlohmann::json claims{{"iss", "dh-test"}, {"aud", "dh-api"}, {"sub", subject}, {"exp", now + 600},
+                          {"nbf", now - 1},   {"iat", now},      {"roles", roles}};
+    if (!scope.empty()) claims["scope"] = scope;
     return core::auth::sign_es256(header.dump(), claims.dump(), key_.private_pem());
   }
 

@@ -31,10 +31,20 @@ NAMESPACE = "deliveryhub"
 INGRESS_PRINCIPAL = "cluster.local/ns/ingress-nginx/sa/ingress-nginx"
 # What each reason for an edge lets the caller reach on the callee (k8s/modules.yaml, calls).
 PATHS_FOR_REASON = {
-    "api": (["GET", "POST"], ["/internal/*"]),
+    "api": (["GET", "POST", "DELETE"], ["/internal/*"]),
     "service-token": (["POST"], ["/oauth/token"]),
     "jwks": (["GET"], ["/.well-known/jwks.json"]),
+    "suspensions": (["GET"], ["/internal/v1/customers/suspensions"]),
 }
+
+
+def service_client_key(module: str) -> str:
+    """The Secret key holding ID:SECRET of the machine client that acts for `module` (ADR 0022)."""
+    return f"service-client-{module}"
+
+
+def env_name(module: str) -> str:
+    return f"DH_SERVICE_CLIENT_{module.upper()}"
 
 
 def labels(component: str) -> dict:
@@ -56,7 +66,9 @@ def secret_env(name: str, key: str, optional: bool = False) -> dict:
     return {"name": name, "valueFrom": {"secretKeyRef": ref}}
 
 
-def container_env(*, amqp: bool, service_client: bool, signs_tokens: bool, lists_clients: bool) -> list:
+def container_env(*, amqp: bool, service_client: str | None, signs_tokens: bool, lists_clients: list[str]) -> list:
+    """`service_client`: the module whose machine client this process uses; `lists_clients`: the
+    modules whose machine clients customers lists, each acting for its own module only."""
     # $(VAR) expands variables defined earlier in the list, so each password lives once in the
     # Secret and the URLs are composed here (the passwords must be URL-safe: hex, k8s/README.md).
     env = [
@@ -70,12 +82,11 @@ def container_env(*, amqp: bool, service_client: bool, signs_tokens: bool, lists
             {"name": "DELIVERYHUB_BUS", "value": "amqp://deliveryhub:$(DH_RABBITMQ_PASSWORD)@rabbitmq:5672"},
         ]
     if service_client:
-        env.append(secret_env("DELIVERYHUB_SERVICE_CLIENT", "service-client"))
-    if lists_clients:  # customers lists the same machine client, with role service
-        env += [
-            secret_env("DH_SERVICE_CLIENT", "service-client"),
-            {"name": "DELIVERYHUB_CLIENTS", "value": "$(DH_SERVICE_CLIENT):service"},
-        ]
+        env.append(secret_env("DELIVERYHUB_SERVICE_CLIENT", service_client_key(service_client)))
+    if lists_clients:
+        env += [secret_env(env_name(m), service_client_key(m)) for m in lists_clients]
+        env.append({"name": "DELIVERYHUB_CLIENTS",
+                    "value": " ".join(f"$({env_name(m)}):service:{m}" for m in lists_clients)})
     if signs_tokens:
         env += [
             {"name": "DELIVERYHUB_JWT_KEY_FILE", "value": f"{JWT_DIR}/signing-key.pem"},
@@ -303,9 +314,11 @@ def split_objects(spec: dict, module: str) -> list[dict]:
     args = ["serve", "--modules", module]
     for callee in calls:
         args += ["--remote", f"{callee}=http://{callee}:{port}"]
-    has_api_edges = any("api" in reasons for reasons in calls.values())
+    # Every module but customers calls customers at least for suspensions, with its own client.
     signs = bool(m.get("signs_tokens"))
-    env = container_env(amqp=True, service_client=has_api_edges, signs_tokens=signs, lists_clients=signs)
+    clients = [c for c in spec["modules"] if c != module] if signs else []
+    env = container_env(amqp=True, service_client=None if signs else module, signs_tokens=signs,
+                        lists_clients=clients)
     template = pod_template(spec, module, f"deliveryhub-{module}", args, env, m["resources"], signs)
     objects = [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(f"deliveryhub-{module}", module),
@@ -323,7 +336,7 @@ def split_objects(spec: dict, module: str) -> list[dict]:
 
 def single_objects(spec: dict) -> list[dict]:
     s = spec["single"]
-    env = container_env(amqp=False, service_client=False, signs_tokens=True, lists_clients=False)
+    env = container_env(amqp=False, service_client=None, signs_tokens=True, lists_clients=[])
     template = pod_template(spec, "all", "deliveryhub", ["serve", "--modules", "all"], env, s["resources"], True)
     routes = [r for m in spec["modules"].values() for r in m["routes"]]
     return [deployment("deliveryhub", "all", s["replicas"], template), service("deliveryhub", "all", spec["port"]),

@@ -135,6 +135,16 @@ Principal TokenValidator::verify(std::string_view token) const {
   if (auto iat = claims.find("iat"); iat != claims.end() && iat->is_number_integer()) {
     principal.issued_at = iat->get<std::int64_t>();
   }
+  if (auto scope = claims.find("scope"); scope != claims.end() && scope->is_string()) {
+    const auto& text = scope->get_ref<const std::string&>();
+    std::size_t start = 0;
+    while (start < text.size()) {
+      auto end = text.find(' ', start);
+      if (end == std::string::npos) end = text.size();
+      if (end > start) principal.scopes.emplace_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
 
   std::unique_lock lock(cache_mutex_);
   // Verified with a key set that has since been replaced: answer, but do not remember it.
@@ -175,8 +185,14 @@ void require_any_role(const Principal& principal, std::initializer_list<std::str
   throw Error(ErrorKind::forbidden, "Your role may not do this");
 }
 
-void require_service(const TokenValidator& tokens, const http::Request& request) {
-  require_any_role(tokens.authenticate(request), {"service"});
+void require_service(const TokenValidator& tokens, const http::Request& request,
+                     std::initializer_list<std::string_view> callers) {
+  const auto principal = tokens.authenticate(request);
+  require_any_role(principal, {"service"});
+  for (auto module : callers) {
+    if (principal.acts_for(module)) return;
+  }
+  throw Error(ErrorKind::forbidden, "This machine client does not act for a module that may call this route");
 }
 
 }  // namespace deliveryhub::core::auth

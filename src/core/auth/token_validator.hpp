@@ -67,7 +67,10 @@ class TokenValidator {
 void require_any_role(const Principal& principal, std::initializer_list<std::string_view> roles);
 
 /// For routes between modules (/internal/…): the caller must present a valid token with role
-/// service. Throws core::Error unauthorized or forbidden otherwise.
-void require_service(const TokenValidator& tokens, const http::Request& request);
+/// service that acts for one of `callers` (scope `module:<name>`, ADR 0022): each route admits
+/// the modules that call it, so one module's secret opens no other module's routes. Throws
+/// core::Error unauthorized or forbidden otherwise.
+void require_service(const TokenValidator& tokens, const http::Request& request,
+                     std::initializer_list<std::string_view> callers);
 
 }  // namespace deliveryhub::core::auth

@@ -102,7 +102,8 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   app.add_option("--remote", s.remotes, "MODULE=URL where a module this process does not run is served (repeatable)")
       ->envname("DELIVERYHUB_REMOTE");
   app.add_option("--service-client", s.service_client,
-                 "ID:SECRET of this process's machine client (role service), for calls to --remote modules")
+                 "ID:SECRET of this process's machine client (role service, acting for its modules), for calls to "
+                 "--remote modules")
       ->envname("DELIVERYHUB_SERVICE_CLIENT");
   app.add_option("--log-level", level, "trace, debug, info, warn, error, critical or off")
       ->envname("DELIVERYHUB_LOG_LEVEL")
@@ -156,7 +157,9 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_JWKS_REFRESH")
       ->capture_default_str()
       ->check(CLI::Range(10L, 86400L));
-  app.add_option("--client", clients_raw, "Machine client ID:SECRET:ROLE[+ROLE] (repeatable)")
+  app.add_option("--client", clients_raw,
+                 "Machine client ID:SECRET:operator, or ID:SECRET:service:MODULE[+MODULE] for the calls of those "
+                 "modules (repeatable)")
       ->envname("DELIVERYHUB_CLIENTS");
   app.add_option("--registrations-per-address", s.registrations_per_address,
                  "Customer registrations one client address may make per hour; beyond: 429")

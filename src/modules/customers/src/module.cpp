@@ -1,7 +1,6 @@
 #include "customers/module.hpp"
 
 #include "core/log/log.hpp"
-#include "core/util/background_loop.hpp"
 #include "identity/login_throttle.hpp"
 #include "identity/machine_clients.hpp"
 #include "identity/oauth_routes.hpp"
@@ -12,6 +11,7 @@
 #include "remote_client.hpp"
 #include "routes.hpp"
 #include "service.hpp"
+#include "suspension_feed.hpp"
 
 #include <cstdlib>
 #include <limits>
@@ -48,7 +48,7 @@ class Module final : public CustomersModule {
   }
 
   std::string_view name() const override { return "customers"; }
-  void stop() override { suspension_watch_.stop(); }
+  void stop() override { suspensions_.stop(); }
   std::vector<core::db::Migration> migrations() const override { return customers::migrations(); }
   CustomersApi& api() override { return service_; }
 
@@ -61,9 +61,7 @@ class Module final : public CustomersModule {
   void start() override {
     // Tokens issued before a recent suspension may still be alive: refuse them from the start,
     // and learn every few seconds of suspensions made by other replicas of this module.
-    watched_until_ = platform_.clock.now() - platform_.settings.access_token_ttl - std::chrono::minutes(1);
-    watch_suspensions();
-    suspension_watch_.start();
+    suspensions_.start();
     const auto email = env_or_empty("DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL");
     const auto password = env_or_empty("DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD");
     if (email.empty() != password.empty()) {
@@ -88,19 +86,7 @@ class Module final : public CustomersModule {
   MachineClients clients_;
   LoginThrottle throttle_;
   LoginThrottle registrations_;  // per address only
-  core::TimePoint watched_until_{};
-  core::BackgroundLoop suspension_watch_{"suspension watch", std::chrono::seconds(5), [this] { watch_suspensions(); }};
-
-  // Reports suspensions since the last look (with a margin for clocks and commit order).
-  void watch_suspensions() {
-    const auto now = platform_.clock.now();
-    try {
-      service_.replay_suspensions(watched_until_ - std::chrono::seconds(10));
-      watched_until_ = now;
-    } catch (const std::exception& e) {
-      core::log::warn("could not read suspensions; will look again", {{"error", e.what()}});
-    }
-  }
+  SuspensionFeed suspensions_{service_, platform_.tokens, platform_.clock, platform_.settings.access_token_ttl};
   std::optional<TokenIssuer> issuer_;
   std::optional<OAuthServices> oauth_;
 };
@@ -113,6 +99,25 @@ std::unique_ptr<CustomersModule> make_module(core::Platform& platform) {
 
 std::unique_ptr<CustomersApi> make_remote_api(core::remote::HttpChannel& channel) {
   return std::make_unique<RemoteCustomers>(channel);
+}
+
+namespace {
+
+class RemoteSuspensions final : public SuspensionWatch {
+ public:
+  RemoteSuspensions(CustomersApi& customers, core::Platform& platform)
+      : feed_(customers, platform.tokens, platform.clock, platform.settings.access_token_ttl) {}
+  void start() override { feed_.start(); }
+  void stop() override { feed_.stop(); }
+
+ private:
+  SuspensionFeed feed_;
+};
+
+}  // namespace
+
+std::unique_ptr<SuspensionWatch> make_suspension_watch(CustomersApi& customers, core::Platform& platform) {
+  return std::make_unique<RemoteSuspensions>(customers, platform);
 }
 
 }  // namespace deliveryhub::customers

@@ -30,4 +30,22 @@ void RemoteCustomers::remove_courier_account(std::string_view account_id) {
   channel_.call({"DELETE", "/internal/v1/customers/courier-accounts/" + std::string(account_id), std::nullopt, true});
 }
 
+std::vector<Suspension> RemoteCustomers::suspensions_since(core::TimePoint since) {
+  const auto answer =
+      channel_.call({"GET", "/internal/v1/customers/suspensions?since=" + std::to_string(core::to_unix_ms(since)),
+                     std::nullopt, true});
+  if (!answer.is_object() || !answer.contains("suspensions") || !answer["suspensions"].is_array()) {
+    throw core::Error(core::ErrorKind::internal, "customers answered without a suspensions list");
+  }
+  std::vector<Suspension> out;
+  for (const auto& item : answer["suspensions"]) {
+    if (!item.is_object() || !item.contains("account_id") || !item["account_id"].is_string() ||
+        !item.contains("at_ms") || !item["at_ms"].is_number_integer()) {
+      throw core::Error(core::ErrorKind::internal, "customers answered with a malformed suspension");
+    }
+    out.push_back({item["account_id"].get<std::string>(), core::from_unix_ms(item["at_ms"].get<std::int64_t>())});
+  }
+  return out;
+}
+
 }  // namespace deliveryhub::customers

@@ -13,6 +13,7 @@ class RemoteCustomers final : public CustomersApi {
   std::optional<Customer> find_customer(std::string_view customer_id) override;
   Account create_staff_account(const NewStaffAccount& account) override;
   void remove_courier_account(std::string_view account_id) override;
+  std::vector<Suspension> suspensions_since(core::TimePoint since) override;
 
  private:
   core::remote::HttpChannel& channel_;

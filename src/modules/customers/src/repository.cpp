@@ -83,12 +83,12 @@ void revoke_refresh_tokens(core::db::Transaction& tx, const std::string& account
              {core::to_unix_ms(now), account_id});
 }
 
-std::vector<std::pair<std::string, core::TimePoint>> suspended_since(core::db::Transaction& tx, core::TimePoint since) {
-  std::vector<std::pair<std::string, core::TimePoint>> out;
+std::vector<Suspension> suspended_since(core::db::Transaction& tx, core::TimePoint since) {
+  std::vector<Suspension> out;
   for (const auto& row : tx.query("SELECT id, updated_at FROM customers_accounts WHERE status = 'suspended' AND "
                                   "updated_at > $1",
                                   {core::to_unix_ms(since)})) {
-    out.emplace_back(row.text(0), core::from_unix_ms(row.integer(1)));
+    out.push_back({row.text(0), core::from_unix_ms(row.integer(1))});
   }
   return out;
 }

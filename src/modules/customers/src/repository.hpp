@@ -32,7 +32,7 @@ void delete_courier_account(core::db::Transaction& tx, const std::string& accoun
 /// Revokes every live refresh token of the account.
 void revoke_refresh_tokens(core::db::Transaction& tx, const std::string& account_id, core::TimePoint now);
 /// The accounts suspended after `since`, with when.
-std::vector<std::pair<std::string, core::TimePoint>> suspended_since(core::db::Transaction& tx, core::TimePoint since);
+std::vector<Suspension> suspended_since(core::db::Transaction& tx, core::TimePoint since);
 bool update_status(core::db::Transaction& tx, const std::string& id, CustomerStatus status,
                    std::int64_t expected_version, core::TimePoint now);
 /// Bumps the customer's version (its addresses changed).

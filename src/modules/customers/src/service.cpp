@@ -184,10 +184,8 @@ Customer CustomersService::set_status(const std::string& customer_id, CustomerSt
   return changed;
 }
 
-void CustomersService::replay_suspensions(core::TimePoint since) {
-  const auto suspended = db_.read([&](core::db::Transaction& tx) { return repository::suspended_since(tx, since); });
-  if (!on_suspended_) return;
-  for (const auto& [id, at] : suspended) on_suspended_(id, at);
+std::vector<Suspension> CustomersService::suspensions_since(core::TimePoint since) {
+  return db_.read([&](core::db::Transaction& tx) { return repository::suspended_since(tx, since); });
 }
 
 void CustomersService::remove_courier_account(std::string_view account_id) {

@@ -61,13 +61,12 @@ class CustomersService final : public CustomersApi {
   /// Throws Error: not_found; conflict when already in that status. Suspending revokes the
   /// account's refresh tokens in the same transaction and then calls `on_suspended`.
   Customer set_status(const std::string& customer_id, CustomerStatus status);
-  /// Called after a suspension commits (and at start for recent ones): the account's access
-  /// tokens issued until `at` must stop working.
+  /// Called after a suspension commits: the account's access tokens issued until `at` must stop
+  /// working (suspensions made by other processes come through suspensions_since).
   void on_suspended(std::function<void(const std::string& account_id, core::TimePoint at)> callback) {
     on_suspended_ = std::move(callback);
   }
-  /// Reports, through on_suspended, every account suspended after `since`.
-  void replay_suspensions(core::TimePoint since);
+  std::vector<Suspension> suspensions_since(core::TimePoint since) override;
 
   Account create_staff_account(const NewStaffAccount& input) override;
   void remove_courier_account(std::string_view account_id) override;

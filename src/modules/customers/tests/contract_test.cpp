@@ -67,6 +67,18 @@ void staff_accounts_and_lookups(World& w, CustomersApi& api) {
   api.remove_courier_account(registered.id);
   CHECK(api.find_customer(registered.id));
   CHECK(api.create_staff_account({email, "a courier password", "Ana", AccountRole::courier}).id != account.id);
+
+  // Suspensions, as processes without customers learn of them (ADR 0021).
+  const auto before = w.clock.now() - std::chrono::seconds(1);
+  CHECK(api.suspensions_since(before).empty());
+  w.service.set_status(registered.id, CustomerStatus::suspended);
+  const auto suspensions = api.suspensions_since(before);
+  REQUIRE(suspensions.size() == 1);
+  CHECK(suspensions[0].account_id == registered.id);
+  CHECK(suspensions[0].at >= before);
+  CHECK(api.suspensions_since(w.clock.now() + std::chrono::hours(1)).empty());
+  w.service.set_status(registered.id, CustomerStatus::active);
+  CHECK(api.suspensions_since(before).empty());
 }
 
 }  // namespace
@@ -85,6 +97,24 @@ TEST_CASE("customers' internal API answers only service tokens") {
   World w;
   w.remote_side.bearer = w.remote_side.token("cus_1", {"customer"});
   CHECK(kind_of([&] { w.remote.find_customer("cus_1"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { w.remote.suspensions_since(w.clock.now()); }) == ErrorKind::forbidden);
   w.remote_side.bearer.clear();
   CHECK(kind_of([&] { w.remote.find_customer("cus_1"); }) == ErrorKind::unauthorized);
+  // Each route admits the modules that call it (ADR 0022): orders reads customers, delivery
+  // makes and removes courier logins, every module may ask for suspensions.
+  w.remote_side.bearer = w.remote_side.service_token_for("payments");
+  CHECK(kind_of([&] { w.remote.find_customer("cus_1"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { w.remote.remove_courier_account("acc_1"); }) == ErrorKind::forbidden);
+  CHECK(w.remote.suspensions_since(w.clock.now()).empty());
+  w.remote_side.bearer = w.remote_side.service_token_for("orders");
+  CHECK_FALSE(w.remote.find_customer("cus_1"));
+  CHECK(kind_of([&] {
+          w.remote.create_staff_account({"x@example.com", "a courier password", "X", AccountRole::courier});
+        }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] {
+          w.remote_side.channel->call({"GET", "/internal/v1/customers/suspensions?since=-5", std::nullopt, true});
+        }) == ErrorKind::validation);
+  CHECK(kind_of([&] {
+          w.remote_side.channel->call({"GET", "/internal/v1/customers/suspensions", std::nullopt, true});
+        }) == ErrorKind::validation);
 }

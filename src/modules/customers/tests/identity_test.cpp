@@ -36,6 +36,15 @@ TEST_CASE("issued tokens validate and carry roles, client and typ at+jwt") {
   CHECK(principal.subject == "acc_1");
   CHECK(principal.client_id == "svc");
   CHECK(principal.has_role("service"));
+  CHECK(principal.scopes.empty());
+  CHECK_FALSE(principal.acts_for("orders"));
+
+  const auto scoped = validator.validate(issuer.issue("svc", {"service"}, "svc", "module:orders  module:incidents"));
+  CHECK(scoped.scopes == std::vector<std::string>{"module:orders", "module:incidents"});
+  CHECK(scoped.acts_for("orders"));
+  CHECK(scoped.acts_for("incidents"));
+  CHECK_FALSE(scoped.acts_for("order"));
+  CHECK_FALSE(scoped.acts_for("delivery"));
 }
 
 TEST_CASE("refresh secrets are random and stored only as hashes") {
@@ -72,13 +81,25 @@ TEST_CASE("login throttle: per account, per address, window, success resets the 
 }
 
 TEST_CASE("machine clients: parsing and constant-time authentication") {
-  MachineClients clients({"svc:0123456789abcdef:service", "ops-bot:fedcba9876543210xx:operator+service"});
-  CHECK(clients.authenticate("svc", "0123456789abcdef")->roles == std::vector<std::string>{"service"});
-  CHECK(clients.authenticate("ops-bot", "fedcba9876543210xx")->roles.size() == 2);
+  MachineClients clients({"svc:0123456789abcdef:service:orders+incidents", "ops-bot:fedcba9876543210xx:operator",
+                          "colon:0123:456789abcdef:service:delivery"});
+  const auto svc = clients.authenticate("svc", "0123456789abcdef");
+  REQUIRE(svc);
+  CHECK(svc->roles == std::vector<std::string>{"service"});
+  CHECK(svc->acts_for == std::vector<std::string>{"orders", "incidents"});
+  CHECK(svc->scope() == "module:orders module:incidents");
+  CHECK(clients.authenticate("ops-bot", "fedcba9876543210xx")->scope().empty());
+  CHECK(clients.authenticate("colon", "0123:456789abcdef")->acts_for == std::vector<std::string>{"delivery"});
   CHECK_FALSE(clients.authenticate("svc", "0123456789abcdeX"));
   CHECK_FALSE(clients.authenticate("svc", ""));
   CHECK_FALSE(clients.authenticate("nobody", "0123456789abcdef"));
   CHECK_THROWS_AS(MachineClients({"svc:short:service"}), std::invalid_argument);
   CHECK_THROWS_AS(MachineClients({"svc:0123456789abcdef:customer"}), std::invalid_argument);
   CHECK_THROWS_AS(MachineClients({"nocolons"}), std::invalid_argument);
+  // Role service must say which modules it calls for, and only real modules (ADR 0022).
+  CHECK_THROWS_WITH(MachineClients({"svc:0123456789abcdef:service"}),
+                    Catch::Contains("must name the modules it calls for"));
+  CHECK_THROWS_WITH(MachineClients({"svc:0123456789abcdef:service:order"}), Catch::Contains("no module 'order'"));
+  CHECK_THROWS_WITH(MachineClients({"ops:0123456789abcdef:operator:orders"}),
+                    Catch::Contains("only role service acts for modules"));
 }

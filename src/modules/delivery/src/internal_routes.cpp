@@ -17,7 +17,7 @@ nlohmann::json optional_delivery(const std::optional<Delivery>& delivery) {
 
 void add_internal_routes(core::http::Router& router, DeliveryApi& delivery, const core::auth::TokenValidator& tokens) {
   router.add("POST", "/internal/v1/delivery/schedule", [&delivery, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"orders"});
     const auto body = core::http::parse_json_object(request);
     core::http::FieldReader reader(body, {"order_id", "customer_id", "address"});
     auto order_id = reader.required_string("order_id", 1, 64);
@@ -37,7 +37,7 @@ void add_internal_routes(core::http::Router& router, DeliveryApi& delivery, cons
                                 {"delivery", outcome.delivery ? to_wire(*outcome.delivery) : nlohmann::json()}});
   });
   router.add("POST", "/internal/v1/delivery/cancel", [&delivery, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"orders"});
     const auto body = core::http::parse_json_object(request);
     core::http::FieldReader reader(body, {"order_id", "rule"});
     auto order_id = reader.required_string("order_id", 1, 64);
@@ -48,7 +48,7 @@ void add_internal_routes(core::http::Router& router, DeliveryApi& delivery, cons
     return Response::json(200, optional_delivery(delivery.cancel(*order_id, *rule)));
   });
   router.add("POST", "/internal/v1/delivery/redeliver", [&delivery, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"incidents"});
     const auto body = core::http::parse_json_object(request);
     core::http::FieldReader reader(body, {"order_id", "request_id"});
     auto order_id = reader.required_string("order_id", 1, 64);
@@ -57,7 +57,7 @@ void add_internal_routes(core::http::Router& router, DeliveryApi& delivery, cons
     return Response::json(200, to_wire(delivery.redeliver(*order_id, *request_id)));
   });
   router.add("GET", "/internal/v1/delivery/by-order/{order_id}", [&delivery, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"orders", "incidents"});
     return Response::json(200, optional_delivery(delivery.find_by_order(request.param("order_id"))));
   });
 }

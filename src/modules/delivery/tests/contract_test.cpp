@@ -23,6 +23,7 @@ class NoCustomers final : public customers::CustomersApi {
  public:
   std::optional<customers::Customer> find_customer(std::string_view) override { return std::nullopt; }
   void remove_courier_account(std::string_view) override {}
+  std::vector<customers::Suspension> suspensions_since(core::TimePoint) override { return {}; }
   customers::Account create_staff_account(const customers::NewStaffAccount& a) override {
     return {core::new_id("acc"), a.email, a.name, a.role};
   }
@@ -135,7 +136,14 @@ TEST_CASE("delivery's internal API answers only service tokens and validates the
   World w;
   w.remote_side.bearer = w.remote_side.token("acc_1", {"operator"});
   CHECK(kind_of([&] { w.remote.schedule(World::order()); }) == ErrorKind::forbidden);
-  w.remote_side.bearer = w.remote_side.token("svc-test", {"service"});
+  // Only orders schedules and cancels; only incidents redelivers (ADR 0022).
+  w.remote_side.bearer = w.remote_side.service_token_for("incidents");
+  CHECK(kind_of([&] { w.remote.schedule(World::order()); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { w.remote.cancel("ord_1", delivery::StopRule::before_pickup); }) == ErrorKind::forbidden);
+  CHECK_FALSE(w.remote.find_by_order("ord_1"));
+  w.remote_side.bearer = w.remote_side.service_token_for("orders");
+  CHECK(kind_of([&] { w.remote.redeliver("ord_1", "inc_1"); }) == ErrorKind::forbidden);
+  w.remote_side.bearer = w.remote_side.service_token();
   try {
     w.remote_side.channel->call(
         {"POST", "/internal/v1/delivery/schedule",

@@ -25,6 +25,7 @@ class FakeCustomers final : public customers::CustomersApi {
   std::vector<std::string> removed;
   std::optional<std::string> next_account_id;  // forces the id of the next account (a clash)
   void remove_courier_account(std::string_view account_id) override { removed.emplace_back(account_id); }
+  std::vector<customers::Suspension> suspensions_since(core::TimePoint) override { return {}; }
   customers::Account create_staff_account(const customers::NewStaffAccount& a) override {
     for (const auto& email : emails_) {
       if (email == a.email) throw Error(ErrorKind::conflict, "email taken");

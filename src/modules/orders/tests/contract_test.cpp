@@ -85,7 +85,11 @@ TEST_CASE("orders' internal API answers only service tokens and requires a sku")
   World w;
   w.remote_side.bearer = w.remote_side.token("cus_1", {"customer"});
   CHECK(kind_of([&] { w.remote.find_order("ord_1"); }) == ErrorKind::forbidden);
-  w.remote_side.bearer = w.remote_side.token("svc-test", {"service"});
+  // Only incidents reads orders (ADR 0022).
+  w.remote_side.bearer = w.remote_side.service_token_for("delivery");
+  CHECK(kind_of([&] { w.remote.find_order("ord_1"); }) == ErrorKind::forbidden);
+  w.remote_side.bearer = w.remote_side.service_token_for("incidents");
+  CHECK_FALSE(w.remote.find_order("ord_1"));
   CHECK(kind_of([&] {
           w.remote_side.channel->call({"GET", "/internal/v1/catalog/products", std::nullopt, true});
         }) == ErrorKind::validation);

@@ -21,6 +21,7 @@ class FakeCustomers final : public customers::CustomersApi {
     throw core::Error(core::ErrorKind::internal, "not used");
   }
   void remove_courier_account(std::string_view) override { throw core::Error(core::ErrorKind::internal, "not used"); }
+  std::vector<customers::Suspension> suspensions_since(core::TimePoint) override { return {}; }
 };
 
 }  // namespace deliveryhub::orders::fakes

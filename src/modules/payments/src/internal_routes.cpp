@@ -21,7 +21,7 @@ std::string order_id_of(core::http::FieldReader& reader) {
 
 void add_internal_routes(core::http::Router& router, PaymentsApi& payments, const core::auth::TokenValidator& tokens) {
   router.add("POST", "/internal/v1/payments/authorize", [&payments, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"orders"});
     const auto body = core::http::parse_json_object(request);
     core::http::FieldReader reader(body, {"order_id", "customer_id", "amount", "currency", "payment_method"});
     auto order_id = reader.required_string("order_id", 1, 64);
@@ -33,19 +33,19 @@ void add_internal_routes(core::http::Router& router, PaymentsApi& payments, cons
     return Response::json(200, to_json(payments.authorize({*order_id, *customer_id, *amount, *currency, *method})));
   });
   router.add("POST", "/internal/v1/payments/capture", [&payments, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"orders"});
     const auto body = core::http::parse_json_object(request);
     core::http::FieldReader reader(body, {"order_id"});
     return Response::json(200, to_json(payments.capture(order_id_of(reader))));
   });
   router.add("POST", "/internal/v1/payments/void", [&payments, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"orders"});
     const auto body = core::http::parse_json_object(request);
     core::http::FieldReader reader(body, {"order_id"});
     return Response::json(200, to_json(payments.void_authorization(order_id_of(reader))));
   });
   router.add("POST", "/internal/v1/payments/refund", [&payments, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"orders", "incidents"});
     const auto body = core::http::parse_json_object(request);
     core::http::FieldReader reader(body, {"order_id", "amount", "reason", "refund_id"});
     auto order_id = reader.required_string("order_id", 1, 64);
@@ -57,7 +57,7 @@ void add_internal_routes(core::http::Router& router, PaymentsApi& payments, cons
   });
   // 200 with "payment": null when there is none: a 404 would be indistinguishable from a wrong URL.
   router.add("GET", "/internal/v1/payments/by-order/{order_id}", [&payments, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request);
+    core::auth::require_service(tokens, request, {"orders", "incidents"});
     auto payment = payments.find_by_order(request.param("order_id"));
     return Response::json(200, {{"payment", payment ? to_json(*payment) : nlohmann::json()}});
   });

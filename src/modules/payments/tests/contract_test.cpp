@@ -121,7 +121,15 @@ TEST_CASE("the internal API answers only service tokens, and validates what it i
   CHECK(kind_of([&] { w.remote.authorize(World::order()); }) == ErrorKind::unauthorized);
   w.remote_side.bearer = w.remote_side.token("cus_1", {"customer"});
   CHECK(kind_of([&] { w.remote.authorize(World::order()); }) == ErrorKind::forbidden);
-  w.remote_side.bearer = w.remote_side.token("svc-orders", {"service"});
+  // Only orders authorizes, captures and voids; incidents may refund and read (ADR 0022).
+  w.remote_side.bearer = w.remote_side.service_token_for("incidents");
+  CHECK(kind_of([&] { w.remote.authorize(World::order()); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { w.remote.capture("ord_1"); }) == ErrorKind::forbidden);
+  CHECK(kind_of([&] { w.remote.void_authorization("ord_1"); }) == ErrorKind::forbidden);
+  CHECK_FALSE(w.remote.find_by_order("ord_1"));
+  w.remote_side.bearer = w.remote_side.service_token_for("delivery");
+  CHECK(kind_of([&] { w.remote.find_by_order("ord_1"); }) == ErrorKind::forbidden);
+  w.remote_side.bearer = w.remote_side.service_token_for("orders");
   try {
     w.remote_side.channel->call(
         {"POST", "/internal/v1/payments/refund", nlohmann::json{{"order_id", "ord_1"}, {"amount", -5}}, true});

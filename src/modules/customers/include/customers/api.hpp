@@ -58,6 +58,12 @@ struct Account {
   AccountRole role;
 };
 
+/// An account suspended at `at`: its access tokens issued until then must stop working.
+struct Suspension {
+  std::string account_id;
+  core::TimePoint at;
+};
+
 /// Thread-safe. Errors are core::Error.
 class CustomersApi {
  public:
@@ -74,6 +80,10 @@ class CustomersApi {
   /// (the compensation of a creation that spans two modules). Removes the courier account and
   /// its refresh tokens; nothing when there is none. Never removes another role's account.
   virtual void remove_courier_account(std::string_view account_id) = 0;
+
+  /// Accounts now suspended whose last change came after `since` (ADR 0021): what a process that
+  /// checks tokens asks every few seconds, so that a suspension made elsewhere ends access there.
+  virtual std::vector<Suspension> suspensions_since(core::TimePoint since) = 0;
 };
 
 std::string_view to_string(CustomerStatus status);

@@ -25,4 +25,17 @@ std::unique_ptr<CustomersModule> make_module(core::Platform& platform);
 /// CustomersApi served by a customers process elsewhere, reached through `channel` (ADR 0014).
 std::unique_ptr<CustomersApi> make_remote_api(core::remote::HttpChannel& channel);
 
+/// Background work that keeps platform.tokens refusing suspended accounts' tokens.
+class SuspensionWatch {
+ public:
+  virtual ~SuspensionWatch() = default;
+  /// Looks once (a failure is logged), then every 5 s until stop().
+  virtual void start() = 0;
+  virtual void stop() = 0;
+};
+
+/// For a process that checks tokens without running customers: learns of suspensions from
+/// `customers` (the remote API) every 5 s, so that they end access here too (ADR 0021).
+std::unique_ptr<SuspensionWatch> make_suspension_watch(CustomersApi& customers, core::Platform& platform);
+
 }  // namespace deliveryhub::customers

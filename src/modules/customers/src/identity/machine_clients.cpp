@@ -2,34 +2,84 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace deliveryhub::customers {
+namespace {
+
+// The modules a service client may act for: those that call others. Kept here rather than taken
+// from the composition root so that a typo fails at start-up, not as a 403 later.
+constexpr std::array<std::string_view, 5> kModules{"customers", "payments", "delivery", "orders", "incidents"};
+
+std::vector<std::string> split_on_plus(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const auto plus = text.find('+', start);
+    parts.push_back(text.substr(start, plus == std::string::npos ? std::string::npos : plus - start));
+    if (plus == std::string::npos) return parts;
+    start = plus + 1;
+  }
+}
+
+bool is_role_list(const std::string& text) {
+  const auto parts = split_on_plus(text);
+  return std::all_of(parts.begin(), parts.end(), [](const auto& p) { return p == "service" || p == "operator"; });
+}
+
+}  // namespace
+
+std::string MachineClient::scope() const {
+  std::string text;
+  for (const auto& module : acts_for) text += (text.empty() ? "module:" : " module:") + module;
+  return text;
+}
 
 MachineClients::MachineClients(const std::vector<std::string>& specs) {
   for (const auto& spec : specs) {
+    const std::string entry = "(entry " + std::to_string(clients_.size() + 1) + ")";
     const auto first = spec.find(':');
-    const auto last = spec.rfind(':');
+    auto last = spec.rfind(':');
     if (first == std::string::npos || first == last || first == 0 || last + 1 == spec.size()) {
-      throw std::invalid_argument("a machine client must be ID:SECRET:ROLE[+ROLE] (entry " +
-                                  std::to_string(clients_.size() + 1) + ")");
+      throw std::invalid_argument("a machine client must be ID:SECRET:operator or ID:SECRET:service:MODULE[+MODULE] " +
+                                  entry);
     }
-    MachineClient client{spec.substr(0, first), spec.substr(first + 1, last - first - 1), {}};
+    MachineClient client{spec.substr(0, first), {}, {}, {}};
+    std::string roles = spec.substr(last + 1);
+    if (!is_role_list(roles)) {  // ID:SECRET:ROLES:MODULES (the secret may hold ':')
+      const auto before = spec.rfind(':', last - 1);
+      if (before != std::string::npos && before > first) {
+        client.acts_for = split_on_plus(roles);
+        roles = spec.substr(before + 1, last - before - 1);
+        last = before;
+      }
+    }
+    client.secret = spec.substr(first + 1, last - first - 1);
     if (client.secret.size() < 16) {
       throw std::invalid_argument("machine client '" + client.id + "' needs a secret of at least 16 characters");
     }
-    std::string roles = spec.substr(last + 1);
-    std::size_t start = 0;
-    while (start <= roles.size()) {
-      auto plus = roles.find('+', start);
-      auto role = roles.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
+    for (auto& role : split_on_plus(roles)) {
       if (role != "service" && role != "operator") {
         throw std::invalid_argument("machine client '" + client.id + "': role must be service or operator, got '" +
                                     role + "'");
       }
-      client.roles.push_back(role);
-      if (plus == std::string::npos) break;
-      start = plus + 1;
+      client.roles.push_back(std::move(role));
+    }
+    for (const auto& module : client.acts_for) {
+      if (std::find(kModules.begin(), kModules.end(), module) == kModules.end()) {
+        throw std::invalid_argument("machine client '" + client.id + "': no module '" + module +
+                                    "' (customers, payments, delivery, orders, incidents)");
+      }
+    }
+    const bool service = std::find(client.roles.begin(), client.roles.end(), "service") != client.roles.end();
+    if (service && client.acts_for.empty()) {
+      throw std::invalid_argument("machine client '" + client.id +
+                                  "': role service must name the modules it calls for, e.g. ID:SECRET:service:orders");
+    }
+    if (!service && !client.acts_for.empty()) {
+      throw std::invalid_argument("machine client '" + client.id + "': only role service acts for modules");
     }
     clients_.push_back(std::move(client));
   }

@@ -10,10 +10,16 @@ struct MachineClient {
   std::string id;
   std::string secret;
   std::vector<std::string> roles;
+  /// For role service: the modules whose calls this client makes (ADR 0022). Its tokens carry
+  /// them as scopes `module:<name>`, and each internal route admits only the modules that call it.
+  std::vector<std::string> acts_for;
+
+  /// The token's `scope`: "module:orders module:incidents", empty when it acts for none.
+  std::string scope() const;
 };
 
-/// Machine clients from configuration ("ID:SECRET:ROLE[+ROLE]" each). Thread-safe after
-/// construction.
+/// Machine clients from configuration: "ID:SECRET:operator", or "ID:SECRET:service:MODULE[+MODULE]"
+/// for a process hosting those modules that calls other modules. Thread-safe after construction.
 class MachineClients {
  public:
   /// Throws std::invalid_argument naming the bad entry (never echoing a secret).

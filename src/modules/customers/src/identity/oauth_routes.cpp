@@ -28,10 +28,11 @@ Error invalid_grant() {
 }
 
 Response token_response(const TokenIssuer& issuer, const std::string& access_token,
-                        const std::optional<std::string>& refresh_token) {
+                        const std::optional<std::string>& refresh_token, const std::string& scope = "") {
   nlohmann::json body = {
       {"access_token", access_token}, {"token_type", "Bearer"}, {"expires_in", issuer.ttl().count()}};
   if (refresh_token) body["refresh_token"] = *refresh_token;
+  if (!scope.empty()) body["scope"] = scope;  // RFC 6749 §5.1
   Response response = Response::json(200, body);
   response.headers.add("Cache-Control", "no-store");
   response.headers.add("Pragma", "no-cache");
@@ -119,7 +120,8 @@ Response client_credentials_grant(OAuthServices& s, const Request& request, std:
     throw oauth_error(ErrorKind::unauthorized, "invalid_client", "Client authentication failed")
         .with_header("WWW-Authenticate", R"(Basic realm="deliveryhub")");
   }
-  return token_response(s.issuer, s.issuer.issue(client->id, client->roles, client->id), std::nullopt);
+  const auto scope = client->scope();
+  return token_response(s.issuer, s.issuer.issue(client->id, client->roles, client->id, scope), std::nullopt, scope);
 }
 
 Response refresh_grant(OAuthServices& s, std::map<std::string, std::string>& form) {

@@ -18,7 +18,7 @@ TokenIssuer::TokenIssuer(const core::auth::SigningKey& key, std::string issuer, 
     : key_(key), issuer_(std::move(issuer)), audience_(std::move(audience)), ttl_(ttl), clock_(clock) {}
 
 std::string TokenIssuer::issue(const std::string& subject, const std::vector<std::string>& roles,
-                               const std::string& client_id) const {
+                               const std::string& client_id, const std::string& scope) const {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
   nlohmann::json claims = {{"iss", issuer_},
                            {"aud", audience_},
@@ -29,6 +29,7 @@ std::string TokenIssuer::issue(const std::string& subject, const std::vector<std
                            {"jti", core::new_id("jti")},
                            {"roles", roles}};
   if (!client_id.empty()) claims["client_id"] = client_id;
+  if (!scope.empty()) claims["scope"] = scope;
 
   const nlohmann::json header = {{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", key_.kid()}};
   return core::auth::sign_es256(header.dump(), claims.dump(), key_.private_pem());

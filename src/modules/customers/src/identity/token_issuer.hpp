@@ -14,9 +14,10 @@ class TokenIssuer {
   TokenIssuer(const core::auth::SigningKey& key, std::string issuer, std::string audience, std::chrono::seconds ttl,
               const core::Clock& clock);
 
-  /// A signed access token for `subject` with `roles`; `client_id` is added when not empty.
+  /// A signed access token for `subject` with `roles`; `client_id` and `scope` (space-separated)
+  /// are added when not empty.
   std::string issue(const std::string& subject, const std::vector<std::string>& roles,
-                    const std::string& client_id = "") const;
+                    const std::string& client_id = "", const std::string& scope = "") const;
   std::chrono::seconds ttl() const { return ttl_; }
 
  private:
