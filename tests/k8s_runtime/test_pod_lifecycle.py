@@ -155,12 +155,15 @@ class Cluster:
         return mapped
 
 
-def pod_command(container: dict, env: dict[str, str], mounts: dict[str, str], port: int) -> tuple[list[str], dict]:
+def pod_command(container: dict, env: dict[str, str], mounts: dict[str, str], port: int,
+                metrics_port: int | None = None) -> tuple[list[str], dict]:
     args = [expand(a, env) for a in container.get("args", [])]
     env = dict(env)
     for path, folder in mounts.items():
         env = {k: v.replace(path, folder) for k, v in env.items()}
     env["DELIVERYHUB_LISTEN"] = f"127.0.0.1:{port}"  # the pod's address: loopback here
+    if "DELIVERYHUB_METRICS_LISTEN" in env:
+        env["DELIVERYHUB_METRICS_LISTEN"] = f"127.0.0.1:{metrics_port or free_port()}"
     # The test's load is one address registering as fast as it can; on a cluster every client
     # has its own address. Lift the per-address registration limit (20 an hour) for it.
     env["DELIVERYHUB_REGISTRATIONS_PER_ADDRESS"] = "1000000"
@@ -218,7 +221,9 @@ class Pod:
         env = self.cluster.resolve(container_environment(self.container, objs, secret))
         mounts = self.cluster.mount_secret_volumes(self.spec, self.container, secret)
         self.port = free_port()
-        cmd, env = pod_command(self.container, env, mounts, self.port)
+        self.metrics_port = free_port()
+        cmd, env = pod_command(self.container, env, mounts, self.port, self.metrics_port)
+        self.env = env
         self.started = time.monotonic()
         self.proc = subprocess.Popen(cmd, env=env, cwd=self.root_fs, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output: list[str] = []
@@ -269,6 +274,33 @@ def operator_token(port: int) -> str:
 def token_kid(token: str) -> str:
     header = token.split(".")[0]
     return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+
+
+def status_of(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def test_the_pod_runs_in_production_with_metrics_apart(tmp_path):
+    """The manifests run `--env production` (a real signing key, no public /metrics): /metrics on
+    the `metrics` container port only, which the Service names for the ServiceMonitor."""
+    pod = Pod(tmp_path, secret_with_keys())
+    try:
+        pod.wait_ready()
+        assert pod.env["DELIVERYHUB_ENV"] == "production"  # from the ConfigMap, through envFrom
+        assert status_of(pod.metrics_port, "/metrics") == 200
+        assert status_of(pod.port, "/metrics") == 404
+        ports = {p["name"]: p["containerPort"] for p in pod.container["ports"]}
+        assert ports["metrics"] == int(next(o for o in objects() if o["kind"] == "ConfigMap")["data"][
+            "DELIVERYHUB_METRICS_LISTEN"].rsplit(":", 1)[1])
+    finally:
+        pod.stop()
 
 
 def test_the_single_pod_publishes_both_keys_while_a_rotation_runs(tmp_path):

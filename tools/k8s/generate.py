@@ -26,6 +26,7 @@ COMPONENT = "app.kubernetes.io/component"
 CONFIG_MAP = "deliveryhub-config"
 SECRET = "deliveryhub-secrets"
 JWT_DIR = "/etc/deliveryhub/jwt"
+METRICS_PORT = 9090  # DELIVERYHUB_METRICS_LISTEN of k8s/base/config.yaml
 # Istio identities: trust domain cluster.local, namespace deliveryhub (k8s/base/namespace.yaml).
 NAMESPACE = "deliveryhub"
 INGRESS_PRINCIPAL = "cluster.local/ns/ingress-nginx/sa/ingress-nginx"
@@ -115,7 +116,8 @@ def pod_template(spec: dict, component: str, service_account: str, args: list, e
         "name": "deliveryhub",
         "image": spec["image"],
         "args": args,
-        "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+        "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"},
+                  {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}],
         "envFrom": [{"configMapRef": {"name": CONFIG_MAP}}],
         "env": env,
         "resources": resources,
@@ -190,7 +192,8 @@ def deployment(name: str, component: str, replicas: int | None, template: dict) 
 def service(name: str, component: str, port: int) -> dict:
     return {"apiVersion": "v1", "kind": "Service", "metadata": meta(name, component), "spec": {
         "selector": selector(component),
-        "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}]}}
+        "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"},
+                  {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"}]}}
 
 
 def pdb(name: str, component: str) -> dict:
