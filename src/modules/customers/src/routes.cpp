@@ -67,6 +67,10 @@ void add_customer_routes(core::http::Router& router, CustomersService& service,
     core::auth::require_any_role(principal, {"operator"});
     const auto paging = core::http::read_paging(request);
     const auto email = request.query_param("email");
+    if (email && email->size() > 254) {  // RFC 5321's bound, as registration holds it
+      throw core::Error(core::ErrorKind::validation, "Some fields are invalid",
+                        {{"email", "must be at most 254 characters"}});
+    }
     const auto page = service.list_customers(email, paging.limit, paging.after);
     nlohmann::json data = nlohmann::json::array();
     for (const auto& customer : page.customers) data.push_back(to_json(customer));
