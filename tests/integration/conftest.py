@@ -657,3 +657,21 @@ def make_server():
     yield factory
     for srv in started:
         srv.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# contract check with Stoplight Prism (tests/contract/README.md). Off unless
+# DELIVERYHUB_TEST_PRISM=1 (tests/contract/run_prism.sh sets it): then `Endpoint.call` sends each
+# request through a `prism proxy` that checks it and the server's response against
+# docs/openapi.yaml, and the run fails on violations. Everything else stays direct.
+
+if os.environ.get("DELIVERYHUB_TEST_PRISM", "") == "1":
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "contract"))
+    import prism_proxy
+
+    prism_proxy.install(Endpoint)
+
+    def pytest_configure(config):
+        prism_proxy.register(config)
