@@ -671,7 +671,65 @@ if os.environ.get("DELIVERYHUB_TEST_PRISM", "") == "1":
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "contract"))
     import prism_proxy
 
-    prism_proxy.install(Endpoint)
+    prism_proxy.install(Endpoint)  # and pytest_configure, below, registers its report plugin
 
-    def pytest_configure(config):
+
+# --------------------------------------------------------------------------------------------
+# which shapes run a test (tests/README.md). Every test runs in the one-process SQLite run; a
+# reason marker makes it run in another shape too, whose ctest entry selects it with `-m`. A file's
+# closing checks (`test_zz_*`: still alive, no sanitizer report) carry no marker: they run
+# wherever another test of their file runs. tests/arch/test_markers_lint.py reads this table.
+
+# marker: (the other shapes that run it, what the test's assertions depend on)
+SHAPE_MARKERS = {
+    "storage": (("postgresql",), "concurrent writers on the same rows, a uniqueness or single-use rule, "
+                                 "keyset paging with a cursor, or the database itself"),
+    "replicas": (("postgresql", "amqp"), "several processes on one database (make_server(replica_of=...))"),
+    "crash": (("postgresql", "amqp", "split"), "a process killed (kill()) and started again on the same database"),
+    "bus": (("amqp",), "an effect applied by another module's event consumer, or event metrics"),
+    "broker": (("amqp",), "RabbitMQ itself: messages the test publishes, the DLQ, the broker stopped"),
+    "remote": (("split",), "a call from one module to another, or what another process knows or reports"),
+    "gateway": (("split",), "an answer the gateway gives or changes: raw or oversized requests, odd paths "
+                            "and methods, /livez, X-Request-Id, X-Forwarded-*, X-Deliveryhub-* headers"),
+    "walkthrough": (("postgresql", "amqp", "split"), "a documented end-to-end journey, or a sweep of every operation"),
+}
+EPILOGUE_PREFIX = "test_zz_"
+
+
+def pytest_configure(config):
+    for name, (shapes, meaning) in SHAPE_MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {meaning} (also runs in: {', '.join(shapes)})")
+    # --strict-markers: a misspelt marker fails the collection instead of quietly selecting nothing.
+    config.option.strict_markers = True
+    if os.environ.get("DELIVERYHUB_TEST_PRISM", "") == "1":
         prism_proxy.register(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """`-m`, with one addition: a file's epilogue (`test_zz_*`) stays selected while any other test of
+    its file is. The expression is applied here, with pytest's own grammar, and then cleared, so
+    that pytest's `-m` (which runs after this hook) deselects nothing more and its counts stay right."""
+    markexpr = config.option.markexpr
+    if not markexpr:
+        return
+    from _pytest.mark.expression import Expression, ParseError  # what pytest's -m uses
+    try:
+        expression = Expression.compile(markexpr)
+    except ParseError as e:
+        raise pytest.UsageError(f"Wrong expression passed to '-m': {markexpr}: {e}") from None
+
+    def epilogue(item) -> bool:
+        return getattr(item, "originalname", item.name).startswith(EPILOGUE_PREFIX)
+
+    def matches(item) -> bool:
+        names = {mark.name for mark in item.iter_markers()}
+        return expression.evaluate(lambda name: name in names)
+
+    files = {item.path for item in items if not epilogue(item) and matches(item)}
+    keep = [item.path in files if epilogue(item) else matches(item) for item in items]
+    config.option.markexpr = ""
+    deselected = [item for item, kept in zip(items, keep) if not kept]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item, kept in zip(items, keep) if kept]

@@ -5,6 +5,8 @@ import sqlite3
 import time
 import uuid
 
+import pytest
+
 from conftest import (assert_json, assert_problem, in_split, single_process, sqlite_only, strong_password,
                       unique_email)
 
@@ -15,6 +17,7 @@ def register(server, email=None, headers=None):
                        headers=headers)
 
 
+@pytest.mark.gateway
 def test_registrations_are_limited_per_address(make_server):
     server = make_server(extra_args=["--registrations-per-address", "3"])
     taken = unique_email("taken")
@@ -41,6 +44,7 @@ def test_oversized_login_inputs_are_refused_before_any_lookup(server):
     assert server.login(customer.email, customer.password)["access_token"]
 
 
+# shape-neutral: an anonymous caller's 400 is never stored, so the key reaches no database on any backend
 def test_a_huge_validation_reply_is_capped_and_never_stored_for_anonymous_callers(server):
     body = {f"unknown_{i}": i for i in range(5000)}
     key = uuid.uuid4().hex
@@ -80,6 +84,7 @@ def test_answers_given_before_routing_echo_the_request_id_and_speak_oauth_on_the
             else "error" not in body
 
 
+# shape-neutral: the role rule is the customers module's own; in the split shape the request goes to that process
 def test_no_module_may_create_an_operator(server):
     """Issue 11: any service token could create operator accounts. Modules create couriers only."""
     module = server.process("customers") if in_split() else server

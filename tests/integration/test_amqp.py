@@ -18,7 +18,8 @@ from test_invariants import consistent
 from test_orders import confirmed_order, courier_reports, customer_with_address, order_status_becomes, place
 from test_orders import shop  # noqa: F401  (a fixture)
 
-pytestmark = pytest.mark.skipif(not on_amqp(), reason="needs a RabbitMQ (tests/support/with-rabbitmq.sh)")
+pytestmark = [pytest.mark.skipif(not on_amqp(), reason="needs a RabbitMQ (tests/support/with-rabbitmq.sh)"),
+              pytest.mark.broker]
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -115,6 +116,7 @@ def rabbitmq(command):
                           env={**os.environ, "KEEP": "1"}, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.remote
 def test_events_wait_in_the_outbox_while_the_broker_is_down_and_flow_when_it_returns(server, shop):
     customer, before = confirmed_order(server, shop)
     assert rabbitmq("stop").returncode == 0

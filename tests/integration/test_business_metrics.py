@@ -1,6 +1,8 @@
 """Business metrics at /metrics: orders, sagas, payments, deliveries, incidents, outbox lag."""
 import re
 
+import pytest
+
 from conftest import assert_json, wait_for
 from test_orders import confirmed_order, courier_reports, shop  # noqa: F401  (shop is a fixture)
 
@@ -27,6 +29,8 @@ def value(metrics, name, **labels):
     return metrics.get((name, frozenset(labels.items())), 0.0)
 
 
+@pytest.mark.bus
+@pytest.mark.remote
 def test_orders_sagas_payments_deliveries_and_incidents_are_counted(server, shop):
     before = samples(server)
     customer, order = confirmed_order(server, shop)

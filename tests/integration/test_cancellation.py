@@ -22,6 +22,7 @@ def cancel(server, order_id, token, body=None):
     return server.call("POST", f"/api/v1/orders/{order_id}/cancel", body, token=token)
 
 
+@pytest.mark.remote
 def test_the_owner_cancels_a_confirmed_order_and_everything_is_undone(server, shop):
     customer, order = confirmed_order(server, shop)
     cancelled = assert_json(cancel(server, order["id"], customer.token, {"reason": "changed my mind"}), 200)
@@ -39,6 +40,8 @@ def test_the_owner_cancels_a_confirmed_order_and_everything_is_undone(server, sh
     assert again["current_status"] == "cancelled"
 
 
+@pytest.mark.storage
+@pytest.mark.remote
 def test_an_order_cancelled_at_once_is_never_charged(server, shop):
     customer, address_id = customer_with_address(server)
     order = assert_json(place(server, customer, address_id, shop["sku"]), 201)
@@ -56,6 +59,8 @@ def test_an_order_cancelled_at_once_is_never_charged(server, shop):
     wait_for(settled_payment, 15, "no live authorization")
 
 
+@pytest.mark.bus
+@pytest.mark.remote
 def test_only_an_operator_cancels_a_dispatched_order(server, shop):
     customer, order = confirmed_order(server, shop)
     courier_reports(server, shop, order["delivery_id"], "picked_up")
@@ -75,6 +80,7 @@ def test_only_an_operator_cancels_a_dispatched_order(server, shop):
                        200)["status"] == "cancelled"
 
 
+@pytest.mark.bus
 def test_a_delivered_order_cannot_be_cancelled(server, shop):
     customer, order = confirmed_order(server, shop)
     courier_reports(server, shop, order["delivery_id"], "picked_up")

@@ -76,6 +76,7 @@ def test_invalid_products_are_refused_and_nothing_is_created(server, fields, bad
     assert body["sku"] not in [p["sku"] for p in everything["data"]]
 
 
+@pytest.mark.storage
 def test_duplicate_sku_is_a_conflict(server):
     sku = new_sku()
     assert_json(create(server, sku=sku), 201)

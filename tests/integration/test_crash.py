@@ -18,6 +18,10 @@ BURST = 1000
 CLIENTS = 32
 
 
+@pytest.mark.storage
+@pytest.mark.crash
+@pytest.mark.bus
+@pytest.mark.remote
 @pytest.mark.parametrize("victim", ["orders", "payments"] if in_split() else ["the process"])
 def test_kill_9_during_a_burst_loses_no_acknowledged_order(make_server, victim):
     server = make_server()

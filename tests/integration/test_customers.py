@@ -293,6 +293,7 @@ def test_search_for_unknown_email_is_empty(server):
     assert assert_json(resp, 200) == {"data": [], "next_cursor": None}
 
 
+@pytest.mark.storage
 def test_list_is_newest_first_with_cursor(server):
     first = server.register_customer(login=False)
     second = server.register_customer(login=False)

@@ -23,6 +23,7 @@ def new_courier(server, zone_id, capacity=2):
     return assert_json(resp, 201), email
 
 
+@pytest.mark.remote
 def test_operator_creates_zones_and_couriers_and_the_courier_logs_in(server):
     zone = new_zone(server, ["99" + uuid.uuid4().hex[:4].upper()])
     assert zone["id"].startswith("zon_")
@@ -52,6 +53,7 @@ def test_courier_patch_with_if_match(server):
     assert_problem(server.call("PATCH", path, {"zone_id": "zon_unknown"}, token=token), 422)
 
 
+@pytest.mark.storage
 def test_overlapping_prefix_is_a_conflict(server):
     prefix = "77" + uuid.uuid4().hex[:4].upper()
     new_zone(server, [prefix])
@@ -72,6 +74,8 @@ def test_invalid_zones_are_refused(server, body, field):
     assert_field_error(server.call("POST", "/api/v1/zones", body, token=server.operator_token()), field)
 
 
+@pytest.mark.storage
+@pytest.mark.remote
 def test_courier_creation_rejections(server):
     zone = new_zone(server)
     token = server.operator_token()
@@ -101,6 +105,7 @@ def test_roles_for_zones_couriers_and_deliveries(server):
     assert_field_error(server.call("POST", path, {"status": "failed"}, token=server.operator_token()), "note")
 
 
+@pytest.mark.storage
 def test_zones_and_couriers_are_listed_in_pages(server):
     token = server.operator_token()
     made = [new_zone(server)["id"] for _ in range(3)]

@@ -24,6 +24,8 @@ def my_orders(server, customer):
     return assert_json(server.call("GET", "/api/v1/orders", token=customer.token), 200)["data"]
 
 
+@pytest.mark.storage
+@pytest.mark.remote
 def test_a_repeated_order_is_placed_once_and_answered_byte_for_byte(server, shop):
     customer, address_id = customer_with_address(server)
     headers = {"Idempotency-Key": key()}
@@ -41,6 +43,7 @@ def test_a_repeated_order_is_placed_once_and_answered_byte_for_byte(server, shop
     assert [o["id"] for o in my_orders(server, customer)] == [first.body["id"]]
 
 
+@pytest.mark.storage
 def test_the_same_key_with_another_body_is_unprocessable_and_changes_nothing(server, shop):
     customer, address_id = customer_with_address(server)
     headers = {"Idempotency-Key": key()}
@@ -53,6 +56,7 @@ def test_the_same_key_with_another_body_is_unprocessable_and_changes_nothing(ser
     assert len(my_orders(server, customer)) == 1
 
 
+@pytest.mark.storage
 def test_keys_belong_to_their_caller(server, shop):
     alice, alice_address = customer_with_address(server)
     bob, bob_address = customer_with_address(server)
@@ -65,6 +69,7 @@ def test_keys_belong_to_their_caller(server, shop):
     assert [o["id"] for o in my_orders(server, bob)] == [b["id"]]
 
 
+@pytest.mark.storage
 def test_an_error_is_replayed_too_and_nothing_is_created(server, shop):
     customer, address_id = customer_with_address(server)
     headers = {"Idempotency-Key": key()}
@@ -76,6 +81,8 @@ def test_an_error_is_replayed_too_and_nothing_is_created(server, shop):
     assert my_orders(server, customer) == []
 
 
+@pytest.mark.storage
+@pytest.mark.remote
 def test_a_cancel_repeated_with_its_key_answers_200_again(server, shop):
     customer, address_id = customer_with_address(server)
     order = assert_json(server.call("POST", "/api/v1/orders", order_body(shop, address_id), token=customer.token),
@@ -100,6 +107,7 @@ def test_a_cancel_repeated_with_its_key_answers_200_again(server, shop):
     assert_problem(server.call("POST", path, None, token=customer.token), 409)
 
 
+# shape-neutral: the 401 is answered before any key is stored; storing the retry is what the storage tests cover
 def test_a_401_is_not_stored_so_a_retry_with_a_token_goes_through(server, shop):
     customer, address_id = customer_with_address(server)
     headers = {"Idempotency-Key": key()}
@@ -108,6 +116,7 @@ def test_a_401_is_not_stored_so_a_retry_with_a_token_goes_through(server, shop):
                             headers=headers), 201)
 
 
+# shape-neutral: a malformed key is refused while the header is read, before anything is stored
 @pytest.mark.parametrize("value", ["", "has space", "x" * 256, "caf\u00e9"])
 def test_malformed_keys_are_refused(server, shop, value):
     customer, address_id = customer_with_address(server)
@@ -117,6 +126,7 @@ def test_malformed_keys_are_refused(server, shop, value):
     assert my_orders(server, customer) == []
 
 
+@pytest.mark.gateway
 def test_two_keys_are_refused(server, shop):
     customer, address_id = customer_with_address(server)
     payload = json.dumps(order_body(shop, address_id)).encode()
@@ -128,6 +138,7 @@ def test_two_keys_are_refused(server, shop):
     assert my_orders(server, customer) == []
 
 
+@pytest.mark.storage
 def test_concurrent_repeats_create_one_customer(server):
     """Registration hashes the password (tens of ms), so parallel repeats overlap the first:
     they get 409 (still in progress) or the replay, and one customer exists."""

@@ -32,6 +32,8 @@ def incident_of(server, token, order_id, type_):
     return wait_for(found, 15, f"a {type_} incident for {order_id}")
 
 
+@pytest.mark.bus
+@pytest.mark.remote
 def test_damaged_goods_are_refunded_through_an_incident(server, shop):
     customer, order = delivered_order(server, shop)
     resp = open_incident(server, customer.token, order["id"])
@@ -68,6 +70,7 @@ def test_damaged_goods_are_refunded_through_an_incident(server, shop):
     assert payment_becomes(server, customer, order["payment_id"], "partially_refunded")["refunded_amount"] == 1250
 
 
+@pytest.mark.remote
 def test_a_refund_above_what_was_captured_is_refused_and_changes_nothing(server, shop):
     customer, order = delivered_order(server, shop)
     incident = assert_json(open_incident(server, customer.token, order["id"]), 201)
@@ -80,6 +83,7 @@ def test_a_refund_above_what_was_captured_is_refused_and_changes_nothing(server,
     assert payment_becomes(server, customer, order["payment_id"], "captured")["refunded_amount"] == 0
 
 
+@pytest.mark.remote
 def test_nothing_captured_means_no_refund(server, shop):
     customer, order = confirmed_order(server, shop)
     incident = assert_json(open_incident(server, customer.token, order["id"], "other", "Where is it?"), 201)
@@ -89,6 +93,8 @@ def test_nothing_captured_means_no_refund(server, shop):
     assert body["refundable_amount"] == 0
 
 
+@pytest.mark.bus
+@pytest.mark.remote
 def test_a_failed_delivery_opens_an_incident_and_a_redelivery_completes_the_order(server, shop):
     customer, order = confirmed_order(server, shop)
     courier_reports(server, shop, order["delivery_id"], "failed", "nobody home")
@@ -117,6 +123,7 @@ def test_a_failed_delivery_opens_an_incident_and_a_redelivery_completes_the_orde
     assert [i["type"] for i in page["data"]] == ["not_delivered"]
 
 
+@pytest.mark.remote
 def test_a_redelivery_while_a_delivery_is_under_way_is_a_conflict(server, shop):
     customer, order = confirmed_order(server, shop)
     incident = assert_json(open_incident(server, customer.token, order["id"], "late", "Still waiting"), 201)
@@ -134,6 +141,7 @@ def test_rejecting_an_incident(server, shop):
     assert payment_becomes(server, customer, order["payment_id"], "captured")["refunded_amount"] == 0
 
 
+@pytest.mark.remote
 def test_incidents_of_others_are_not_found(server, shop):
     alice, order = confirmed_order(server, shop)
     incident = assert_json(open_incident(server, alice.token, order["id"]), 201)
@@ -200,6 +208,8 @@ def test_unknown_incidents_and_filters(server, shop):
     assert_problem(server.call("GET", "/api/v1/incidents?limit=0", token=operator), 400)
 
 
+@pytest.mark.bus
+@pytest.mark.remote
 def test_a_delivery_past_its_promise_opens_one_late_incident(make_server):
     server = make_server(extra_args=["--delivery-promise", "1", "--late-check-interval", "1"])
     token = server.operator_token()

@@ -62,6 +62,7 @@ def test_a_token_names_the_modules_its_client_calls_for(shop, clients):
         assert token_of(shop, client)["scope"] == f"module:{module}"
 
 
+@pytest.mark.remote
 @pytest.mark.parametrize("owner,method,path,body,callers", ROUTES, ids=[f"{r[1]} {r[2].split('?')[0]}" for r in ROUTES])
 def test_each_internal_route_admits_only_the_modules_that_call_it(shop, clients, owner, method, path, body, callers):
     target = shop.process(owner) if in_split() else shop

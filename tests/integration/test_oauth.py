@@ -180,6 +180,7 @@ def test_refresh_rotation(server, jwks, discovery):
     assert third["refresh_token"] not in (first["refresh_token"], second["refresh_token"])
 
 
+@pytest.mark.storage
 def test_refresh_reuse_revokes_the_family(server):
     account = server.register_customer(login=False)
     first = server.login(account.email, account.password)

@@ -11,6 +11,7 @@ from conftest import (REQUEST_ID_RE, assert_json, assert_problem, describe, medi
                       in_split, unique_email, wait_for)
 
 
+@pytest.mark.gateway
 def test_livez(server):
     resp = server.call("GET", "/livez")
     assert assert_json(resp, 200) == {"status": "ok"}
@@ -41,6 +42,7 @@ def test_openapi_document(server):
         assert "/oauth/token" in text
 
 
+@pytest.mark.gateway
 def test_operational_endpoints_need_no_token(server):
     for path in ("/livez", "/.well-known/jwks.json", "/.well-known/openid-configuration"):
         resp = server.call("GET", path)
@@ -83,6 +85,7 @@ def test_metrics_count_requests_by_route_template(server):
     assert stray not in text
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("request_id", [
     "it-" + uuid.uuid4().hex,
     "A.b_c-9",
@@ -95,6 +98,7 @@ def test_valid_request_id_is_echoed(server, request_id):
     assert resp.headers.get("x-request-id") == request_id
 
 
+@pytest.mark.gateway
 def test_request_id_is_echoed_on_problems_and_in_body(server):
     request_id = "it-" + uuid.uuid4().hex
     resp = server.call("GET", "/api/v1/nothing-here", headers={"X-Request-Id": request_id})
@@ -103,6 +107,7 @@ def test_request_id_is_echoed_on_problems_and_in_body(server):
     assert body["request_id"] == request_id
 
 
+@pytest.mark.gateway
 def test_request_id_is_generated_when_absent(server):
     ids = []
     for _ in range(2):
@@ -114,6 +119,7 @@ def test_request_id_is_generated_when_absent(server):
     assert ids[0] != ids[1]
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("bad_id", [
     "has space",
     "r" * 129,
@@ -131,6 +137,7 @@ def test_invalid_request_id_is_replaced(server, bad_id):
     assert REQUEST_ID_RE.match(rid), describe(resp)
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("path", ["/nope", "/api/v1/nope", "/api/v2/customers",
                                   "/api/v1/customers/cus_x/unknown-sub-resource"])
 def test_unknown_route_is_404_problem(server, path):
@@ -142,6 +149,7 @@ def _allow(resp) -> set:
     return {m.strip().upper() for m in resp.headers.get("allow", "").split(",") if m.strip()}
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("method,path,expected", [
     ("DELETE", "/api/v1/customers", {"GET", "POST"}),
     ("PUT", "/api/v1/customers/cus_01JD3ZZZZZZZZZZZZZZZZZZZZZ", {"GET", "PATCH"}),
@@ -157,6 +165,7 @@ def test_wrong_method_is_405_with_allow(server, method, path, expected):
     assert method not in allow, describe(resp)
 
 
+@pytest.mark.remote
 def test_a_caller_whose_deadline_has_passed_gets_no_work_done(server):
     """X-Deliveryhub-Deadline-Ms carries what is left of a calling module's deadline (ADR 0014):
     at 0 the request is refused before any work, malformed it is a 400, and otherwise it is
@@ -183,6 +192,8 @@ def test_a_caller_whose_deadline_has_passed_gets_no_work_done(server):
     assert resp.status == 201, describe(resp)
 
 
+@pytest.mark.remote
+@pytest.mark.gateway
 def test_a_public_clients_deadline_is_ignored(server):
     """A public client cannot cut a multi-step operation short half-way (issue 11: a courier
     login left without its courier record): without a service token the header means nothing,
@@ -205,6 +216,8 @@ def test_a_public_clients_deadline_is_ignored(server):
     assert server.login(email, "courier password")["access_token"]
 
 
+@pytest.mark.remote
+@pytest.mark.gateway
 def test_the_caller_is_logged_and_only_a_service_may_name_another(server):
     """Every log line of an authenticated request names its caller; a module calling another
     names the end user in X-Deliveryhub-Caller, which is believed from a service token only."""

@@ -54,6 +54,7 @@ def settled(server, customer, order_id):
     return wait_for(final, 15, f"order {order_id} to leave pending")
 
 
+@pytest.mark.remote
 def test_an_order_is_confirmed_with_catalog_prices_and_a_courier(server, shop):
     customer, address_id = customer_with_address(server)
     resp = place(server, customer, address_id, shop["sku"])
@@ -76,6 +77,7 @@ def test_an_order_is_confirmed_with_catalog_prices_and_a_courier(server, shop):
     assert assert_json(picked, 201)["status"] == "picked_up"
 
 
+@pytest.mark.remote
 def test_a_declined_card_rejects_the_order(server, shop):
     customer, address_id = customer_with_address(server)
     order = assert_json(place(server, customer, address_id, shop["sku"], "tok_declined"), 201)
@@ -86,6 +88,7 @@ def test_a_declined_card_rejects_the_order(server, shop):
     assert final["delivery_id"] is None
 
 
+@pytest.mark.remote
 def test_an_address_outside_every_zone_voids_the_authorization(server, shop):
     customer, address_id = customer_with_address(server, postal_code="08001")
     order = assert_json(place(server, customer, address_id, shop["sku"]), 201)
@@ -96,6 +99,7 @@ def test_an_address_outside_every_zone_voids_the_authorization(server, shop):
     assert [op["type"] for op in payment["operations"]] == ["authorize", "void"]
 
 
+@pytest.mark.remote
 def test_a_suspended_customer_is_rejected(server, shop):
     customer, address_id = customer_with_address(server)
     assert_json(server.call("POST", f"/api/v1/customers/{customer.id}/suspend", token=server.operator_token()), 200)
@@ -109,6 +113,7 @@ def test_a_suspended_customer_is_rejected(server, shop):
     assert order["status"] == "rejected" and order["rejection_reason"] == "customer_suspended"
 
 
+@pytest.mark.remote
 def test_orders_of_others_are_not_found(server, shop):
     alice, address_id = customer_with_address(server)
     order = assert_json(place(server, alice, address_id, shop["sku"]), 201)
@@ -177,6 +182,7 @@ def order_status_becomes(server, customer, order_id, status):
         15, f"order {order_id} to become {status}")
 
 
+@pytest.mark.bus
 def test_pick_up_and_delivery_move_the_order_and_capture_the_payment(server, shop):
     customer, order = confirmed_order(server, shop)
     courier_reports(server, shop, order["delivery_id"], "picked_up")
@@ -198,6 +204,7 @@ def test_pick_up_and_delivery_move_the_order_and_capture_the_payment(server, sho
     assert_problem(too_much, 422, "unprocessable")
 
 
+@pytest.mark.bus
 def test_a_failed_delivery_voids_the_payment(server, shop):
     customer, order = confirmed_order(server, shop)
     courier_reports(server, shop, order["delivery_id"], "failed", "nobody home")
@@ -225,6 +232,7 @@ def test_a_courier_cannot_move_someone_elses_delivery(server, shop):
     assert assert_json(server.call("GET", path, token=shop["courier_token"]), 200)["status"] == "assigned"
 
 
+@pytest.mark.storage
 def test_a_refund_key_refunds_once_and_is_not_reused_for_another_payment(server, shop):
     def delivered_payment():
         customer, order = confirmed_order(server, shop)
@@ -247,6 +255,7 @@ def test_a_refund_key_refunds_once_and_is_not_reused_for_another_payment(server,
     assert untouched["refunded_amount"] == 0
 
 
+@pytest.mark.remote
 def test_the_saga_and_the_consumers_log_with_the_trace_of_the_placing_request(server, shop):
     customer, address_id = customer_with_address(server)
     trace_id = uuid.uuid4().hex

@@ -6,6 +6,8 @@ import pytest
 
 from conftest import assert_problem
 
+pytestmark = pytest.mark.gateway
+
 HOSTILE = [
     "/internal/v1/customers/..%2F..%2F..%2Fapi%2Fv1%2Fcustomers",
     "/api/v1/orders/..%2f..%2finternal%2fv1%2forders",

@@ -21,6 +21,8 @@ from conftest import assert_json, wait_for
 from test_invariants import consistent, setup_shop
 from test_orders import customer_with_address, place
 
+pytestmark = [pytest.mark.storage, pytest.mark.bus, pytest.mark.remote]
+
 TRIALS = int(os.environ.get("DELIVERYHUB_RACE_TRIALS", "120"))
 BATCH = 20  # orders raced at once; one courier (capacity 50) holds a whole batch
 

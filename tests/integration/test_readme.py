@@ -4,6 +4,8 @@ import pathlib
 import re
 import subprocess
 
+import pytest
+
 README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -22,6 +24,7 @@ def run_block(server, block: str) -> str:
     return result.stdout
 
 
+@pytest.mark.walkthrough
 def test_readme_walkthroughs(make_server):
     srv = make_server(extra_env={"DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL": "ops@example.com",
                                  "DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD": "change me please"})

@@ -226,6 +226,7 @@ def _oversized_body(target, size: int) -> bytes:
     return json.dumps(dict(body, name="n" * (size - len(skeleton)))).encode()
 
 
+@pytest.mark.gateway
 def test_body_over_1_mib_is_413(target):
     payload = _oversized_body(target, MIB + 1024)
     head = target.server.request_head(target.method, target.path, {
@@ -237,6 +238,7 @@ def test_body_over_1_mib_is_413(target):
     target.assert_unchanged()
 
 
+@pytest.mark.gateway
 def test_chunked_body_over_1_mib_is_413(server):
     target = Target(server, "register")
     payload = _oversized_body(target, MIB + 1024)
@@ -252,6 +254,7 @@ def test_chunked_body_over_1_mib_is_413(server):
     target.assert_unchanged()
 
 
+@pytest.mark.gateway
 def test_body_of_exactly_1_mib_is_not_413(server):
     # The limit is "over 1 MiB": exactly 1 MiB is read and then judged on content.
     target = Target(server, "register")
@@ -262,12 +265,14 @@ def test_body_of_exactly_1_mib_is_not_413(server):
     target.assert_unchanged()
 
 
+@pytest.mark.gateway
 def test_headers_over_16_kib_are_431(server):
     head = server.request_head("GET", "/livez", {"X-Padding": "a" * (17 * 1024)})
     resp = server.raw_exchange(head)
     assert_problem(resp, 431, "request-header-fields-too-large")
 
 
+@pytest.mark.gateway
 def test_headers_over_16_kib_on_write_are_431_and_create_nothing(server):
     target = Target(server, "register")
     payload = json.dumps(target.valid).encode()
@@ -279,6 +284,7 @@ def test_headers_over_16_kib_on_write_are_431_and_create_nothing(server):
     target.assert_unchanged()
 
 
+@pytest.mark.gateway
 def test_headers_under_the_limit_are_fine(server):
     head = server.request_head("GET", "/livez", {"X-Padding": "a" * (12 * 1024)})
     resp = server.raw_exchange(head)
@@ -288,6 +294,7 @@ def test_headers_under_the_limit_are_fine(server):
 # -- conflicts -------------------------------------------------------------------------------
 
 
+@pytest.mark.storage
 @pytest.mark.parametrize("transform", [str, str.upper], ids=["same", "upper-case"])
 def test_duplicate_email_is_409(server, transform):
     original = server.register_customer(name="Original Owner")
@@ -333,6 +340,7 @@ def test_other_customers_resources_are_404_and_unchanged(server):
     assert server.get_customer(owner.id) == before
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("bad_id", ["x" * 300, "cus_%27%20OR%201%3D1--", "%00", "cus_..%2F..",
                                     "cus_" + "Z" * 26])
 def test_odd_ids_are_404_not_500(server, bad_id):

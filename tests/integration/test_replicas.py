@@ -5,6 +5,8 @@ order is authorized, scheduled or confirmed twice, and that the invariant checke
 import concurrent.futures
 import time
 
+import pytest
+
 from conftest import assert_json, postgres_only, wait_for, single_process
 from test_invariants import consistent, setup_shop
 from test_orders import customer_with_address
@@ -22,6 +24,8 @@ def query(server, sql):
         return cursor.fetchall()
 
 
+@pytest.mark.storage
+@pytest.mark.replicas
 @postgres_only
 def test_two_replicas_on_one_database_process_every_order_exactly_once(make_server):
     first = make_server()

@@ -4,6 +4,8 @@ everywhere within the access token lifetime (ADR 0021). Reactivation gives acces
 logins only."""
 import time
 
+import pytest
+
 from conftest import (assert_bearer_challenge, assert_json, assert_problem, in_split, postgres_only, single_process,
                       wait_for)
 
@@ -46,6 +48,7 @@ def test_its_access_tokens_stop_working_and_nothing_changes(server):
     assert server.get_customer(account.id)["addresses"] == []
 
 
+@pytest.mark.remote
 def test_every_module_refuses_them(server):
     """In one process at once; in the split shape, the processes without customers ask it for
     suspensions every 5 s (ADR 0021), so orders and incidents refuse the token within seconds."""
@@ -78,6 +81,7 @@ def test_reactivation_lets_new_logins_in_but_not_old_tokens(server):
     assert resp.status == 400 and resp.body["error"] == "invalid_grant"
 
 
+@pytest.mark.replicas
 @postgres_only
 @single_process
 def test_another_replica_refuses_the_tokens_within_seconds(make_server):

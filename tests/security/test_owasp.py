@@ -816,6 +816,7 @@ def test_api1_another_customers_object_is_answered_as_unknown_and_untouched(worl
     world.assert_unchanged(before, f"{op.op_id} by an intruder")
 
 
+@pytest.mark.walkthrough
 @pytest.mark.parametrize("op", LIST_OPS, ids=ids(LIST_OPS))
 def test_api1_lists_never_show_another_customers_objects(world, op):
     srv = world.server
@@ -854,6 +855,7 @@ def test_api1_lists_never_show_another_customers_objects(world, op):
 REFERENCE_OPS = [op for op in JSON_WRITES if set(properties(op.json_schema)) & set(REFERENCES)]
 
 
+@pytest.mark.remote
 @pytest.mark.parametrize("op", REFERENCE_OPS, ids=ids(REFERENCE_OPS))
 def test_api1_naming_another_customers_object_in_a_body_is_refused_like_an_unknown_one(world, op):
     srv = world.server
@@ -937,6 +939,7 @@ def test_api2_the_forged_tokens_are_well_made(world, listener):
     assert len(bad_credentials(world, listener)) > 20
 
 
+@pytest.mark.remote
 @pytest.mark.parametrize("case", SECURED, ids=ids(SECURED))
 def test_api2_bad_credentials_are_401_with_a_bearer_challenge_and_change_nothing(world, listener, case):
     srv, op = world.server, case.op
@@ -962,6 +965,7 @@ def test_api2_bad_credentials_are_401_with_a_bearer_challenge_and_change_nothing
     world.assert_unchanged(before, f"{case.name} with bad credentials")
 
 
+@pytest.mark.gateway
 def test_api2_two_authorization_fields_never_grant_more_than_one_alone(world):
     """Authorization is a single field (RFC 9110). The process reads the first of two; whatever a
     shape does with two, the answer is never more than what one of them alone would get, and a
@@ -1281,6 +1285,7 @@ def undocumented_members(schema: Any, value: Any, path: str = "") -> list[str]:
 UNDOCUMENTED_XFAIL: dict[str, str] = {}
 
 
+@pytest.mark.walkthrough
 @pytest.mark.parametrize("op", marked(OPERATIONS, UNDOCUMENTED_XFAIL), ids=ids(OPERATIONS))
 def test_api3_successful_answers_hold_only_documented_members(world, op):
     checked = 0
@@ -1335,6 +1340,7 @@ def test_api4_one_page_lists_do_not_read_limit(world, op):
         assert page["next_cursor"] is None and len(page["data"]) <= 50, page
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("op", BODY_OPS, ids=ids(BODY_OPS))
 def test_api4_a_body_over_1_mib_is_413_and_changes_nothing(world, op):
     srv = world.server
@@ -1557,6 +1563,8 @@ def encoded_variants(path: str) -> list[tuple[str, set[int]]]:
     ]
 
 
+@pytest.mark.remote
+@pytest.mark.gateway
 @pytest.mark.parametrize("route", INTERNAL, ids=[f"{meth}:{p}" for _, meth, p in INTERNAL])
 def test_api5_internal_routes_are_closed_to_public_callers(world, route):
     module, method, template = route
@@ -1771,6 +1779,7 @@ def test_api7_urls_in_a_request_are_never_fetched(world, listener, op):
 # API8 security misconfiguration
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("op", OPERATIONS, ids=ids(OPERATIONS))
 def test_api8_successful_answers_carry_the_promised_headers(world, op):
     for req, resp in happy(world, op):
@@ -1820,6 +1829,7 @@ def test_api8_token_answers_are_never_stored(world):
         assert "no-store" in answer.headers.get("cache-control", ""), describe(answer)
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("op", OPERATIONS, ids=ids(OPERATIONS))
 def test_api8_no_cross_origin_grant(world, op):
     """No CORS: neither an answer nor a preflight names an origin, a wildcard or credentials."""
@@ -1845,6 +1855,7 @@ def test_api8_no_cross_origin_grant(world, op):
     assert "OPTIONS" not in preflight.headers.get("allow", "").upper(), describe(preflight)
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("method", ["TRACE", "TRACK", "PROPFIND", "OPTIONS", "PUT", "DEBUG"])
 def test_api8_methods_a_path_does_not_declare_are_405_problems(world, path, method):
@@ -1891,6 +1902,7 @@ def hostile_requests(world: World, op: Op) -> list[Prepared]:
     return out
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("op", OPERATIONS, ids=ids(OPERATIONS))
 def test_api8_errors_reveal_no_internals(world, op):
     srv = world.server
@@ -1919,6 +1931,7 @@ LOCATION_OPS = [op for op in OPERATIONS
                        for s, r in op.responses.items() if s.startswith("2"))]
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("op", LOCATION_OPS + [BY_ID["getOpenIdConfiguration"]],
                          ids=ids(LOCATION_OPS + [BY_ID["getOpenIdConfiguration"]]))
 def test_api8_links_ignore_the_host_the_client_names(world, op):
@@ -1942,6 +1955,7 @@ def test_api8_links_ignore_the_host_the_client_names(world, op):
 # API9 improper inventory management
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("op", OPERATIONS, ids=ids(OPERATIONS))
 def test_api9_every_documented_operation_is_served(world, op):
     srv = world.server
@@ -1970,6 +1984,7 @@ def documented(path: str) -> bool:
     return any(t.match(path.split("?")[0]) for t in TEMPLATES)
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("path", PATHS)
 def test_api9_nothing_answers_beneath_a_documented_path(world, path):
     srv = world.server
@@ -1994,6 +2009,7 @@ DOT_SEGMENTS = ["/api/v1/orders/x/../..", "/api/v1/customers/..;/admin/..", "/ap
 GATEWAY_HIDDEN = ["/metrics", "/readyz", "/version", "/openapi.yaml"]
 
 
+@pytest.mark.gateway
 @pytest.mark.parametrize("path", UNDOCUMENTED + DOT_SEGMENTS + GATEWAY_HIDDEN)
 def test_api9_undocumented_paths_are_not_served(world, path):
     if path in GATEWAY_HIDDEN and not in_split():
@@ -2033,6 +2049,7 @@ def test_api9_every_route_in_the_code_is_documented_or_internal():
 # API10 unsafe consumption of APIs: key sources named by a token are never consumed
 
 
+@pytest.mark.remote
 @pytest.mark.parametrize("case", SECURED, ids=ids(SECURED))
 def test_api10_a_token_naming_its_own_key_source_is_refused_and_nothing_is_fetched(world, listener, case):
     srv, op = world.server, case.op
