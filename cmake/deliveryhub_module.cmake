@@ -36,6 +36,8 @@ function(deliveryhub_add_module name)
       # The same tests with every TempDatabase on a throw-away PostgreSQL.
       add_test(NAME unit.${name}.postgresql
                COMMAND bash ${PROJECT_SOURCE_DIR}/tests/support/with-postgres.sh $<TARGET_FILE:${name}_tests>)
+      set_tests_properties(unit.${name} PROPERTIES LABELS unit)
+      set_tests_properties(unit.${name}.postgresql PROPERTIES LABELS "unit;shape.postgresql")
     endif()
   endif()
 endfunction()
