@@ -335,7 +335,7 @@ SINGLE_WARNINGS=$(warning_summary "$DH_KEEP")
 display_split_cmd() { # the orders process's command line, as scripts/split.sh saved it
   local -a cmd
   mapfile -d '' cmd <"$SPLIT_DIR/orders.cmd"
-  q "${cmd[@]}" | sed -E "s|$PG_BASE|\$PG|g; s|$BUS_URL|\$AMQP|g; s|svc-split:[0-9a-f]+|svc-split:\$SECRET|g; s|$REPO_ROOT/||g"
+  q "${cmd[@]}" | sed -E "s|$PG_BASE|\$PG|g; s|$BUS_URL|\$AMQP|g; s|(svc-[a-z]+):[0-9a-f]+|\1:\$SECRET|g; s|$REPO_ROOT/||g"
 }
 SERVER_ARGS_NOTE=""
 [[ -z $SERVER_ARGS ]] || SERVER_ARGS_NOTE=" and $(q "$SERVER_ARGS")"

@@ -54,7 +54,7 @@ struct Settings {
   /// Live Idempotency-Keys one caller may hold: with a valid token, and per address without one.
   std::int64_t idempotency_keys_per_caller = 10000;
   std::int64_t idempotency_keys_per_address = 100;
-  std::vector<std::string> clients;  // ID:SECRET:ROLE[+ROLE]
+  std::vector<std::string> clients;  // ID:SECRET:operator or ID:SECRET:service:MODULE[+MODULE]
   std::chrono::seconds access_token_ttl{900};
   /// Registrations one client address may make per hour.
   std::size_t registrations_per_address = 20;

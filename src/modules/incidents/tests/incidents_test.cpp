@@ -35,7 +35,6 @@ class FakeOrders final : public orders::OrdersApi {
     if (it == by_id.end()) return std::nullopt;
     return it->second;
   }
-  std::optional<orders::Product> find_product_by_sku(std::string_view) override { return std::nullopt; }
 };
 
 class FakePayments final : public payments::PaymentsApi {
@@ -43,7 +42,6 @@ class FakePayments final : public payments::PaymentsApi {
   std::map<std::string, payments::Payment> by_order;
   std::map<std::string, std::int64_t> refunds;  // refund id → amount
   payments::Payment authorize(const payments::AuthorizationRequest&) override { throw Error(ErrorKind::internal, "-"); }
-  payments::Payment capture(std::string_view) override { throw Error(ErrorKind::internal, "-"); }
   payments::Payment void_authorization(std::string_view) override { throw Error(ErrorKind::internal, "-"); }
   payments::Payment refund(std::string_view order_id, std::int64_t amount, std::string_view,
                            std::string_view refund_id) override {

@@ -14,15 +14,6 @@ void add_internal_routes(core::http::Router& router, OrdersApi& orders, const co
     auto order = orders.find_order(request.param("id"));
     return Response::json(200, {{"order", order ? to_json(*order) : nlohmann::json()}});
   });
-  router.add("GET", "/internal/v1/catalog/products", [&orders, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request, {"incidents"});
-    const auto sku = request.query_param("sku");
-    if (!sku || sku->empty()) {
-      throw core::Error(core::ErrorKind::validation, "sku is required", {{"sku", "is required"}});
-    }
-    auto product = orders.find_product_by_sku(*sku);
-    return Response::json(200, {{"product", product ? to_json(*product) : nlohmann::json()}});
-  });
 }
 
 }  // namespace deliveryhub::orders

@@ -10,7 +10,6 @@ class LocalOrdersApi final : public OrdersApi {
  public:
   LocalOrdersApi(CatalogService& catalog, OrderService& orders) : catalog_(catalog), orders_(orders) {}
   std::optional<Order> find_order(std::string_view order_id) override { return orders_.find(std::string(order_id)); }
-  std::optional<Product> find_product_by_sku(std::string_view sku) override { return catalog_.find_by_sku(sku); }
 
  private:
   CatalogService& catalog_;

@@ -41,12 +41,4 @@ std::optional<Order> RemoteOrders::find_order(std::string_view order_id) {
   return order_from_json(order);
 }
 
-std::optional<Product> RemoteOrders::find_product_by_sku(std::string_view sku) {
-  const auto answer =
-      channel_.call({"GET", "/internal/v1/catalog/products?sku=" + percent_encoded(sku), std::nullopt, true});
-  const auto& product = field_of(answer, "product");
-  if (product.is_null()) return std::nullopt;
-  return product_from_json(product);
-}
-
 }  // namespace deliveryhub::orders

@@ -9,7 +9,6 @@ class RemoteOrders final : public OrdersApi {
  public:
   explicit RemoteOrders(core::remote::HttpChannel& channel) : channel_(channel) {}
   std::optional<Order> find_order(std::string_view order_id) override;
-  std::optional<Product> find_product_by_sku(std::string_view sku) override;
 
  private:
   core::remote::HttpChannel& channel_;

@@ -110,22 +110,4 @@ Order order_from_json(const nlohmann::json& json) {
   }
 }
 
-Product product_from_json(const nlohmann::json& json) {
-  try {
-    Product p;
-    p.id = json.at("id").get<std::string>();
-    p.sku = json.at("sku").get<std::string>();
-    p.name = json.at("name").get<std::string>();
-    p.price = json.at("price").get<std::int64_t>();
-    p.currency = json.at("currency").get<std::string>();
-    p.active = json.at("active").get<bool>();
-    p.created_at = time_of(json, "created_at");
-    p.updated_at = time_of(json, "updated_at");
-    p.version = json.at("version").get<std::int64_t>();
-    return p;
-  } catch (const nlohmann::json::exception& e) {
-    throw core::Error(core::ErrorKind::internal, std::string("orders answered a malformed product: ") + e.what());
-  }
-}
-
 }  // namespace deliveryhub::orders

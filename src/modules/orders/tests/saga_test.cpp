@@ -48,7 +48,6 @@ class FakePayments final : public payments::PaymentsApi {
     after();
     return it->second;
   }
-  payments::Payment capture(std::string_view) override { throw Error(ErrorKind::internal, "not used"); }
   payments::Payment void_authorization(std::string_view order_id) override {
     before();
     auto& p = by_order.at(std::string(order_id));

@@ -32,12 +32,6 @@ void add_internal_routes(core::http::Router& router, PaymentsApi& payments, cons
     reader.throw_if_failed();
     return Response::json(200, to_json(payments.authorize({*order_id, *customer_id, *amount, *currency, *method})));
   });
-  router.add("POST", "/internal/v1/payments/capture", [&payments, &tokens](const Request& request) {
-    core::auth::require_service(tokens, request, {"orders"});
-    const auto body = core::http::parse_json_object(request);
-    core::http::FieldReader reader(body, {"order_id"});
-    return Response::json(200, to_json(payments.capture(order_id_of(reader))));
-  });
   router.add("POST", "/internal/v1/payments/void", [&payments, &tokens](const Request& request) {
     core::auth::require_service(tokens, request, {"orders"});
     const auto body = core::http::parse_json_object(request);

@@ -13,10 +13,6 @@ Payment RemotePayments::authorize(const AuthorizationRequest& request) {
   return post("/internal/v1/payments/authorize", to_json(request));
 }
 
-Payment RemotePayments::capture(std::string_view order_id) {
-  return post("/internal/v1/payments/capture", {{"order_id", order_id}});
-}
-
 Payment RemotePayments::void_authorization(std::string_view order_id) {
   return post("/internal/v1/payments/void", {{"order_id", order_id}});
 }

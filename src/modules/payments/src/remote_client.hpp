@@ -11,7 +11,6 @@ class RemotePayments final : public PaymentsApi {
   explicit RemotePayments(core::remote::HttpChannel& channel) : channel_(channel) {}
 
   Payment authorize(const AuthorizationRequest& request) override;
-  Payment capture(std::string_view order_id) override;
   Payment void_authorization(std::string_view order_id) override;
   Payment refund(std::string_view order_id, std::int64_t amount, std::string_view reason,
                  std::string_view refund_id) override;

@@ -25,7 +25,9 @@ class PaymentsService final : public PaymentsApi {
                   PaymentProvider& provider, core::metrics::Metrics& metrics, RetryPolicy retry = {});
 
   Payment authorize(const AuthorizationRequest& request) override;
-  Payment capture(std::string_view order_id) override;
+  /// Captures the whole authorization (the delivery completed: payments' own consumer). Conflict
+  /// unless authorized or already captured.
+  Payment capture(std::string_view order_id);
   /// A voided payment authorized again with the same method (a redelivery was scheduled after
   /// a failed one voided it); any other payment is returned as it is.
   Payment authorize_again(std::string_view order_id);

@@ -42,8 +42,9 @@ struct World {
   }
 };
 
-// The contract, against whichever implementation `api` is.
-void authorize_capture_refund(PaymentsApi& api) {
+// The contract, against whichever implementation `api` is. Capturing is payments' own step (on
+// delivery.completed), never another module's call: the test does it through the service.
+void authorize_capture_refund(World& w, PaymentsApi& api) {
   const auto request = World::order();
   const auto authorized = api.authorize(request);
   CHECK(authorized.status == PaymentStatus::authorized);
@@ -56,10 +57,10 @@ void authorize_capture_refund(PaymentsApi& api) {
   CHECK_FALSE(api.find_by_order(core::new_id("ord")));
 
   CHECK(kind_of([&] { api.refund(request.order_id, 100, "too early", "r0"); }) == ErrorKind::conflict);
-  const auto captured = api.capture(request.order_id);
+  w.service.capture(request.order_id);
+  const auto captured = *api.find_by_order(request.order_id);
   CHECK(captured.status == PaymentStatus::captured);
   CHECK(captured.captured_amount == 2599);
-  CHECK(api.capture(request.order_id).captured_amount == 2599);  // idempotent
   CHECK(kind_of([&] { api.void_authorization(request.order_id); }) == ErrorKind::conflict);
 
   try {
@@ -83,26 +84,26 @@ void declined_and_voided(PaymentsApi& api) {
   CHECK(declined.status == PaymentStatus::declined);
   REQUIRE(declined.operations.size() == 1);
   CHECK(declined.operations[0].reason == "card_declined");
-  CHECK(kind_of([&] { api.capture(declined.order_id); }) == ErrorKind::conflict);
-  CHECK(kind_of([&] { api.capture(core::new_id("ord")); }) == ErrorKind::not_found);
+  CHECK(api.void_authorization(declined.order_id).status == PaymentStatus::declined);  // nothing to void
+  CHECK(kind_of([&] { api.void_authorization(core::new_id("ord")); }) == ErrorKind::not_found);
 
   const auto request = World::order();
   api.authorize(request);
   CHECK(api.void_authorization(request.order_id).status == PaymentStatus::voided);
   CHECK(api.void_authorization(request.order_id).status == PaymentStatus::voided);
-  CHECK(kind_of([&] { api.capture(request.order_id); }) == ErrorKind::conflict);
+  CHECK(kind_of([&] { api.refund(request.order_id, 100, "voided", "r9"); }) == ErrorKind::conflict);
 }
 
 }  // namespace
 
 TEST_CASE("contract, in process: authorize, capture, refund limits, idempotence") {
   World w;
-  authorize_capture_refund(w.service);
+  authorize_capture_refund(w, w.service);
 }
 
 TEST_CASE("contract, remote: authorize, capture, refund limits, idempotence") {
   World w;
-  authorize_capture_refund(w.remote);
+  authorize_capture_refund(w, w.remote);
 }
 
 TEST_CASE("contract, in process: declines, voids and unknown orders") {
@@ -121,10 +122,9 @@ TEST_CASE("the internal API answers only service tokens, and validates what it i
   CHECK(kind_of([&] { w.remote.authorize(World::order()); }) == ErrorKind::unauthorized);
   w.remote_side.bearer = w.remote_side.token("cus_1", {"customer"});
   CHECK(kind_of([&] { w.remote.authorize(World::order()); }) == ErrorKind::forbidden);
-  // Only orders authorizes, captures and voids; incidents may refund and read (ADR 0022).
+  // Only orders authorizes and voids; incidents may refund and read (ADR 0022).
   w.remote_side.bearer = w.remote_side.service_token_for("incidents");
   CHECK(kind_of([&] { w.remote.authorize(World::order()); }) == ErrorKind::forbidden);
-  CHECK(kind_of([&] { w.remote.capture("ord_1"); }) == ErrorKind::forbidden);
   CHECK(kind_of([&] { w.remote.void_authorization("ord_1"); }) == ErrorKind::forbidden);
   CHECK_FALSE(w.remote.find_by_order("ord_1"));
   w.remote_side.bearer = w.remote_side.service_token_for("delivery");
@@ -139,7 +139,12 @@ TEST_CASE("the internal API answers only service tokens, and validates what it i
     CHECK(e.errors().size() >= 3);  // amount, reason, refund_id
   }
   CHECK(kind_of([&] {
-          w.remote_side.channel->call({"POST", "/internal/v1/payments/capture",
-                                       nlohmann::json{{"order_id", "x"}, {"status", "captured"}}, true});
+          w.remote_side.channel->call(
+              {"POST", "/internal/v1/payments/void", nlohmann::json{{"order_id", "x"}, {"status", "voided"}}, true});
         }) == ErrorKind::validation);  // no unknown fields
+  // Capturing is payments' own step: no module may ask for it.
+  CHECK(
+      kind_of([&] {
+        w.remote_side.channel->call({"POST", "/internal/v1/payments/capture", nlohmann::json{{"order_id", "x"}}, true});
+      }) == ErrorKind::not_found);
 }

@@ -62,8 +62,10 @@ MachineClients::MachineClients(const std::vector<std::string>& specs) {
     }
     for (auto& role : split_on_plus(roles)) {
       if (role != "service" && role != "operator") {
-        throw std::invalid_argument("machine client '" + client.id + "': role must be service or operator, got '" +
-                                    role + "'");
+        // The value is not echoed: a mistyped spec may have split a secret holding ':' here.
+        throw std::invalid_argument("machine client '" + client.id +
+                                    "': the role must be service or operator (ID:SECRET:operator or "
+                                    "ID:SECRET:service:MODULE[+MODULE])");
       }
       client.roles.push_back(std::move(role));
     }

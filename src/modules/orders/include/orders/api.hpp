@@ -78,8 +78,6 @@ class OrdersApi {
  public:
   virtual ~OrdersApi() = default;
   virtual std::optional<Order> find_order(std::string_view order_id) = 0;
-  /// The product with that SKU, active or not; nullopt when there is none.
-  virtual std::optional<Product> find_product_by_sku(std::string_view sku) = 0;
 };
 
 std::string_view to_string(OrderStatus status);

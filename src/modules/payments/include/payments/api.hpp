@@ -54,10 +54,8 @@ class PaymentsApi {
   virtual ~PaymentsApi() = default;
   /// Authorizes the order's total. A decline is not an error: the payment comes back `declined`.
   virtual Payment authorize(const AuthorizationRequest& request) = 0;
-  /// Captures the whole authorization (the delivery completed). Conflict unless authorized or
-  /// already captured.
-  virtual Payment capture(std::string_view order_id) = 0;
   /// Voids the authorization (compensation, cancellation, failed delivery). Conflict once captured.
+  /// (Capturing is no other module's call: payments captures when the delivery completes.)
   virtual Payment void_authorization(std::string_view order_id) = 0;
   /// Refunds part or all of what was captured. `refund_id` makes a retry harmless.
   /// Conflict when nothing is captured; unprocessable when it would exceed the captured amount.
