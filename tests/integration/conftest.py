@@ -143,6 +143,21 @@ def decode_jwt(token: str) -> tuple[dict, dict, bytes]:
     return header, claims, b64url_decode(parts[2])
 
 
+def der_to_raw(der: bytes) -> bytes:
+    """An ECDSA DER signature (as openssl writes it) as JOSE's raw R||S, for P-256."""
+    # SEQUENCE { INTEGER r, INTEGER s }, short-form lengths (P-256 signatures are < 128 bytes).
+    assert der[0] == 0x30
+    pos = 2
+    parts = []
+    for _ in range(2):
+        assert der[pos] == 0x02
+        length = der[pos + 1]
+        value = der[pos + 2:pos + 2 + length].lstrip(b"\x00")
+        parts.append(value.rjust(32, b"\x00"))
+        pos += 2 + length
+    return parts[0] + parts[1]
+
+
 def encode_jwt(header: dict, claims: dict, signature: bytes = b"") -> str:
     def seg(obj: dict) -> str:
         return b64url_encode(json.dumps(obj, separators=(",", ":")).encode())

@@ -9,23 +9,9 @@ import subprocess
 import tempfile
 import time
 
-from conftest import b64url_encode, single_process
+from conftest import b64url_encode, der_to_raw, single_process
 
 pytestmark = single_process
-
-
-def der_to_raw(der: bytes) -> bytes:
-    # SEQUENCE { INTEGER r, INTEGER s }, short-form lengths (P-256 signatures are < 128 bytes).
-    assert der[0] == 0x30
-    pos = 2
-    parts = []
-    for _ in range(2):
-        assert der[pos] == 0x02
-        length = der[pos + 1]
-        value = der[pos + 2:pos + 2 + length].lstrip(b"\x00")
-        parts.append(value.rjust(32, b"\x00"))
-        pos += 2 + length
-    return parts[0] + parts[1]
 
 
 def make_issuer(folder: str) -> tuple[str, dict]:

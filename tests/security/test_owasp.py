@@ -81,7 +81,8 @@ import pytest
 import yaml
 
 from deliveryhub_integration_conftest import (MIB, Response, assert_field_error, assert_json, assert_problem,
-                                              b64url_decode, b64url_encode, decode_jwt, describe, encode_jwt,
+                                              b64url_decode, b64url_encode, decode_jwt, der_to_raw, describe,
+                                              encode_jwt,
                                               error_fields, in_split, media_type, strong_password, unique_email,
                                               wait_for)
 
@@ -290,19 +291,6 @@ def ids(cases) -> list[str]:
 
 # --------------------------------------------------------------------------------------------
 # tokens: signing with the deployment's key (openssl, as test_external_issuer.py does)
-
-
-def der_to_raw(der: bytes) -> bytes:
-    """An ECDSA DER signature as JOSE's raw R||S (P-256)."""
-    assert der[0] == 0x30
-    pos = 2
-    parts = []
-    for _ in range(2):
-        assert der[pos] == 0x02
-        length = der[pos + 1]
-        parts.append(der[pos + 2:pos + 2 + length].lstrip(b"\x00").rjust(32, b"\x00"))
-        pos += 2 + length
-    return parts[0] + parts[1]
 
 
 def es256(key_path: str, header: dict, claims: dict) -> str:
