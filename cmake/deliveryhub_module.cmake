@@ -29,6 +29,8 @@ function(deliveryhub_add_module name)
     file(GLOB_RECURSE test_sources CONFIGURE_DEPENDS ${dir}/tests/*.cpp)
     if(test_sources)
       add_executable(${name}_tests ${test_sources})
+      # Test files each define their own fixtures in anonymous namespaces: never merged.
+      set_target_properties(${name}_tests PROPERTIES UNITY_BUILD OFF)
       target_include_directories(${name}_tests PRIVATE ${dir}/src)
       target_link_libraries(${name}_tests PRIVATE ${name} deliveryhub_core deliveryhub_test_main
                                                   deliveryhub_warnings)

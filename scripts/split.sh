@@ -17,7 +17,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:?usage: $0 start|stop [DIR]}
 dir=${2:-/tmp/deliveryhub-split}
-modules=(customers payments delivery orders incidents)
+# The modules, in dependency order, are the binary's (`deliveryhub modules`); saved in DIR/modules.
+modules=()
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Starts MODULE's process from its saved command line, logging to DIR/MODULE.log.
@@ -40,10 +41,12 @@ wait_ready() {
 }
 
 stop_all() {
-  for m in incidents orders delivery payments customers; do
+  local reversed=()
+  [[ -f $dir/modules ]] && mapfile -t reversed < <(tac "$dir/modules")
+  for m in "${reversed[@]}"; do
     [[ -f $dir/$m.pid ]] && kill -TERM "$(cat "$dir/$m.pid")" 2>/dev/null || true
   done
-  for m in incidents orders delivery payments customers; do
+  for m in "${reversed[@]}"; do
     if [[ -f $dir/$m.pid ]]; then
       pid=$(cat "$dir/$m.pid")
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -66,6 +69,11 @@ case $cmd in
     trap 'echo "split: start failed; stopping what started" >&2; stop_all' ERR
     bin=${DELIVERYHUB_BIN:-$root/build/release/src/app/deliveryhub}
     [[ -x $bin ]] || { echo "split: no binary at $bin (cmake --build --preset release)" >&2; exit 1; }
+    "$bin" modules > "$dir/modules"
+    mapfile -t modules < "$dir/modules"
+    # The module that issues tokens: started first, the others fetch its keys at start-up.
+    issuer=$("$bin" modules --json | python3 -c \
+      'import json, sys; print(next(m["name"] for m in json.load(sys.stdin)["modules"] if m["issues_tokens"]))')
     database=${DELIVERYHUB_DATABASE:-}
     if [[ -z $database ]]; then
       # Outside DIR: the postgres user must reach its data folder, whatever DIR's parents allow.
@@ -79,7 +87,7 @@ case $cmd in
     declare -A secret
     clients=()
     for m in "${modules[@]}"; do
-      [[ $m == customers ]] && continue
+      [[ $m == "$issuer" ]] && continue
       secret[$m]=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
       clients+=(--client "svc-$m:${secret[$m]}:service:$m")
     done
@@ -88,11 +96,11 @@ case $cmd in
     for m in "${modules[@]}"; do
       args=(serve --modules "$m" --listen "127.0.0.1:${port[$m]}" --database "$database" --bus "$bus"
             --trusted-proxy 127.0.0.1)
-      [[ $m == customers ]] || args+=(--service-client "svc-$m:${secret[$m]}")
+      [[ $m == "$issuer" ]] || args+=(--service-client "svc-$m:${secret[$m]}")
       [[ -n ${BUS_NAMESPACE:-} ]] && args+=(--bus-namespace "$BUS_NAMESPACE")
       read -ra extra <<< "${SPLIT_EXTRA_ARGS:-}"
       args+=("${extra[@]}")
-      [[ $m == customers ]] && args+=("${clients[@]}")
+      [[ $m == "$issuer" ]] && args+=("${clients[@]}")
       for other in "${modules[@]}"; do
         [[ $other == "$m" ]] || args+=(--remote "$other=http://127.0.0.1:${port[$other]}")
       done
@@ -100,18 +108,14 @@ case $cmd in
       printf '%s\0' "$bin" "${args[@]}" > "$dir/$m.cmd"
       echo "${port[$m]}" > "$dir/$m.port"
       launch "$m"
-      # Customers first: the others fetch its keys at start-up.
-      if [[ $m == customers ]]; then wait_ready customers; fi
+      if [[ $m == "$issuer" ]]; then wait_ready "$m"; fi
     done
     for m in "${modules[@]}"; do wait_ready "$m"; done
     gateway=${GATEWAY_PORT:-8080}
-    render() {
-      sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@GATEWAY_PORT@|$gateway|g" -e "s|@RATE@|${RATE:-200}|g" \
-          -e "s|@BURST@|${BURST:-400}|g" \
-          -e "s|@CUSTOMERS_PORT@|${port[customers]}|g" -e "s|@PAYMENTS_PORT@|${port[payments]}|g" \
-          -e "s|@DELIVERY_PORT@|${port[delivery]}|g" -e "s|@ORDERS_PORT@|${port[orders]}|g" \
-          -e "s|@INCIDENTS_PORT@|${port[incidents]}|g" "$1"
-    }
+    substitutions=(-e "s|@PREFIX@|$dir/nginx|g" -e "s|@GATEWAY_PORT@|$gateway|g" -e "s|@RATE@|${RATE:-200}|g"
+                   -e "s|@BURST@|${BURST:-400}|g")
+    for m in "${modules[@]}"; do substitutions+=(-e "s|@${m^^}_PORT@|${port[$m]}|g"); done
+    render() { sed "${substitutions[@]}" "$1"; }
     render "$root/config/nginx/deliveryhub-split.conf.template" > "$dir/nginx/nginx.conf"
     render "$root/config/nginx/deliveryhub-routes.conf.template" > "$dir/nginx/routes.conf"
     : > "$dir/nginx/tls.conf"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh Debian 12 machine: installs packages, builds with
-# AddressSanitizer + UBSan, runs the fuzzers briefly (clang/libFuzzer), then every ctest suite:
-# unit, architecture, integration (the real binary over HTTP) and the OpenAPI lint.
+# The whole test suite from a fresh Debian 12 machine: installs packages, builds once with clang,
+# AddressSanitizer + UBSan (the tests and the libFuzzer targets), then every ctest suite, several
+# at a time: unit, architecture, the black-box suite (the real binary over HTTP) in each shape,
+# the fuzzers briefly, deployment, documents and style (tests/README.md).
 #
 # scripts/test.sh --quick: the inner loop (scripts/test-quick.sh).
 set -euo pipefail
@@ -10,5 +11,4 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh all
 cmake --preset asan
 cmake --build --preset asan
-scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 ctest --preset asan

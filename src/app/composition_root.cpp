@@ -19,16 +19,13 @@
 #include "core/metrics/metrics.hpp"
 #include "core/remote/http_channel.hpp"
 #include "core/remote/service_tokens.hpp"
-#include "customers/module.hpp"
-#include "delivery/module.hpp"
-#include "incidents/module.hpp"
-#include "orders/module.hpp"
-#include "payments/module.hpp"
+#include "module_registry.hpp"
 
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <thread>
 
@@ -76,258 +73,283 @@ core::auth::KeySet external_keys(const std::string& path) {
   return keys;
 }
 
-}  // namespace
-
-const std::vector<ModuleInfo>& known_modules() {
-  static const std::vector<ModuleInfo> modules = {
-      {"customers", {}},
-      {"payments", {}},
-      {"delivery", {"customers"}},
-      {"orders", {"customers", "payments", "delivery"}},
-      {"incidents", {"orders", "payments", "delivery"}},
-  };
-  return modules;
+// The module that signs tokens (ModuleDescriptor::issues_tokens): one in every registry.
+const core::ModuleDescriptor& token_issuer(const Registry& modules) {
+  for (const auto* module : modules) {
+    if (module->issues_tokens) return *module;
+  }
+  throw std::logic_error("no module issues tokens");
 }
 
-std::vector<std::string> select_modules(const core::config::Settings& settings, const std::vector<ModuleInfo>& known) {
+// Step 1: the store, with a schema for each module here and one for core.
+std::unique_ptr<core::db::Database> open_store(const core::config::Settings& settings,
+                                               const std::vector<std::string>& selected) {
+  try {
+    core::db::DatabaseOptions options;
+    options.read_connections = settings.worker_threads;  // a reader for every worker
+    options.pool_size = settings.database_pool_size != 0 ? settings.database_pool_size
+                                                         : settings.worker_threads + settings.io_threads + 4;
+    options.schemas = selected;
+    options.schemas.emplace_back("core");
+    return core::db::open_database(settings.database, options);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigurationError(e.what());
+  }
+}
+
+// Step 2: token keys. The process that runs the issuer signs with its key and publishes a JWKS;
+// every process validates, with the issuer's keys fetched from it when it runs elsewhere.
+struct TokenKeys {
+  std::optional<core::auth::SigningKey> signing_key;
+  core::auth::KeySet trusted;
+  nlohmann::json jwks = {{"keys", nlohmann::json::array()}};
+  std::string jwks_url;  // refetched every --jwks-refresh when set
+};
+
+std::optional<core::auth::SigningKey> load_signing_key(const core::config::Settings& settings) {
+  if (settings.command == "migrate") return core::auth::SigningKey::generate();  // signs nothing; no key file
+  if (!settings.jwt_key_file.empty()) return core::auth::SigningKey::load(settings.jwt_key_file);
+  if (settings.environment == "production") {
+    throw ConfigurationError("--env production needs --jwt-key-file: a generated key is for development only");
+  }
+  bool created = false;
+  const auto path = data_folder(settings.database) / "jwt-signing-key.pem";
+  auto key = core::auth::SigningKey::load_or_create(path, created);
+  core::log::warn(created ? "generated a development JWT signing key; pass --jwt-key-file in production"
+                          : "using the development JWT signing key; pass --jwt-key-file in production",
+                  {{"path", path.string()}});
+  return key;
+}
+
+core::auth::KeySet fetch_keys(const std::string& url, bool from_remote_issuer) {
+  // A remote issuer may still be starting: ask again for a while before giving up.
+  const auto give_up =
+      std::chrono::steady_clock::now() + (from_remote_issuer ? std::chrono::seconds(30) : std::chrono::seconds(0));
+  for (;;) {
+    try {
+      return core::auth::fetch_jwks(url, std::chrono::seconds(10));
+    } catch (const std::exception& e) {
+      if (std::chrono::steady_clock::now() >= give_up) {
+        throw std::runtime_error(
+            std::string(from_remote_issuer ? "the JWKS of the --remote token issuer: " : "--external-jwks-url: ") +
+            e.what());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+}
+
+TokenKeys load_token_keys(const core::config::Settings& settings, bool issuer_here, const std::string& issuer_url) {
+  TokenKeys keys;
+  if (issuer_here) keys.signing_key = load_signing_key(settings);
+  keys.jwks_url = settings.external_jwks_url;
+  const bool from_remote_issuer =
+      keys.jwks_url.empty() && settings.external_jwks_file.empty() && !issuer_here && !issuer_url.empty();
+  if (from_remote_issuer) keys.jwks_url = issuer_url + "/.well-known/jwks.json";
+  if (settings.command == "migrate") keys.jwks_url.clear();
+  if (!settings.external_jwks_file.empty()) {
+    keys.trusted = external_keys(settings.external_jwks_file);
+  } else if (!keys.jwks_url.empty()) {
+    keys.trusted = fetch_keys(keys.jwks_url, from_remote_issuer);
+  }
+  if (!keys.signing_key || settings.command == "migrate") return keys;
+  // Keys that verify but never sign (rotation): published in the JWKS and trusted here.
+  std::vector<core::auth::SigningKey> verify_keys;
+  for (const auto& path : settings.jwt_verify_key_files) {
+    try {
+      verify_keys.push_back(core::auth::SigningKey::load(path));
+    } catch (const std::exception& e) {
+      throw ConfigurationError("--jwt-verify-key-file: " + std::string(e.what()));
+    }
+  }
+  if (keys.trusted.size() == 0) {
+    keys.trusted.add({keys.signing_key->kid(), "ES256", keys.signing_key->public_pem()});
+    for (const auto& key : verify_keys) keys.trusted.add({key.kid(), "ES256", key.public_pem()});
+  }
+  keys.jwks["keys"].push_back(keys.signing_key->public_jwk());
+  for (const auto& key : verify_keys) {
+    if (key.kid() != keys.signing_key->kid()) keys.jwks["keys"].push_back(key.public_jwk());
+  }
+  return keys;
+}
+
+// Step 3: the bus. The embedded default carries events between this process's modules; a broker
+// carries them between processes (ADR 0013).
+std::unique_ptr<core::events::EventBus> make_bus(const core::config::Settings& settings,
+                                                 core::metrics::Metrics& metrics) {
+  if (settings.bus.rfind("amqp://", 0) != 0) return std::make_unique<core::events::InProcessBus>();
+  core::events::AmqpOptions amqp;
+  amqp.url = settings.bus;
+  amqp.prefix = settings.bus_namespace;
+  amqp.max_attempts = settings.bus_max_attempts;
+  return std::make_unique<core::events::AmqpBus>(amqp, metrics);
+}
+
+// Step 4: modules served elsewhere (--remote, ADR 0014): one channel each, all sending this
+// process's service token, fetched from the issuer's token endpoint.
+class RemoteModules {
+ public:
+  RemoteModules(const core::config::Settings& settings, core::metrics::Metrics& metrics)
+      : settings_(settings), metrics_(metrics) {}
+
+  core::remote::HttpChannel& channel_to(std::string_view module) {
+    const auto url = remote_url_of(settings_, module);
+    if (url.empty()) {
+      throw ConfigurationError("run " + std::string(module) + " here or pass --remote " + std::string(module) + "=URL");
+    }
+    if (settings_.service_client.empty() || settings_.service_client.find(':') == std::string::npos) {
+      throw ConfigurationError(
+          "--remote needs --service-client ID:SECRET (a machine client with role service acting for this "
+          "process's modules)");
+    }
+    channels_.push_back(std::make_unique<core::remote::HttpChannel>(
+        std::string(module), url, settings_.remote_calls, metrics_,
+        [this] { return service_tokens_ ? service_tokens_->token() : std::string(); }));
+    return *channels_.back();
+  }
+
+  bool any() const { return !channels_.empty(); }
+  bool have_tokens() const { return service_tokens_ != nullptr; }
+
+  /// The channels' service tokens come from the issuer at `issuer_url` from now on.
+  void fetch_tokens_from(const std::string& issuer_url, std::string_view issuer) {
+    if (issuer_url.empty()) {
+      throw ConfigurationError("pass --remote " + std::string(issuer) +
+                               "=URL too: service tokens and token keys come from " + std::string(issuer));
+    }
+    const auto colon = settings_.service_client.find(':');
+    service_tokens_ = std::make_unique<core::remote::ServiceTokens>(issuer_url + "/oauth/token",
+                                                                    settings_.service_client.substr(0, colon),
+                                                                    settings_.service_client.substr(colon + 1));
+  }
+
+ private:
+  const core::config::Settings& settings_;
+  core::metrics::Metrics& metrics_;
+  std::unique_ptr<core::remote::ServiceTokens> service_tokens_;
+  std::vector<std::unique_ptr<core::remote::HttpChannel>> channels_;
+};
+
+// Step 5: the modules, in dependency order: each selected one built from the APIs of those it
+// calls (built here before it, or clients of remote ones), and what a module served elsewhere
+// asks of this process (its `when_remote` work).
+struct Modules {
+  core::ApiDirectory apis;
+  std::vector<std::unique_ptr<core::Module>> here;
+  std::vector<std::unique_ptr<core::BackgroundWork>> background;
+};
+
+void build_modules(const Registry& registry, const std::vector<std::string>& selected, core::Platform& platform,
+                   RemoteModules& remote, Modules& out) {
+  const auto called_here = [&](std::string_view name) {
+    return std::any_of(registry.begin(), registry.end(), [&](const core::ModuleDescriptor* module) {
+      return contains(selected, module->name) &&
+             std::find(module->calls.begin(), module->calls.end(), name) != module->calls.end();
+    });
+  };
+  try {
+    for (const auto* module : registry) {
+      if (contains(selected, module->name)) {
+        out.here.push_back(module->make(platform, out.apis));
+        continue;
+      }
+      const bool reachable = !remote_url_of(platform.settings, module->name).empty();
+      const bool watched = module->when_remote && reachable;
+      if ((called_here(module->name) || watched) && module->provide_remote) {
+        module->provide_remote(remote.channel_to(module->name), out.apis);
+      }
+      if (watched) out.background.push_back(module->when_remote(platform, out.apis));
+    }
+  } catch (const std::invalid_argument& e) {  // a module's own settings, e.g. --client
+    throw ConfigurationError(e.what());
+  }
+}
+
+// Step 8: the end. Not ready at once, stop accepting, let in-flight requests finish within the
+// grace, then stop the background work and the modules, last built first.
+int wait_for_signal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int received = 0;
+  sigwait(&signals, &received);
+  return received;
+}
+
+}  // namespace
+
+std::vector<std::string> select_modules(const core::config::Settings& settings, const Registry& known) {
   std::string valid;
-  for (const auto& info : known) valid += (valid.empty() ? "" : ", ") + std::string(info.name);
+  for (const auto* info : known) valid += (valid.empty() ? "" : ", ") + std::string(info->name);
   std::vector<std::string> selected;
   for (const auto& name : settings.modules) {
     if (name == "all") {
-      for (const auto& info : known) {
-        if (!contains(selected, info.name)) selected.emplace_back(info.name);
+      for (const auto* info : known) {
+        if (!contains(selected, info->name)) selected.emplace_back(info->name);
       }
       continue;
     }
     const bool is_known =
-        std::any_of(known.begin(), known.end(), [&](const ModuleInfo& info) { return info.name == name; });
+        std::any_of(known.begin(), known.end(), [&](const core::ModuleDescriptor* info) { return info->name == name; });
     if (!is_known) throw ConfigurationError("unknown module '" + name + "' in --modules; valid: all, " + valid);
     if (!contains(selected, name)) selected.push_back(name);
   }
   if (selected.empty()) throw ConfigurationError("--modules selects no module; valid: all, " + valid);
   std::vector<std::string> remotes;
   for (const auto& remote : settings.remotes) remotes.push_back(remote_module_of(remote));
-  for (const auto& info : known) {
-    if (!contains(selected, info.name)) continue;
-    for (auto dependency : info.dependencies) {
+  for (const auto* info : known) {
+    if (!contains(selected, info->name)) continue;
+    for (auto dependency : info->calls) {
       if (!contains(selected, dependency) && !contains(remotes, dependency)) {
-        throw ConfigurationError("module '" + std::string(info.name) + "' needs '" + std::string(dependency) +
+        throw ConfigurationError("module '" + std::string(info->name) + "' needs '" + std::string(dependency) +
                                  "': run it here (--modules) or pass --remote " + std::string(dependency) + "=URL");
       }
     }
   }
   // Start-up order is the known order.
   std::vector<std::string> ordered;
-  for (const auto& info : known) {
-    if (contains(selected, info.name)) ordered.emplace_back(info.name);
+  for (const auto* info : known) {
+    if (contains(selected, info->name)) ordered.emplace_back(info->name);
   }
   return ordered;
 }
 
 int run(const core::config::Settings& settings) {
   namespace http = core::http;
-  const auto selected = select_modules(settings);
+  if (settings.command == "modules") return print_modules(settings, std::cout);
+  const auto& modules_known = registry();
+  const auto selected = select_modules(settings, modules_known);
   core::log::init(*core::log::parse_level(settings.log_level));
+  const auto& issuer = token_issuer(modules_known);
+  const bool issuer_here = contains(selected, issuer.name);
+  const auto issuer_url = remote_url_of(settings, issuer.name);
 
-  std::unique_ptr<core::db::Database> database;
-  try {
-    core::db::DatabaseOptions database_options;
-    database_options.read_connections = settings.worker_threads;  // a reader for every worker
-    database_options.pool_size = settings.database_pool_size != 0 ? settings.database_pool_size
-                                                                  : settings.worker_threads + settings.io_threads + 4;
-    database_options.schemas = selected;
-    database_options.schemas.emplace_back("core");
-    database = core::db::open_database(settings.database, database_options);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigurationError(e.what());
-  }
-
-  // Tokens: this process signs them when it runs customers; everyone validates them.
-  std::optional<core::auth::SigningKey> signing_key;
-  if (contains(selected, "customers") && settings.command == "migrate") {
-    signing_key = core::auth::SigningKey::generate();  // migrate signs nothing; touch no key file
-  } else if (contains(selected, "customers")) {
-    if (!settings.jwt_key_file.empty()) {
-      signing_key = core::auth::SigningKey::load(settings.jwt_key_file);
-    } else if (settings.environment == "production") {
-      throw ConfigurationError("--env production needs --jwt-key-file: a generated key is for development only");
-    } else {
-      bool created = false;
-      const auto path = data_folder(settings.database) / "jwt-signing-key.pem";
-      signing_key = core::auth::SigningKey::load_or_create(path, created);
-      core::log::warn(created ? "generated a development JWT signing key; pass --jwt-key-file in production"
-                              : "using the development JWT signing key; pass --jwt-key-file in production",
-                      {{"path", path.string()}});
-    }
-  }
-  // Without customers here, tokens are checked against the keys of the customers process.
-  std::string jwks_url = settings.external_jwks_url;
-  const bool jwks_from_remote = jwks_url.empty() && settings.external_jwks_file.empty() &&
-                                !contains(selected, "customers") && !remote_url_of(settings, "customers").empty();
-  if (jwks_from_remote) jwks_url = remote_url_of(settings, "customers") + "/.well-known/jwks.json";
-  core::auth::KeySet keys;
-  if (!settings.external_jwks_file.empty()) {
-    keys = external_keys(settings.external_jwks_file);
-  } else if (!jwks_url.empty() && settings.command != "migrate") {
-    // A remote customers process may still be starting: ask again for a while before giving up.
-    const auto give_up =
-        std::chrono::steady_clock::now() + (jwks_from_remote ? std::chrono::seconds(30) : std::chrono::seconds(0));
-    for (;;) {
-      try {
-        keys = core::auth::fetch_jwks(jwks_url, std::chrono::seconds(10));
-        break;
-      } catch (const std::exception& e) {
-        if (std::chrono::steady_clock::now() >= give_up) {
-          throw std::runtime_error(
-              std::string(jwks_from_remote ? "the JWKS of --remote customers: " : "--external-jwks-url: ") + e.what());
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      }
-    }
-  }
-  // Keys that verify but never sign (rotation): published in the JWKS and trusted here.
-  std::vector<core::auth::SigningKey> verify_keys;
-  nlohmann::json jwks = {{"keys", nlohmann::json::array()}};
-  if (signing_key && settings.command != "migrate") {
-    for (const auto& path : settings.jwt_verify_key_files) {
-      try {
-        verify_keys.push_back(core::auth::SigningKey::load(path));
-      } catch (const std::exception& e) {
-        throw ConfigurationError("--jwt-verify-key-file: " + std::string(e.what()));
-      }
-    }
-    if (keys.size() == 0) {
-      keys.add({signing_key->kid(), "ES256", signing_key->public_pem()});
-      for (const auto& key : verify_keys) keys.add({key.kid(), "ES256", key.public_pem()});
-    }
-    jwks["keys"].push_back(signing_key->public_jwk());
-    for (const auto& key : verify_keys) {
-      if (key.kid() != signing_key->kid()) jwks["keys"].push_back(key.public_jwk());
-    }
-  }
-  core::auth::TokenValidator tokens({settings.issuer, settings.audience}, std::move(keys));
+  const auto database = open_store(settings, selected);
+  auto keys = load_token_keys(settings, issuer_here, issuer_url);
+  core::auth::TokenValidator tokens({settings.issuer, settings.audience}, std::move(keys.trusted));
   std::optional<core::auth::JwksRefresher> jwks_refresher;
-  if (!jwks_url.empty() && settings.command != "migrate") {
-    jwks_refresher.emplace(jwks_url, tokens, settings.jwks_refresh);
+  if (!keys.jwks_url.empty()) {
+    jwks_refresher.emplace(keys.jwks_url, tokens, settings.jwks_refresh);
     jwks_refresher->start();
   }
-
   core::metrics::Metrics metrics;
   core::SystemClock clock;
-  // The embedded default carries events between this process's modules; a broker carries them
-  // between processes (ADR 0013).
-  std::unique_ptr<core::events::EventBus> bus_owner;
-  if (settings.bus.rfind("amqp://", 0) == 0) {
-    core::events::AmqpOptions amqp;
-    amqp.url = settings.bus;
-    amqp.prefix = settings.bus_namespace;
-    amqp.max_attempts = settings.bus_max_attempts;
-    bus_owner = std::make_unique<core::events::AmqpBus>(amqp, metrics);
-  } else {
-    bus_owner = std::make_unique<core::events::InProcessBus>();
-  }
+  const auto bus_owner = make_bus(settings, metrics);
   core::events::EventBus& bus = *bus_owner;
   auto outbox_signal = std::make_shared<core::events::OutboxSignal>();
-  core::Platform platform{
-      *database, bus, outbox_signal, clock, tokens, metrics, settings, signing_key ? &*signing_key : nullptr, jwks};
+  core::Platform platform{*database, bus,     outbox_signal, clock,
+                          tokens,    metrics, settings,      keys.signing_key ? &*keys.signing_key : nullptr,
+                          keys.jwks};
 
-  // Modules served elsewhere (--remote, ADR 0014): one channel each, all sending this process's
-  // service token, fetched from customers' token endpoint (here, once the server listens).
-  std::unique_ptr<core::remote::ServiceTokens> service_tokens;
-  std::vector<std::unique_ptr<core::remote::HttpChannel>> channels;
-  const auto channel_to = [&](std::string_view module) -> core::remote::HttpChannel& {
-    const auto url = remote_url_of(settings, module);
-    if (url.empty())
-      throw ConfigurationError("run " + std::string(module) + " here or pass --remote " + std::string(module) + "=URL");
-    if (settings.service_client.empty() || settings.service_client.find(':') == std::string::npos) {
-      throw ConfigurationError(
-          "--remote needs --service-client ID:SECRET (a machine client with role service acting for this "
-          "process's modules)");
-    }
-    channels.push_back(std::make_unique<core::remote::HttpChannel>(
-        std::string(module), url, settings.remote_calls, metrics,
-        [&service_tokens] { return service_tokens ? service_tokens->token() : std::string(); }));
-    return *channels.back();
-  };
-  const auto make_service_tokens = [&](const std::string& customers_url) {
-    if (customers_url.empty()) {
-      throw ConfigurationError("pass --remote customers=URL too: service tokens and token keys come from customers");
-    }
-    const auto colon = settings.service_client.find(':');
-    service_tokens = std::make_unique<core::remote::ServiceTokens>(customers_url + "/oauth/token",
-                                                                   settings.service_client.substr(0, colon),
-                                                                   settings.service_client.substr(colon + 1));
-  };
-  std::unique_ptr<customers::CustomersApi> remote_customers;
-  std::unique_ptr<payments::PaymentsApi> remote_payments;
-  std::unique_ptr<delivery::DeliveryApi> remote_delivery;
-  std::unique_ptr<orders::OrdersApi> remote_orders;
+  RemoteModules remote(settings, metrics);
+  Modules modules;
+  build_modules(modules_known, selected, platform, remote, modules);
+  if (remote.any() && !issuer_here) remote.fetch_tokens_from(issuer_url, issuer.name);
 
-  // The explicit module list: no static self-registration.
-  std::vector<std::unique_ptr<core::Module>> modules;
-  std::unique_ptr<customers::SuspensionWatch> suspension_watch;
-  try {
-    customers::CustomersModule* customers_module = nullptr;
-    if (contains(selected, "customers")) {
-      auto module = customers::make_module(platform);
-      customers_module = module.get();
-      modules.push_back(std::move(module));
-    }
-    payments::PaymentsModule* payments_module = nullptr;
-    if (contains(selected, "payments")) {
-      auto module = payments::make_module(platform);
-      payments_module = module.get();
-      modules.push_back(std::move(module));
-    }
-    // Selection guarantees every dependency is local or named by --remote.
-    const auto customers_api = [&]() -> customers::CustomersApi& {
-      if (customers_module) return customers_module->api();
-      if (!remote_customers) remote_customers = customers::make_remote_api(channel_to("customers"));
-      return *remote_customers;
-    };
-    const auto payments_api = [&]() -> payments::PaymentsApi& {
-      if (payments_module) return payments_module->api();
-      if (!remote_payments) remote_payments = payments::make_remote_api(channel_to("payments"));
-      return *remote_payments;
-    };
-    delivery::DeliveryModule* delivery_module = nullptr;
-    if (contains(selected, "delivery")) {
-      auto module = delivery::make_module(platform, customers_api());
-      delivery_module = module.get();
-      modules.push_back(std::move(module));
-    }
-    const auto delivery_api = [&]() -> delivery::DeliveryApi& {
-      if (delivery_module) return delivery_module->api();
-      if (!remote_delivery) remote_delivery = delivery::make_remote_api(channel_to("delivery"));
-      return *remote_delivery;
-    };
-    orders::OrdersModule* orders_module = nullptr;
-    if (contains(selected, "orders")) {
-      auto module = orders::make_module(platform, customers_api(), payments_api(), delivery_api());
-      orders_module = module.get();
-      modules.push_back(std::move(module));
-    }
-    const auto orders_api = [&]() -> orders::OrdersApi& {
-      if (orders_module) return orders_module->api();
-      if (!remote_orders) remote_orders = orders::make_remote_api(channel_to("orders"));
-      return *remote_orders;
-    };
-    if (contains(selected, "incidents")) {
-      modules.push_back(incidents::make_module(platform, orders_api(), payments_api(), delivery_api()));
-    }
-    // Suspensions end access in every process that checks tokens (ADR 0021): one without
-    // customers asks customers for them.
-    if (!customers_module && !remote_url_of(settings, "customers").empty()) {
-      suspension_watch = customers::make_suspension_watch(customers_api(), platform);
-    }
-    if (!channels.empty() && !customers_module) make_service_tokens(remote_url_of(settings, "customers"));
-  } catch (const std::invalid_argument& e) {  // a module's own settings, e.g. --client
-    throw ConfigurationError(e.what());
-  }
-
+  // Step 6: the schemas. `migrate` ends here.
   core::db::apply_migrations(*database, "core", http::Idempotency::migrations());
-  for (const auto& module : modules) {
+  for (const auto& module : modules.here) {
     const int applied = core::db::apply_migrations(*database, module->name(), module->migrations());
     core::log::info("migrations checked", {{"module", module->name()}, {"applied", applied}});
   }
@@ -336,17 +358,19 @@ int run(const core::config::Settings& settings) {
     return 0;
   }
 
+  // Step 7: serve. Routes, consumers and background work first; the bus delivers once every
+  // module it calls into has started; then the outbox relay and the listening sockets.
   http::Router router;
   http::OperationalState state;
   http::add_operational_routes(router, state, *database, metrics, openapi_document(), settings.metrics_listen.empty());
-  for (const auto& module : modules) module->add_routes(router);
-  for (const auto& module : modules) module->subscribe(bus);
-  for (const auto& module : modules) module->start();
-  if (suspension_watch) suspension_watch->start();
-  bus.start();  // consumers run from here on: the modules they call into have started
+  for (const auto& module : modules.here) module->add_routes(router);
+  for (const auto& module : modules.here) module->subscribe(bus);
+  for (const auto& module : modules.here) module->start();
+  for (const auto& work : modules.background) work->start();
+  bus.start();
 
   std::vector<std::string> outboxes;
-  for (const auto& module : modules) outboxes.emplace_back(module->name());
+  for (const auto& module : modules.here) outboxes.emplace_back(module->name());
   core::events::export_outbox_metrics(metrics, *database, clock, outboxes);
   core::events::OutboxRelay relay(*database, outboxes, bus, clock, outbox_signal);
   relay.start();
@@ -389,9 +413,10 @@ int run(const core::config::Settings& settings) {
     const auto metrics_port = metrics_server->start();
     core::log::info("metrics listening", {{"address", settings.metrics_host + ":" + std::to_string(metrics_port)}});
   }
-  if (!channels.empty() && !service_tokens) {  // customers is here: its token endpoint is ours
-    make_service_tokens("http://" + (settings.host == "0.0.0.0" ? std::string("127.0.0.1") : settings.host) + ":" +
-                        std::to_string(port));
+  if (remote.any() && !remote.have_tokens()) {  // the issuer is here: its token endpoint is ours
+    remote.fetch_tokens_from("http://" + (settings.host == "0.0.0.0" ? std::string("127.0.0.1") : settings.host) + ":" +
+                                 std::to_string(port),
+                             issuer.name);
   }
   state.phase = http::Phase::ready;
   std::string modules_text;
@@ -402,14 +427,7 @@ int run(const core::config::Settings& settings) {
                                 {"version", core::config::version()}});
   core::log::flush();
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  int received = 0;
-  sigwait(&signals, &received);
-
-  // Drain: not ready at once, stop accepting, let in-flight requests finish within the grace.
+  const int received = wait_for_signal();
   state.phase = http::Phase::draining;
   core::log::info("draining",
                   {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}, {"in_flight", server.active_requests()}});
@@ -419,10 +437,20 @@ int run(const core::config::Settings& settings) {
   if (metrics_server) metrics_server->stop();
   relay.stop();
   bus.stop();
-  if (suspension_watch) suspension_watch->stop();
-  for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->stop();
+  for (const auto& work : modules.background) work->stop();
+  for (auto it = modules.here.rbegin(); it != modules.here.rend(); ++it) (*it)->stop();
   core::log::info("stopped", {{"drained", drained}});
   core::log::flush();
+  return 0;
+}
+
+int print_modules(const core::config::Settings& settings, std::ostream& out) {
+  const auto& modules = registry();
+  if (settings.json) {
+    out << module_graph(modules).dump(2) << "\n";
+    return 0;
+  }
+  for (const auto* module : modules) out << module->name << "\n";
   return 0;
 }
 

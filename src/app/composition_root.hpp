@@ -1,6 +1,8 @@
 #pragma once
 #include "core/config/settings.hpp"
+#include "module_registry.hpp"
 
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -14,22 +16,17 @@ class ConfigurationError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// The modules this binary knows, in start-up order, with the modules each one calls.
-struct ModuleInfo {
-  std::string_view name;
-  std::vector<std::string_view> dependencies;
-};
-const std::vector<ModuleInfo>& known_modules();
-
-/// Resolves --modules ("all" or names) against `known` (known_modules() by default), checking
-/// that each selected module's dependencies are local or given by --remote. Returns them in
-/// `known` order. Throws ConfigurationError naming the valid modules or the missing --remote flag.
-std::vector<std::string> select_modules(const core::config::Settings& settings,
-                                        const std::vector<ModuleInfo>& known = known_modules());
+/// Resolves --modules ("all" or names) against `known` (the registry by default), checking that
+/// each selected module's calls are local or given by --remote. Returns them in `known` order.
+/// Throws ConfigurationError naming the valid modules or the missing --remote flag.
+std::vector<std::string> select_modules(const core::config::Settings& settings, const Registry& known = registry());
 
 /// Runs `deliveryhub serve` or `deliveryhub migrate` until done (serve: until SIGTERM/SIGINT).
 /// Returns the process exit code. Expects SIGTERM and SIGINT to be blocked in every thread.
 int run(const core::config::Settings& settings);
+
+/// `deliveryhub modules [--json]`: the registry's module names, or its graph, on `out`.
+int print_modules(const core::config::Settings& settings, std::ostream& out);
 
 /// docs/openapi.yaml as built into the binary.
 std::string_view openapi_document();

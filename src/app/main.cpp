@@ -12,11 +12,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto outcome = deliveryhub::core::config::parse_command_line(argc, argv, std::cout, std::cerr);
+  namespace app = deliveryhub::app;
+  auto outcome = deliveryhub::core::config::parse_command_line(argc, argv, std::cout, std::cerr,
+                                                               app::module_settings(app::registry()));
   if (!outcome.settings) return outcome.exit_code;
   try {
-    return deliveryhub::app::run(*outcome.settings);
-  } catch (const deliveryhub::app::ConfigurationError& e) {
+    return app::run(*outcome.settings);
+  } catch (const app::ConfigurationError& e) {
     std::cerr << "deliveryhub: invalid setting: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

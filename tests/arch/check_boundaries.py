@@ -11,9 +11,13 @@ Fails when
   - a module's SQL names another module's table (FROM/JOIN/INTO/UPDATE/TABLE <other>_…): each
     module owns its tables, which on PostgreSQL live in the module's own schema (ADR 0012);
   - core includes any module header;
-  - the module dependency graph has a cycle, or DEPS names a module that does not exist.
+  - the module dependency graph has a cycle, or DEPS names a module that does not exist;
+  - the module graph (docs/modules.json, the binary's `deliveryhub modules --json`) names other
+    modules than src/modules holds, or a module's DEPS are not exactly the modules it calls plus
+    the publishers of the events it consumes (DEPS is what the build lets it include).
 Exceptions to the #include rules live in tests/arch/allowlist.txt (<including file> <included header>).
 """
+import json
 import os
 import pathlib
 import re
@@ -61,6 +65,22 @@ for m in modules:
     deps[m] = listed
 
 failures = []
+
+graph_file = root / "docs/modules.json"
+if graph_file.exists():
+    graph = json.loads(graph_file.read_text())["modules"]
+    publisher = {event: m["name"] for m in graph for event in m["publishes"]}
+    if sorted(m["name"] for m in graph) != modules:
+        failures.append(f"docs/modules.json names modules {sorted(m['name'] for m in graph)}, src/modules holds "
+                        f"{modules} (scripts/generate.sh)")
+    for m in graph:
+        if m["name"] not in deps:
+            continue
+        needed = set(m["calls"]) | {publisher.get(e, f"<no publisher of {e}>") for e in m["consumes"]}
+        needed.discard(m["name"])
+        if set(deps[m["name"]]) != needed:
+            failures.append(f"src/modules/{m['name']}/CMakeLists.txt: DEPS {sorted(deps[m['name']])}, but the module "
+                            f"calls and consumes events of {sorted(needed)} (docs/modules.json)")
 
 
 def fail(path, message):

@@ -44,6 +44,7 @@ struct World {
   World() {
     core::log::init(core::log::Level::off);
     std::filesystem::create_directories(dir);
+    settings.module_values = core::config::defaults_of(customers::descriptor().settings);
     db = core::db::open_database("sqlite:" + (dir / "fuzz.db").string());
     platform = std::make_unique<core::Platform>(core::Platform{*db,
                                                                bus,

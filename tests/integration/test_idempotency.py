@@ -1,5 +1,5 @@
-"""Idempotency-Key on POST (api.md, ADR 0009): replay byte for byte, 422 for another request,
-409 while the first runs, scoped to the caller, and the effect happens once."""
+"""Idempotency-Key on POST (docs/openapi.yaml, ADR 0009): replay byte for byte, 422 for another
+request, 409 while the first runs, scoped to the caller, and the effect happens once."""
 import concurrent.futures
 import json
 import time

@@ -1,5 +1,6 @@
 """Session fixtures of the policy tests: every variant rendered once, and the files they are
 checked against. PyYAML (Debian's python3-yaml) reads the YAML."""
+import json
 import sys
 from pathlib import Path
 
@@ -10,6 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from renders import ROOT, render, variants  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tools/k8s"))
+import generate  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def renders() -> dict[tuple[str, ...], list[dict]]:
@@ -17,18 +21,20 @@ def renders() -> dict[tuple[str, ...], list[dict]]:
 
 
 @pytest.fixture(scope="session")
-def spec() -> dict:
-    return yaml.safe_load((ROOT / "k8s/modules.yaml").read_text())
+def graph() -> dict:
+    """The module graph the binary prints (`deliveryhub modules --json`), as committed."""
+    return json.loads((ROOT / "docs/modules.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def spec(graph) -> dict:
+    """k8s/modules.yaml's sizing with the graph's edges and routes, as the generator reads them."""
+    return generate.merge(yaml.safe_load((ROOT / "k8s/modules.yaml").read_text()), graph)
 
 
 @pytest.fixture(scope="session")
 def nginx_template() -> str:
     return (ROOT / "config/nginx/deliveryhub-routes.conf.template").read_text()
-
-
-@pytest.fixture(scope="session")
-def composition_root() -> str:
-    return (ROOT / "src/app/composition_root.cpp").read_text()
 
 
 @pytest.fixture(scope="session")

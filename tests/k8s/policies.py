@@ -326,35 +326,28 @@ def network_policy_violations(objects: list[dict], spec: dict, split: bool) -> l
     return out
 
 
-def known_modules_in_code(composition_root: str) -> dict[str, set]:
-    """known_modules() of src/app/composition_root.cpp: module -> the modules its api uses."""
-    body = composition_root[composition_root.index("known_modules()"):]
-    body = body[:body.index("};")]
-    return {m.group(1): set(re.findall(r'"(\w+)"', m.group(2)))
-            for m in re.finditer(r'\{"(\w+)",\s*\{([^}]*)\}\}', body)}
-
-
-def graph_code_violations(spec: dict, composition_root: str) -> list[str]:
-    """k8s/modules.yaml's edges are the code's: `api` edges are known_modules()' dependencies;
-    every process without customers needs customers for the JWKS, for suspensions (ADR 0021) and
-    so for a service token."""
-    code = known_modules_in_code(composition_root)
+def graph_code_violations(spec: dict, graph: dict) -> list[str]:
+    """The spec's edges are the module graph's (docs/modules.json, the binary's `modules --json`):
+    `api` edges are each module's calls; every process without the token issuer needs the issuer
+    for the JWKS, for suspensions (ADR 0021) and so for a service token."""
+    code = {m["name"]: set(m["calls"]) for m in graph["modules"]}
+    issuer = next(m["name"] for m in graph["modules"] if m["issues_tokens"])
     out = []
     if set(code) != set(spec["modules"]):
-        out.append(f"modules: code has {sorted(code)}, k8s/modules.yaml {sorted(spec['modules'])}")
+        out.append(f"modules: the graph has {sorted(code)}, the spec {sorted(spec['modules'])}")
     for module, m in spec["modules"].items():
         api = {c for c, reasons in m["calls"].items() if "api" in reasons}
         if api != code.get(module, set()):
-            out.append(f"{module}: api edges {sorted(api)}, the code's {sorted(code.get(module, set()))}")
-        if module == "customers":
+            out.append(f"{module}: api edges {sorted(api)}, the graph's {sorted(code.get(module, set()))}")
+        if module == issuer:
             continue
-        reasons = set(m["calls"].get("customers", []))
+        reasons = set(m["calls"].get(issuer, []))
         if "jwks" not in reasons:
-            out.append(f"{module}: no jwks edge to customers, but it validates tokens with customers' keys")
+            out.append(f"{module}: no jwks edge to {issuer}, but it validates tokens with the keys of {issuer}")
         if "suspensions" not in reasons:
-            out.append(f"{module}: no suspensions edge to customers, but it must refuse suspended accounts")
+            out.append(f"{module}: no suspensions edge to {issuer}, but it must refuse suspended accounts")
         if "service-token" not in reasons:
-            out.append(f"{module}: calls customers but has no service-token edge to customers")
+            out.append(f"{module}: calls {issuer} but has no service-token edge to {issuer}")
     return out
 
 

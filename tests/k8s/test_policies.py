@@ -98,8 +98,8 @@ def test_pods_run_as_their_own_service_accounts_without_api_tokens(renders, vari
     assert policies.service_account_violations(renders[variant]) == []
 
 
-def test_the_dependency_graph_is_the_codes(spec, composition_root):
-    assert policies.graph_code_violations(spec, composition_root) == []
+def test_the_dependency_graph_is_the_registrys(spec, graph):
+    assert policies.graph_code_violations(spec, graph) == []
 
 
 def test_alerts_and_dashboard_use_metrics_the_code_exports(renders):
@@ -136,7 +136,9 @@ def test_the_generated_files_are_up_to_date():
 
 
 def test_the_generator_check_fails_when_modules_yaml_changed(tmp_path: Path):
-    changed = (ROOT / "k8s/modules.yaml").read_text().replace("replicas: 2\n", "replicas: 3\n", 1)
+    changed = (ROOT / "k8s/modules.yaml").read_text().replace("  customers:\n    replicas: 2\n",
+                                                              "  customers:\n    replicas: 3\n", 1)
+    assert changed != (ROOT / "k8s/modules.yaml").read_text()
     (tmp_path / "modules.yaml").write_text(changed)
     result = subprocess.run([sys.executable, str(ROOT / "tools/k8s/generate.py"), "--check",
                              "--spec", str(tmp_path / "modules.yaml")], capture_output=True, text=True)

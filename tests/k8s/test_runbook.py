@@ -25,6 +25,7 @@ The self-tests at the end show that a runbook with a wrong name fails.
 """
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -628,8 +629,11 @@ KUBECTL_BOOLEAN_FLAGS = {"--prefix", "--previous", "--follow", "--ignore-daemons
 
 
 def binary_names(src: Path) -> tuple[set[str], set[str]]:
-    """(the flags of src/core/config/settings.cpp, every DELIVERYHUB_* string literal of src/)."""
+    """(the flags of src/core/config/settings.cpp and of the modules' settings in the module graph,
+    every DELIVERYHUB_* string literal of src/)."""
     flags = set(re.findall(r'add_(?:option|flag)\("(--[a-z0-9-]+)', (src / "core/config/settings.cpp").read_text()))
+    graph = json.loads((src.parent / "docs/modules.json").read_text())
+    flags |= {setting["flag"] for module in graph["modules"] for setting in module["settings"]}
     variables = set()
     for path in list(src.rglob("*.cpp")) + list(src.rglob("*.hpp")):
         variables |= set(re.findall(r'"(DELIVERYHUB_[A-Z0-9_]+)"', path.read_text(errors="replace")))

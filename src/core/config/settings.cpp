@@ -40,7 +40,8 @@ std::vector<std::string> split_list(const std::vector<std::string>& raw, char se
 
 }  // namespace
 
-ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                                const std::vector<ModuleSetting>& module_settings) {
   Settings s;
   CLI::App app{"deliveryhub — the back office of a delivery business", "deliveryhub"};
   app.set_version_flag("--version", std::string(version()));
@@ -53,13 +54,13 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   app.fallthrough();
   auto* serve = app.add_subcommand("serve", "Run the selected modules (the default command)");
   auto* migrate = app.add_subcommand("migrate", "Apply the selected modules' schema migrations and exit");
+  auto* modules = app.add_subcommand("modules", "Print the modules this binary knows, in dependency order, and exit");
+  modules->add_flag("--json", s.json, "The module graph as JSON: calls, events, routes, settings");
   serve->fallthrough();
   migrate->fallthrough();
 
   std::vector<std::string> modules_raw;
-  std::vector<std::string> clients_raw;
   long grace = s.shutdown_grace.count(), read_timeout = s.read_timeout.count(), idle = s.idle_timeout.count();
-  long access_ttl = s.access_token_ttl.count(), refresh_ttl = s.refresh_token_ttl.count();
   std::string level = s.log_level;
   auto& calls = s.remote_calls;
   long remote_timeout = calls.timeout.count(), retry_base = calls.retry.base.count(),
@@ -129,7 +130,6 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
                  "Trust access tokens of an external issuer (with --issuer/--audience) whose JWKS is at this URL")
       ->envname("DELIVERYHUB_EXTERNAL_JWKS_URL");
   long jwks_refresh = s.jwks_refresh.count();
-  long delivery_promise = s.delivery_promise.count(), late_check = s.late_check_interval.count();
   long idempotency_hours = s.idempotency_retention.count();
   app.add_option("--idempotency-retention", idempotency_hours, "Hours an Idempotency-Key's response is kept")
       ->envname("DELIVERYHUB_IDEMPOTENCY_RETENTION")
@@ -145,41 +145,10 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_IDEMPOTENCY_KEYS_PER_ADDRESS")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000'000}));
-  app.add_option("--delivery-promise", delivery_promise, "Seconds from scheduling to a delivery's promised_by")
-      ->envname("DELIVERYHUB_DELIVERY_PROMISE")
-      ->capture_default_str()
-      ->check(CLI::Range(1L, 7L * 86400L));
-  app.add_option("--late-check-interval", late_check, "Seconds between checks for deliveries past their promise")
-      ->envname("DELIVERYHUB_LATE_CHECK_INTERVAL")
-      ->capture_default_str()
-      ->check(CLI::Range(1L, 3600L));
   app.add_option("--jwks-refresh", jwks_refresh, "Seconds between refetches of --external-jwks-url")
       ->envname("DELIVERYHUB_JWKS_REFRESH")
       ->capture_default_str()
       ->check(CLI::Range(10L, 86400L));
-  app.add_option("--client", clients_raw,
-                 "Machine client ID:SECRET:operator, or ID:SECRET:service:MODULE[+MODULE] for the calls of those "
-                 "modules (repeatable)")
-      ->envname("DELIVERYHUB_CLIENTS");
-  app.add_option("--registrations-per-address", s.registrations_per_address,
-                 "Customer registrations one client address may make per hour; beyond: 429")
-      ->envname("DELIVERYHUB_REGISTRATIONS_PER_ADDRESS")
-      ->capture_default_str()
-      ->check(CLI::Range(1UL, 100000000UL));
-  app.add_option("--access-token-ttl", access_ttl, "Access token lifetime, seconds")
-      ->envname("DELIVERYHUB_ACCESS_TOKEN_TTL")
-      ->capture_default_str()
-      ->check(CLI::Range(60L, 86400L));
-  app.add_option("--refresh-token-ttl", refresh_ttl, "Refresh token lifetime, seconds")
-      ->envname("DELIVERYHUB_REFRESH_TOKEN_TTL")
-      ->capture_default_str()
-      ->check(CLI::Range(300L, 365L * 86400L));
-  long refresh_family = s.refresh_family_lifetime.count();
-  app.add_option("--refresh-family-lifetime", refresh_family,
-                 "Seconds after a login when its refresh tokens end, however often refreshed")
-      ->envname("DELIVERYHUB_REFRESH_FAMILY_LIFETIME")
-      ->capture_default_str()
-      ->check(CLI::Range(1L, 3L * 365L * 86400L));
   app.add_option("--io-threads", s.io_threads, "Threads doing network I/O")
       ->envname("DELIVERYHUB_IO_THREADS")
       ->capture_default_str()
@@ -278,6 +247,24 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000}));
 
+  // The modules' own settings (ModuleDescriptor::settings), whatever --modules selects.
+  std::vector<std::int64_t> module_numbers;
+  std::vector<std::vector<std::string>> module_lists(module_settings.size());
+  module_numbers.reserve(module_settings.size());
+  for (std::size_t i = 0; i < module_settings.size(); ++i) {
+    const auto& setting = module_settings[i];
+    const std::string flag = "--" + std::string(setting.flag);
+    if (setting.kind == ModuleSetting::Kind::list) {
+      app.add_option(flag, module_lists[i], std::string(setting.help))->envname(std::string(setting.env));
+      continue;
+    }
+    module_numbers.push_back(setting.default_value);
+    app.add_option(flag, module_numbers.back(), std::string(setting.help))
+        ->envname(std::string(setting.env))
+        ->capture_default_str()
+        ->check(CLI::Range(setting.min, setting.max));
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -294,6 +281,15 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
     return {std::nullopt, 2};
   }
   if (migrate->parsed()) s.command = "migrate";
+  if (modules->parsed()) s.command = "modules";
+  for (std::size_t i = 0, number = 0; i < module_settings.size(); ++i) {
+    const auto& setting = module_settings[i];
+    if (setting.kind == ModuleSetting::Kind::list) {
+      s.module_values.set_list(setting.flag, split_list(module_lists[i], ' '));
+    } else {
+      s.module_values.set_number(setting.flag, module_numbers[number++]);
+    }
+  }
   if (!split_listen(s.listen, s.host, s.port)) {
     err << "deliveryhub: invalid setting: --listen must be HOST:PORT, got '" << s.listen << "'\n";
     return {std::nullopt, 2};
@@ -324,7 +320,6 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
     return {std::nullopt, 2};
   }
   if (!modules_raw.empty()) s.modules = split_list(modules_raw, ',');
-  s.clients = split_list(clients_raw, ' ');
   for (const auto& remote : s.remotes) {
     if (remote.find('=') == std::string::npos || remote.front() == '=') {
       err << "deliveryhub: invalid setting: --remote must be MODULE=URL, got '" << remote << "'\n";
@@ -348,17 +343,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   calls.retry.cap = std::chrono::milliseconds(retry_cap);
   calls.breaker.open_for = std::chrono::milliseconds(breaker_open);
   s.jwks_refresh = std::chrono::seconds(jwks_refresh);
-  s.delivery_promise = std::chrono::seconds(delivery_promise);
-  s.late_check_interval = std::chrono::seconds(late_check);
   s.idempotency_retention = std::chrono::hours(idempotency_hours);
   s.log_level = level;
   s.shutdown_grace = std::chrono::seconds(grace);
   s.read_timeout = std::chrono::seconds(read_timeout);
   s.idle_timeout = std::chrono::seconds(idle);
   s.header_timeout = std::chrono::seconds(header_timeout);
-  s.access_token_ttl = std::chrono::seconds(access_ttl);
-  s.refresh_token_ttl = std::chrono::seconds(refresh_ttl);
-  s.refresh_family_lifetime = std::chrono::seconds(refresh_family);
   return {s, 0};
 }
 

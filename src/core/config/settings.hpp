@@ -1,4 +1,5 @@
 #pragma once
+#include "core/config/module_setting.hpp"
 #include "core/remote/channel_options.hpp"
 
 #include <chrono>
@@ -13,7 +14,8 @@ namespace deliveryhub::core::config {
 /// Everything a process is told at start-up: flags, DELIVERYHUB_* environment twins, and an
 /// optional config file (TOML/INI), in that order of precedence.
 struct Settings {
-  std::string command = "serve";  // serve | migrate
+  std::string command = "serve";  // serve | migrate | modules
+  bool json = false;              // modules --json: the module graph as JSON
   std::vector<std::string> modules{"all"};
   std::string listen = "127.0.0.1:8080";
   std::string host = "127.0.0.1";
@@ -45,22 +47,14 @@ struct Settings {
   std::string external_jwks_file;  // set: trust that issuer's keys instead of our own
   std::string external_jwks_url;   // the same, fetched from the issuer and refreshed
   std::chrono::seconds jwks_refresh{300};
-  /// How long after scheduling a delivery is promised (its promised_by).
-  std::chrono::seconds delivery_promise{45 * 60};
-  /// How often incidents looks for deliveries past their promise.
-  std::chrono::seconds late_check_interval{30};
-  /// How long Idempotency-Key responses are kept (api.md: at least 24 h).
+  /// How long Idempotency-Key responses are kept (at least 24 h: docs/product.md, "API conventions"; ADR 0009).
   std::chrono::hours idempotency_retention{24};
   /// Live Idempotency-Keys one caller may hold: with a valid token, and per address without one.
   std::int64_t idempotency_keys_per_caller = 10000;
   std::int64_t idempotency_keys_per_address = 100;
-  std::vector<std::string> clients;  // ID:SECRET:operator or ID:SECRET:service:MODULE[+MODULE]
-  std::chrono::seconds access_token_ttl{900};
-  /// Registrations one client address may make per hour.
-  std::size_t registrations_per_address = 20;
-  std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
-  /// A login's refresh tokens end this long after the login, however often they are used.
-  std::chrono::seconds refresh_family_lifetime{90 * 24 * 3600};
+
+  /// The settings the modules declare (ModuleDescriptor::settings), by flag.
+  ModuleValues module_values;
 
   // Server.
   unsigned io_threads = 1;
@@ -84,7 +78,9 @@ struct ParseOutcome {
   int exit_code = 0;
 };
 
-ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+/// `module_settings`: every registered module's own settings, offered whatever --modules selects.
+ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                                const std::vector<ModuleSetting>& module_settings = {});
 
 /// The build's version, e.g. "0.1.0+g1a2b3c4".
 const char* version();

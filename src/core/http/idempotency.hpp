@@ -20,7 +20,7 @@ struct IdempotencyQuotas {
   std::int64_t per_address = 100;   // live keys of one address without a valid token
 };
 
-/// `Idempotency-Key` on POST /api/… (api.md, ADR 0009). With a key, the handler runs inside a
+/// `Idempotency-Key` on POST /api/… (docs/openapi.yaml, ADR 0009). With a key, the handler runs inside a
 /// db::UnitOfWork, and the response is stored in the same transaction as the effects it
 /// reports: both commit or neither does. A repeat with the same key and the same request (method,
 /// target, body) gets the first response byte for byte, with `Idempotent-Replayed: true`; the

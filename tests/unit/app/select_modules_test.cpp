@@ -3,16 +3,18 @@
 #include <catch2/catch.hpp>
 
 using deliveryhub::app::ConfigurationError;
-using deliveryhub::app::ModuleInfo;
+using deliveryhub::app::Registry;
 using deliveryhub::app::select_modules;
+using deliveryhub::core::ModuleDescriptor;
 using deliveryhub::core::config::Settings;
 
 namespace {
-// The shape the product will have: orders calls customers, payments and delivery.
-const std::vector<ModuleInfo> kKnown = {{"customers", {}},
-                                        {"payments", {}},
-                                        {"delivery", {"customers"}},
-                                        {"orders", {"customers", "payments", "delivery"}}};
+// A registry shaped like the product's: orders calls customers, payments and delivery.
+const ModuleDescriptor kCustomers{.name = "customers"};
+const ModuleDescriptor kPayments{.name = "payments"};
+const ModuleDescriptor kDelivery{.name = "delivery", .calls = {"customers"}};
+const ModuleDescriptor kOrders{.name = "orders", .calls = {"customers", "payments", "delivery"}};
+const Registry kKnown = {&kCustomers, &kPayments, &kDelivery, &kOrders};
 
 Settings with(std::vector<std::string> modules, std::vector<std::string> remotes = {}) {
   Settings settings;

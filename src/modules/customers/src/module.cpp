@@ -11,6 +11,7 @@
 #include "remote_client.hpp"
 #include "routes.hpp"
 #include "service.hpp"
+#include "settings.hpp"
 #include "suspension_feed.hpp"
 
 #include <cstdlib>
@@ -31,20 +32,24 @@ class Module final : public CustomersModule {
       : platform_(platform),
         outbox_("customers", platform.clock, platform.outbox_signal),
         service_(platform.database, outbox_, platform.clock, hasher_),
-        clients_(platform.settings.clients),
+        clients_(platform.settings.module_values.list(settings::kClients)),
         throttle_(platform.clock),
-        registrations_(platform.clock, {std::numeric_limits<std::size_t>::max(),
-                                        platform.settings.registrations_per_address, std::chrono::hours(1)}) {
+        registrations_(
+            platform.clock,
+            {std::numeric_limits<std::size_t>::max(),
+             static_cast<std::size_t>(platform.settings.module_values.number(settings::kRegistrationsPerAddress)),
+             std::chrono::hours(1)}) {
     if (!platform.signing_key) throw std::runtime_error("the customers module needs a token signing key");
     issuer_.emplace(*platform.signing_key, platform.settings.issuer, platform.settings.audience,
-                    platform.settings.access_token_ttl, platform.clock);
+                    platform.settings.module_values.seconds(settings::kAccessTokenTtl), platform.clock);
     // A suspended account's access tokens stop working in this process at once (ADR 0021).
     service_.on_suspended([&tokens = platform.tokens](const std::string& account_id, core::TimePoint at) {
       tokens.revoke_subject(account_id, core::to_unix_ms(at) / 1000);
     });
     oauth_.emplace(OAuthServices{service_, *issuer_, clients_, throttle_, platform.database, platform.clock,
-                                 platform.jwks, platform.settings.issuer, platform.settings.refresh_token_ttl,
-                                 platform.settings.refresh_family_lifetime});
+                                 platform.jwks, platform.settings.issuer,
+                                 platform.settings.module_values.seconds(settings::kRefreshTokenTtl),
+                                 platform.settings.module_values.seconds(settings::kRefreshFamilyLifetime)});
   }
 
   std::string_view name() const override { return "customers"; }
@@ -86,7 +91,8 @@ class Module final : public CustomersModule {
   MachineClients clients_;
   LoginThrottle throttle_;
   LoginThrottle registrations_;  // per address only
-  SuspensionFeed suspensions_{service_, platform_.tokens, platform_.clock, platform_.settings.access_token_ttl};
+  SuspensionFeed suspensions_{service_, platform_.tokens, platform_.clock,
+                              platform_.settings.module_values.seconds(settings::kAccessTokenTtl)};
   std::optional<TokenIssuer> issuer_;
   std::optional<OAuthServices> oauth_;
 };
@@ -106,7 +112,8 @@ namespace {
 class RemoteSuspensions final : public SuspensionWatch {
  public:
   RemoteSuspensions(CustomersApi& customers, core::Platform& platform)
-      : feed_(customers, platform.tokens, platform.clock, platform.settings.access_token_ttl) {}
+      : feed_(customers, platform.tokens, platform.clock,
+              platform.settings.module_values.seconds(settings::kAccessTokenTtl)) {}
   void start() override { feed_.start(); }
   void stop() override { feed_.stop(); }
 

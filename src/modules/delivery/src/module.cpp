@@ -6,6 +6,7 @@
 #include "remote_client.hpp"
 #include "routes.hpp"
 #include "service.hpp"
+#include "settings.hpp"
 
 namespace deliveryhub::delivery {
 namespace {
@@ -15,7 +16,8 @@ class Module final : public DeliveryModule {
   Module(core::Platform& platform, customers::CustomersApi& customers)
       : platform_(platform),
         outbox_("delivery", platform.clock, platform.outbox_signal),
-        service_(platform.database, outbox_, platform.clock, customers, platform.settings.delivery_promise) {}
+        service_(platform.database, outbox_, platform.clock, customers,
+                 platform.settings.module_values.seconds(settings::kDeliveryPromise)) {}
 
   std::string_view name() const override { return "delivery"; }
   std::vector<core::db::Migration> migrations() const override { return delivery::migrations(); }

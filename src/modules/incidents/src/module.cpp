@@ -6,6 +6,7 @@
 #include "migrations.hpp"
 #include "routes.hpp"
 #include "service.hpp"
+#include "settings.hpp"
 
 namespace deliveryhub::incidents {
 namespace {
@@ -17,7 +18,7 @@ class Module final : public IncidentsModule {
       : platform_(platform),
         outbox_("incidents", platform.clock, platform.outbox_signal),
         service_(platform.database, outbox_, platform.clock, orders, payments, delivery),
-        late_watch_("late-incident check", platform.settings.late_check_interval,
+        late_watch_("late-incident check", platform.settings.module_values.seconds(settings::kLateCheckInterval),
                     [this] { service_.open_late_incidents(); }) {}
 
   std::string_view name() const override { return "incidents"; }

@@ -5,7 +5,7 @@
 
 namespace deliveryhub::orders {
 
-/// Follows the delivery of each order (product.md, event flows):
+/// Follows the delivery of each order (docs/product.md, "Event flows"):
 /// delivery.picked_up → dispatched, delivery.completed → delivered,
 /// delivery.failed → delivery_failed, and a redelivery's delivery.scheduled takes a
 /// delivery_failed order back to confirmed; each with its order.* event, in the inbox's transaction.

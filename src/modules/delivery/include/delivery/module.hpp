@@ -1,6 +1,6 @@
 #pragma once
 // For the composition root (src/app) only: other modules use api.hpp.
-#include "core/module/module.hpp"
+#include "core/module/descriptor.hpp"
 #include "customers/api.hpp"
 #include "delivery/api.hpp"
 
@@ -11,6 +11,9 @@ class HttpChannel;
 }
 
 namespace deliveryhub::delivery {
+
+/// The module's declaration (ADR 0024): what the composition root builds and `modules --json` prints.
+const core::ModuleDescriptor& descriptor();
 
 class DeliveryModule : public core::Module {
  public:

@@ -1,6 +1,6 @@
 #pragma once
 // For the composition root (src/app) only: other modules use api.hpp.
-#include "core/module/module.hpp"
+#include "core/module/descriptor.hpp"
 #include "delivery/api.hpp"
 #include "incidents/api.hpp"
 #include "orders/api.hpp"
@@ -9,6 +9,9 @@
 #include <memory>
 
 namespace deliveryhub::incidents {
+
+/// The module's declaration (ADR 0024): what the composition root builds and `modules --json` prints.
+const core::ModuleDescriptor& descriptor();
 
 class IncidentsModule : public core::Module {
  public:

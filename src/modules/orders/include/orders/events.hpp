@@ -1,5 +1,5 @@
 #pragma once
-// Events the orders module publishes (product.md). Payload structs arrive with the order saga.
+// Events the orders module publishes (docs/product.md, "Event flows"). Payload structs arrive with the order saga.
 #include <string_view>
 
 namespace deliveryhub::orders::events {

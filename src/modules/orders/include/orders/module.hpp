@@ -1,6 +1,6 @@
 #pragma once
 // For the composition root (src/app) only: other modules use api.hpp.
-#include "core/module/module.hpp"
+#include "core/module/descriptor.hpp"
 #include "customers/api.hpp"
 #include "delivery/api.hpp"
 #include "orders/api.hpp"
@@ -13,6 +13,9 @@ class HttpChannel;
 }
 
 namespace deliveryhub::orders {
+
+/// The module's declaration (ADR 0024): what the composition root builds and `modules --json` prints.
+const core::ModuleDescriptor& descriptor();
 
 class OrdersModule : public core::Module {
  public:

@@ -1,6 +1,6 @@
 #pragma once
 // For the composition root (src/app) only: other modules use api.hpp.
-#include "core/module/module.hpp"
+#include "core/module/descriptor.hpp"
 #include "payments/api.hpp"
 
 #include <memory>
@@ -10,6 +10,9 @@ class HttpChannel;
 }
 
 namespace deliveryhub::payments {
+
+/// The module's declaration (ADR 0024): what the composition root builds and `modules --json` prints.
+const core::ModuleDescriptor& descriptor();
 
 class PaymentsModule : public core::Module {
  public:

@@ -1,0 +1,55 @@
+// The customers module declares itself (ADR 0024).
+#include "customers/events.hpp"
+#include "customers/module.hpp"
+#include "settings.hpp"
+
+namespace deliveryhub::customers {
+
+namespace settings {
+
+std::vector<core::config::ModuleSetting> declared() {
+  using Kind = core::config::ModuleSetting::Kind;
+  constexpr std::int64_t kDay = 86400;
+  return {
+      {kClients, "DELIVERYHUB_CLIENTS", Kind::list,
+       "Machine client ID:SECRET:operator, or ID:SECRET:service:MODULE[+MODULE] for the calls of those modules "
+       "(repeatable)"},
+      {kRegistrationsPerAddress, "DELIVERYHUB_REGISTRATIONS_PER_ADDRESS", Kind::count,
+       "Customer registrations one client address may make per hour; beyond: 429", 20, 1, 100'000'000},
+      {kAccessTokenTtl, "DELIVERYHUB_ACCESS_TOKEN_TTL", Kind::seconds, "Access token lifetime, seconds", 900, 60, kDay},
+      {kRefreshTokenTtl, "DELIVERYHUB_REFRESH_TOKEN_TTL", Kind::seconds, "Refresh token lifetime, seconds", 30 * kDay,
+       300, 365 * kDay},
+      {kRefreshFamilyLifetime, "DELIVERYHUB_REFRESH_FAMILY_LIFETIME", Kind::seconds,
+       "Seconds after a login when its refresh tokens end, however often refreshed", 90 * kDay, 1, 3 * 365 * kDay},
+  };
+}
+
+}  // namespace settings
+
+const core::ModuleDescriptor& descriptor() {
+  static const core::ModuleDescriptor module{
+      .name = "customers",
+      .summary = "Accounts, addresses, staff and courier logins, suspensions; the OAuth token endpoint and JWKS",
+      .calls = {},
+      .publishes = {events::kCustomerRegistered, events::kCustomerSuspended, events::kCustomerReactivated},
+      .consumes = {},
+      .routes = {"/api/v1/customers", "/oauth/", "/.well-known/"},
+      .issues_tokens = true,
+      .settings = settings::declared(),
+      .make = [](core::Platform& platform, core::ApiDirectory& apis) -> std::unique_ptr<core::Module> {
+        auto module = make_module(platform);
+        apis.provide<CustomersApi>("customers", module->api());
+        return module;
+      },
+      .provide_remote =
+          [](core::remote::HttpChannel& channel, core::ApiDirectory& apis) {
+            apis.adopt<CustomersApi>("customers", make_remote_api(channel));
+          },
+      .when_remote = [](core::Platform& platform, core::ApiDirectory& apis) -> std::unique_ptr<core::BackgroundWork> {
+        return make_suspension_watch(apis.get<CustomersApi>("customers"), platform);
+      },
+  };
+  return module;
+}
+
+}  // namespace deliveryhub::customers

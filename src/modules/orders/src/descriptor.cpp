@@ -1,0 +1,36 @@
+// The orders module declares itself (ADR 0024).
+#include "customers/api.hpp"
+#include "delivery/api.hpp"
+#include "delivery/events.hpp"
+#include "orders/events.hpp"
+#include "orders/module.hpp"
+#include "payments/api.hpp"
+#include "payments/events.hpp"
+
+namespace deliveryhub::orders {
+
+const core::ModuleDescriptor& descriptor() {
+  static const core::ModuleDescriptor module{
+      .name = "orders",
+      .summary = "The catalog, orders and the order saga that pays for and dispatches each one",
+      .calls = {"customers", "payments", "delivery"},
+      .publishes = {events::kOrderPlaced, events::kOrderConfirmed, events::kOrderRejected, events::kOrderCancelled,
+                    events::kOrderDispatched, events::kOrderDelivered, events::kOrderDeliveryFailed},
+      .consumes = {delivery::events::kDeliveryScheduled, delivery::events::kDeliveryPickedUp,
+                   delivery::events::kDeliveryCompleted, delivery::events::kDeliveryFailed,
+                   delivery::events::kDeliveryCancelled, payments::events::kPaymentRefunded},
+      .routes = {"/api/v1/catalog", "/api/v1/orders"},
+      .make = [](core::Platform& platform, core::ApiDirectory& apis) -> std::unique_ptr<core::Module> {
+        auto module =
+            make_module(platform, apis.get<customers::CustomersApi>("customers"),
+                        apis.get<payments::PaymentsApi>("payments"), apis.get<delivery::DeliveryApi>("delivery"));
+        apis.provide<OrdersApi>("orders", module->api());
+        return module;
+      },
+      .provide_remote = [](core::remote::HttpChannel& channel,
+                           core::ApiDirectory& apis) { apis.adopt<OrdersApi>("orders", make_remote_api(channel)); },
+  };
+  return module;
+}
+
+}  // namespace deliveryhub::orders
