@@ -19,6 +19,7 @@
 #include "core/metrics/metrics.hpp"
 #include "core/remote/http_channel.hpp"
 #include "core/remote/service_tokens.hpp"
+#include "core/util/build_info.hpp"
 #include "module_registry.hpp"
 
 #include <algorithm>
@@ -341,6 +342,7 @@ int run(const core::config::Settings& settings) {
   core::Platform platform{*database, bus,     outbox_signal, clock,
                           tokens,    metrics, settings,      keys.signing_key ? &*keys.signing_key : nullptr,
                           keys.jwks};
+  for (const auto* module : modules_known) platform.modules.emplace_back(module->name);
 
   RemoteModules remote(settings, metrics);
   Modules modules;
@@ -424,7 +426,7 @@ int run(const core::config::Settings& settings) {
   core::log::info("listening", {{"address", settings.host + ":" + std::to_string(port)},
                                 {"modules", modules_text},
                                 {"database", database->backend()},
-                                {"version", core::config::version()}});
+                                {"version", core::build::version()}});
   core::log::flush();
 
   const int received = wait_for_signal();

@@ -37,7 +37,7 @@ def test_unknown_module_fails_with_the_valid_list():
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert "unknown module 'bogus'" in lines[0] and "valid: all, customers, payments, delivery, orders, incidents" in lines[0]
+    assert "unknown module 'bogus'" in lines[0] and "valid: all, customers, delivery, payments, orders, incidents" in lines[0]
 
 
 def test_invalid_flag_value_exits_2_with_one_line():

@@ -10,6 +10,7 @@
 #include "core/remote/circuit_breaker.hpp"
 #include "core/remote/http_channel.hpp"
 #include "core/remote/retry_policy.hpp"
+#include "core/util/deadline.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -171,7 +172,7 @@ struct ScriptedRemote {
       last_authorization = std::string(request.header("Authorization"));
       last_caller = std::string(request.header("X-Deliveryhub-Caller"));
       handler_deadline_left.reset();
-      if (auto deadline = remote::ScopedDeadline::current()) {
+      if (auto deadline = ScopedDeadline::current()) {
         handler_deadline_left =
             std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
       }
@@ -294,7 +295,7 @@ TEST_CASE("each attempt is bounded by the timeout, and by the caller's deadline"
   // A caller whose deadline has passed makes no call at all.
   const int before = remote.echo_hits;
   {
-    remote::ScopedDeadline deadline(std::chrono::steady_clock::now() - 1ms);
+    ScopedDeadline deadline(std::chrono::steady_clock::now() - 1ms);
     CHECK(kind_of([&] { channel.call({"POST", "/echo", nlohmann::json::object(), false}); }) == ErrorKind::unavailable);
   }
   CHECK(remote.echo_hits == before);
@@ -307,7 +308,7 @@ TEST_CASE("calls carry the token, the trace context, the caller and the remainin
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   log::ScopedContext context({"req_1", trace, {}});
   log::set_caller("cus_01J0000000000000000000000");
-  remote::ScopedDeadline deadline(std::chrono::steady_clock::now() + 5s);
+  ScopedDeadline deadline(std::chrono::steady_clock::now() + 5s);
   for (int i = 0; i < 20; ++i) {
     CHECK(channel.call({"POST", "/echo", nlohmann::json{{"n", i}}, false}).at("n") == i);
   }

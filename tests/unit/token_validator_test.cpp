@@ -3,6 +3,7 @@
 #include "core/auth/jws.hpp"
 #include "core/auth/keys.hpp"
 #include "core/errors.hpp"
+#include "core/util/base64url.hpp"
 
 #include <openssl/hmac.h>
 

@@ -1,6 +1,7 @@
 #include "core/auth/jws.hpp"
 
 #include "core/auth/keys.hpp"
+#include "core/util/base64url.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>

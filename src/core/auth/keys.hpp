@@ -6,11 +6,6 @@
 
 namespace deliveryhub::core::auth {
 
-/// base64url without padding (RFC 4648 §5), as JOSE uses.
-std::string base64url_encode(std::string_view bytes);
-/// nullopt for anything that is not unpadded base64url.
-std::optional<std::string> base64url_decode(std::string_view text);
-
 /// A P-256 key pair for ES256 access tokens. `kid` is the RFC 7638 JWK thumbprint.
 class SigningKey {
  public:

@@ -3,6 +3,7 @@
 #include "core/auth/jws.hpp"
 #include "core/errors.hpp"
 #include "core/log/log.hpp"
+#include "core/util/base64url.hpp"
 
 #include <algorithm>
 
@@ -34,7 +35,7 @@ void TokenValidator::set_keys(KeySet keys) {
 }
 
 Principal TokenValidator::validate(std::string_view token) const {
-  const auto principal = [&] {
+  auto principal = [&] {  // not const: returned below, so moved rather than copied
     std::shared_lock lock(cache_mutex_);
     auto found = cache_.find(std::string(token));
     if (found != cache_.end() && found->second.expires_at + options_.leeway.count() >= unix_now()) {

@@ -1,6 +1,7 @@
 #include "core/config/settings.hpp"
 
 #include "core/http/client_address.hpp"
+#include "core/util/build_info.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -44,7 +45,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
                                 const std::vector<ModuleSetting>& module_settings) {
   Settings s;
   CLI::App app{"deliveryhub — the back office of a delivery business", "deliveryhub"};
-  app.set_version_flag("--version", std::string(version()));
+  app.set_version_flag("--version", std::string(build::version()));
   // CLI11 reads the config file before it looks at the environment, so the file's environment
   // twin is applied here, as the default file name (required once named).
   const char* config_from_env = std::getenv("DELIVERYHUB_CONFIG");
@@ -274,7 +275,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
     out << app.help("", CLI::AppFormatMode::All);
     return {std::nullopt, 0};
   } catch (const CLI::CallForVersion&) {
-    out << version() << "\n";
+    out << build::version() << "\n";
     return {std::nullopt, 0};
   } catch (const CLI::ParseError& e) {
     err << "deliveryhub: invalid setting: " << e.what() << "\n";

@@ -82,9 +82,4 @@ struct ParseOutcome {
 ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                                 const std::vector<ModuleSetting>& module_settings = {});
 
-/// The build's version, e.g. "0.1.0+g1a2b3c4".
-const char* version();
-const char* git_commit();
-const char* build_type();
-
 }  // namespace deliveryhub::core::config

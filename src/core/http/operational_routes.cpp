@@ -1,7 +1,7 @@
 #include "core/http/operational_routes.hpp"
 
-#include "core/config/settings.hpp"
 #include "core/http/problem.hpp"
+#include "core/util/build_info.hpp"
 
 namespace deliveryhub::core::http {
 
@@ -31,8 +31,7 @@ void add_operational_routes(Router& router, OperationalState& state, db::Databas
 
   router.add("GET", "/version", [](const Request&) {
     return Response::json(
-        200,
-        {{"version", config::version()}, {"git_commit", config::git_commit()}, {"build_type", config::build_type()}});
+        200, {{"version", build::version()}, {"git_commit", build::git_commit()}, {"build_type", build::type()}});
   });
 
   router.add("GET", "/openapi.yaml", [openapi_yaml](const Request&) {

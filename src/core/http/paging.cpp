@@ -1,7 +1,7 @@
 #include "core/http/paging.hpp"
 
-#include "core/auth/keys.hpp"
 #include "core/errors.hpp"
+#include "core/util/base64url.hpp"
 
 namespace deliveryhub::core::http {
 
@@ -18,7 +18,7 @@ Paging read_paging(const Request& request) {
     paging.limit = value;
   }
   if (auto cursor = request.query_param("cursor")) {
-    auto decoded = auth::base64url_decode(*cursor);
+    auto decoded = base64url_decode(*cursor);
     if (!decoded || decoded->empty() || decoded->size() > 64 ||
         decoded->find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789ABCDEFGHJKMNPQRSTVWXYZ") !=
             std::string::npos) {
@@ -30,9 +30,9 @@ Paging read_paging(const Request& request) {
 }
 
 Response page_response(const nlohmann::json& data, const std::optional<std::string>& next_after) {
-  return Response::json(200, {{"data", data},
-                              {"next_cursor", next_after ? nlohmann::json(auth::base64url_encode(*next_after))
-                                                         : nlohmann::json(nullptr)}});
+  return Response::json(
+      200, {{"data", data},
+            {"next_cursor", next_after ? nlohmann::json(base64url_encode(*next_after)) : nlohmann::json(nullptr)}});
 }
 
 }  // namespace deliveryhub::core::http

@@ -3,7 +3,7 @@
 #include "core/db/database.hpp"
 #include "core/http/problem.hpp"
 #include "core/log/log.hpp"
-#include "core/remote/http_channel.hpp"
+#include "core/util/deadline.hpp"
 #include "core/util/ids.hpp"
 
 #include <fmt/format.h>
@@ -104,7 +104,7 @@ Response Pipeline::handle(Request& request) const {
     if (deadline && *deadline <= started) {
       throw Error(ErrorKind::unavailable, "The caller's deadline passed before the request was handled");
     }
-    std::optional<remote::ScopedDeadline> deadline_scope;
+    std::optional<ScopedDeadline> deadline_scope;
     if (deadline) deadline_scope.emplace(*deadline);
     auto match = router_.match(request.method, request.path);
     request.route = std::string(match.pattern);

@@ -29,6 +29,8 @@ struct Platform {
   /// What /.well-known/jwks.json publishes when this process issues tokens: the signing key's
   /// public JWK and those of the --jwt-verify-key-file keys.
   nlohmann::json jwks = nlohmann::json::object();
+  /// Every module this binary knows, by name, whether it runs here or not.
+  std::vector<std::string> modules = {};
 };
 
 /// A domain module as the composition root sees it. The lifecycle, in order:

@@ -3,6 +3,7 @@
 #include "core/errors.hpp"
 #include "core/http/problem.hpp"
 #include "core/log/log.hpp"
+#include "core/util/deadline.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,8 +24,6 @@ namespace bhttp = boost::beast::http;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
-
-thread_local std::optional<SteadyClock::time_point> t_deadline;
 
 // One kept-alive connection; its own io_context runs only while a call uses it.
 struct Connection {
@@ -54,16 +53,6 @@ std::string hex(std::uint64_t value, int digits) {
 }
 
 }  // namespace
-
-ScopedDeadline::ScopedDeadline(SteadyClock::time_point deadline) : previous_(t_deadline) {
-  t_deadline = previous_ ? std::min(*previous_, deadline) : deadline;
-}
-ScopedDeadline::~ScopedDeadline() {
-  t_deadline = previous_;
-}
-std::optional<SteadyClock::time_point> ScopedDeadline::current() {
-  return t_deadline;
-}
 
 struct HttpChannel::Impl {
   Impl(std::string n, std::string url, ChannelOptions o, metrics::Metrics& metrics, std::function<std::string()> t)
@@ -158,7 +147,7 @@ struct HttpChannel::Impl {
     }
     if (const auto& id = log::current().request_id; !id.empty()) request.set("X-Request-Id", id);
     if (const auto& caller = log::current().caller; !caller.empty()) request.set("X-Deliveryhub-Caller", caller);
-    if (auto deadline = t_deadline) {
+    if (auto deadline = ScopedDeadline::current()) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - SteadyClock::now());
       request.set("X-Deliveryhub-Deadline-Ms", std::to_string(std::max<std::int64_t>(left.count(), 0)));
     }
@@ -240,7 +229,7 @@ nlohmann::json HttpChannel::call(const RemoteCall& call) {
   for (int attempt = 1;; ++attempt) {
     const auto now = SteadyClock::now();
     auto timeout = s.options.timeout;
-    if (auto deadline = t_deadline) {
+    if (auto deadline = ScopedDeadline::current()) {
       if (*deadline <= now) {
         outcome("rejected");
         s.unavailable("the caller's deadline passed before calling " + s.name, std::chrono::milliseconds(0));

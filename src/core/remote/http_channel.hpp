@@ -18,20 +18,6 @@ struct RemoteCall {
   bool idempotent = false;  // only idempotent calls are retried
 };
 
-/// The caller's deadline for everything done on its behalf on this thread (e.g. a request's).
-/// Remote calls send what is left of it and make no call once it has passed.
-class ScopedDeadline {
- public:
-  explicit ScopedDeadline(std::chrono::steady_clock::time_point deadline);
-  ~ScopedDeadline();
-  ScopedDeadline(const ScopedDeadline&) = delete;
-  ScopedDeadline& operator=(const ScopedDeadline&) = delete;
-  static std::optional<std::chrono::steady_clock::time_point> current();
-
- private:
-  std::optional<std::chrono::steady_clock::time_point> previous_;
-};
-
 /// HTTP/JSON calls to one remote module (ADR 0014): keep-alive connections reused from a pool;
 /// a service token from `token` on every call; the W3C trace context of the current log context;
 /// the caller's remaining deadline (header X-Deliveryhub-Deadline-Ms); per-attempt timeouts;

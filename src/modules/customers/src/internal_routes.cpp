@@ -1,7 +1,7 @@
 #include "internal_routes.hpp"
 
 #include "core/http/json_body.hpp"
-#include "json_mapping.hpp"
+#include "wire.hpp"
 
 #include <algorithm>
 

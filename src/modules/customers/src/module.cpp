@@ -32,7 +32,7 @@ class Module final : public CustomersModule {
       : platform_(platform),
         outbox_("customers", platform.clock, platform.outbox_signal),
         service_(platform.database, outbox_, platform.clock, hasher_),
-        clients_(platform.settings.module_values.list(settings::kClients)),
+        clients_(platform.settings.module_values.list(settings::kClients), platform.modules),
         throttle_(platform.clock),
         registrations_(
             platform.clock,

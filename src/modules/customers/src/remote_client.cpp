@@ -1,7 +1,7 @@
 #include "remote_client.hpp"
 
 #include "core/errors.hpp"
-#include "json_mapping.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::customers {
 

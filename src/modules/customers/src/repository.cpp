@@ -1,6 +1,6 @@
 #include "repository.hpp"
 
-#include "json_mapping.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::customers::repository {
 namespace {

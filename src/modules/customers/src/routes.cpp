@@ -3,7 +3,7 @@
 #include "core/http/json_body.hpp"
 #include "core/http/paging.hpp"
 #include "core/http/preconditions.hpp"
-#include "json_mapping.hpp"
+#include "wire.hpp"
 
 namespace deliveryhub::customers {
 namespace {

@@ -1,5 +1,6 @@
 #include "core/auth/keys.hpp"
 #include "core/auth/token_validator.hpp"
+#include "core/util/base64url.hpp"
 #include "identity/login_throttle.hpp"
 #include "identity/machine_clients.hpp"
 #include "identity/token_issuer.hpp"
@@ -29,7 +30,7 @@ TEST_CASE("issued tokens validate and carry roles, client and typ at+jwt") {
   core::auth::TokenValidator validator({"dh", "dh-api"}, keys);
 
   const auto token = issuer.issue("acc_1", {"service"}, "svc");
-  const auto header = nlohmann::json::parse(*core::auth::base64url_decode(token.substr(0, token.find('.'))));
+  const auto header = nlohmann::json::parse(*core::base64url_decode(token.substr(0, token.find('.'))));
   CHECK(header["typ"] == "at+jwt");
   CHECK(header["kid"] == key.kid());
   auto principal = validator.validate(token);
@@ -81,8 +82,10 @@ TEST_CASE("login throttle: per account, per address, window, success resets the 
 }
 
 TEST_CASE("machine clients: parsing and constant-time authentication") {
+  const std::vector<std::string> modules{"customers", "delivery", "payments", "orders", "incidents"};
   MachineClients clients({"svc:0123456789abcdef:service:orders+incidents", "ops-bot:fedcba9876543210xx:operator",
-                          "colon:0123:456789abcdef:service:delivery"});
+                          "colon:0123:456789abcdef:service:delivery"},
+                         modules);
   const auto svc = clients.authenticate("svc", "0123456789abcdef");
   REQUIRE(svc);
   CHECK(svc->roles == std::vector<std::string>{"service"});
@@ -93,13 +96,14 @@ TEST_CASE("machine clients: parsing and constant-time authentication") {
   CHECK_FALSE(clients.authenticate("svc", "0123456789abcdeX"));
   CHECK_FALSE(clients.authenticate("svc", ""));
   CHECK_FALSE(clients.authenticate("nobody", "0123456789abcdef"));
-  CHECK_THROWS_AS(MachineClients({"svc:short:service"}), std::invalid_argument);
-  CHECK_THROWS_AS(MachineClients({"svc:0123456789abcdef:customer"}), std::invalid_argument);
-  CHECK_THROWS_AS(MachineClients({"nocolons"}), std::invalid_argument);
+  CHECK_THROWS_AS(MachineClients({"svc:short:service"}, modules), std::invalid_argument);
+  CHECK_THROWS_AS(MachineClients({"svc:0123456789abcdef:customer"}, modules), std::invalid_argument);
+  CHECK_THROWS_AS(MachineClients({"nocolons"}, modules), std::invalid_argument);
   // Role service must say which modules it calls for, and only real modules (ADR 0022).
-  CHECK_THROWS_WITH(MachineClients({"svc:0123456789abcdef:service"}),
+  CHECK_THROWS_WITH(MachineClients({"svc:0123456789abcdef:service"}, modules),
                     Catch::Contains("must name the modules it calls for"));
-  CHECK_THROWS_WITH(MachineClients({"svc:0123456789abcdef:service:order"}), Catch::Contains("no module 'order'"));
-  CHECK_THROWS_WITH(MachineClients({"ops:0123456789abcdef:operator:orders"}),
+  CHECK_THROWS_WITH(MachineClients({"svc:0123456789abcdef:service:order"}, modules),
+                    Catch::Contains("no module 'order'"));
+  CHECK_THROWS_WITH(MachineClients({"ops:0123456789abcdef:operator:orders"}, modules),
                     Catch::Contains("only role service acts for modules"));
 }

@@ -1,6 +1,6 @@
 #include "payments/module.hpp"
 
-#include "delivery_consumer.hpp"
+#include "consumers.hpp"
 #include "internal_routes.hpp"
 #include "migrations.hpp"
 #include "provider.hpp"

@@ -9,10 +9,6 @@
 namespace deliveryhub::customers {
 namespace {
 
-// The modules a service client may act for: those that call others. Kept here rather than taken
-// from the composition root so that a typo fails at start-up, not as a 403 later.
-constexpr std::array<std::string_view, 5> kModules{"customers", "payments", "delivery", "orders", "incidents"};
-
 std::vector<std::string> split_on_plus(const std::string& text) {
   std::vector<std::string> parts;
   std::size_t start = 0;
@@ -37,7 +33,7 @@ std::string MachineClient::scope() const {
   return text;
 }
 
-MachineClients::MachineClients(const std::vector<std::string>& specs) {
+MachineClients::MachineClients(const std::vector<std::string>& specs, const std::vector<std::string>& modules) {
   for (const auto& spec : specs) {
     const std::string entry = "(entry " + std::to_string(clients_.size() + 1) + ")";
     const auto first = spec.find(':');
@@ -70,9 +66,10 @@ MachineClients::MachineClients(const std::vector<std::string>& specs) {
       client.roles.push_back(std::move(role));
     }
     for (const auto& module : client.acts_for) {
-      if (std::find(kModules.begin(), kModules.end(), module) == kModules.end()) {
-        throw std::invalid_argument("machine client '" + client.id + "': no module '" + module +
-                                    "' (customers, payments, delivery, orders, incidents)");
+      if (std::find(modules.begin(), modules.end(), module) == modules.end()) {
+        std::string known;
+        for (const auto& name : modules) known += (known.empty() ? "" : ", ") + name;
+        throw std::invalid_argument("machine client '" + client.id + "': no module '" + module + "' (" + known + ")");
       }
     }
     const bool service = std::find(client.roles.begin(), client.roles.end(), "service") != client.roles.end();

@@ -22,8 +22,10 @@ struct MachineClient {
 /// for a process hosting those modules that calls other modules. Thread-safe after construction.
 class MachineClients {
  public:
-  /// Throws std::invalid_argument naming the bad entry (never echoing a secret).
-  explicit MachineClients(const std::vector<std::string>& specs);
+  /// `modules`: every module of the binary, those a service client may act for (a typo fails at
+  /// start-up, not as a 403 later). Throws std::invalid_argument naming the bad entry (never
+  /// echoing a secret).
+  MachineClients(const std::vector<std::string>& specs, const std::vector<std::string>& modules);
   /// The client when id and secret match (constant-time on the secret), else nullopt.
   std::optional<MachineClient> authenticate(std::string_view id, std::string_view secret) const;
 

@@ -2,6 +2,7 @@
 
 #include "core/http/message.hpp"
 #include "core/log/log.hpp"
+#include "core/util/base64url.hpp"
 #include "core/util/ids.hpp"
 #include "core/util/text.hpp"
 
@@ -103,7 +104,7 @@ Response client_credentials_grant(OAuthServices& s, const Request& request, std:
     // Basic uses standard base64 with padding; convert to base64url without padding.
     for (auto& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
     while (!text.empty() && text.back() == '=') text.pop_back();
-    auto credentials = core::auth::base64url_decode(text);
+    auto credentials = core::base64url_decode(text);
     auto colon = credentials ? credentials->find(':') : std::string::npos;
     if (colon == std::string::npos) {
       throw oauth_error(ErrorKind::unauthorized, "invalid_client", "Client authentication failed")

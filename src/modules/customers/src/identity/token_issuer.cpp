@@ -1,6 +1,7 @@
 #include "identity/token_issuer.hpp"
 
 #include "core/auth/jws.hpp"
+#include "core/util/base64url.hpp"
 #include "core/util/ids.hpp"
 
 #include <openssl/sha.h>
@@ -38,14 +39,14 @@ std::string TokenIssuer::issue(const std::string& subject, const std::vector<std
 std::string hash_refresh_token(std::string_view token) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  return core::auth::base64url_encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+  return core::base64url_encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
 }
 
 RefreshSecret new_refresh_secret() {
   unsigned char bytes[32];
   randombytes_buf(bytes, sizeof bytes);
   RefreshSecret secret;
-  secret.token = core::auth::base64url_encode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+  secret.token = core::base64url_encode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
   secret.hash = hash_refresh_token(secret.token);
   return secret;
 }

@@ -1,4 +1,4 @@
-#include "json_mapping.hpp"
+#include "wire.hpp"
 
 #include "core/errors.hpp"
 

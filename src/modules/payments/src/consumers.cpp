@@ -1,4 +1,4 @@
-#include "delivery_consumer.hpp"
+#include "consumers.hpp"
 
 #include "core/errors.hpp"
 #include "core/log/log.hpp"
