@@ -94,6 +94,12 @@ TEST_CASE("RFC 3339 formatting round-trips") {
   CHECK(parse_rfc3339("2026-11-26T07:11:52.123Z") == t);
   CHECK_FALSE(parse_rfc3339("2026-11-26 07:11:52"));
   CHECK_FALSE(parse_rfc3339("2026-11-26T07:11:52.123+01:00"));
+  // Years a TimePoint (nanoseconds) cannot hold are refused, not overflowed (found by fuzz_event).
+  CHECK(parse_rfc3339("2262-01-01T00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339("2620-11-26T07:11:52.123Z"));
+  CHECK_FALSE(parse_rfc3339("9999-12-31T23:59:59Z"));
+  CHECK(parse_rfc3339("1700-01-01T00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339("1600-01-01T00:00:00Z"));
 }
 
 TEST_CASE("traceparent validation") {

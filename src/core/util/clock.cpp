@@ -60,6 +60,10 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   const std::tm requested = tm;
   const std::time_t seconds = timegm(&tm);
   if (tm.tm_mday != requested.tm_mday || tm.tm_mon != requested.tm_mon) return std::nullopt;  // e.g. 31 April
+  // A TimePoint counts nanoseconds (libstdc++): about 292 years either side of 1970. A time beyond
+  // that (e.g. the year 2620, found by fuzz_event) cannot be held, so it is not a time we accept.
+  constexpr auto kLimit = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count() - 1;
+  if (seconds > kLimit || seconds < -kLimit) return std::nullopt;
   return from_unix_ms(static_cast<std::int64_t>(seconds) * 1000 + millis);
 }
 
