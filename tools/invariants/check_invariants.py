@@ -20,11 +20,15 @@ there is any, 0 when the database is consistent:
   - no event left undelivered in any module's outbox.
 Run it when the system is quiet (sagas and outboxes drained): in flight, "unfinished" is normal.
 """
+import json
+import pathlib
 import sqlite3
 import sys
 
 ACTIVE_DELIVERY = ("unassigned", "assigned", "picked_up")
-MODULES_WITH_OUTBOX = ("customers", "payments", "delivery", "orders", "incidents")
+# Every module has an outbox: the modules are the binary's (docs/modules.json, `deliveryhub modules --json`).
+MODULES_WITH_OUTBOX = tuple(m["name"] for m in json.loads(
+    (pathlib.Path(__file__).resolve().parents[2] / "docs/modules.json").read_text())["modules"])
 
 
 class Store:
