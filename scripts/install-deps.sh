@@ -9,7 +9,7 @@ build_packages=(
   libssl-dev prometheus-cpp-dev libcli11-dev libsodium-dev librabbitmq-dev
 )
 test_packages=(
-  catch2 python3 python3-pytest python3-yaml python3-psycopg2 python3-pika python3-hypothesis python3-jsonschema postgresql rabbitmq-server curl clang clang-format libclang-rt-14-dev nodejs npm
+  catch2 python3 python3-pytest python3-yaml python3-psycopg2 python3-pika python3-hypothesis python3-jsonschema postgresql rabbitmq-server curl clang clang-format clang-tidy libclang-rt-14-dev nodejs npm
 )
 bench_packages=(wrk nginx)
 

@@ -175,7 +175,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
             try {
-              http::TrustedProxies({value});
+              (void)http::TrustedProxies({value});  // constructed only to validate
               return {};
             } catch (const std::invalid_argument& error) {
               return error.what();

@@ -145,9 +145,11 @@ struct Server::Impl {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
         continue;  // e.g. EMFILE: try again
       }
+      // Taken before `socket` is moved into a coroutine: a call's arguments have no set order.
+      const auto executor = socket.get_executor();
       if (connections.load() >= options.max_connections) {
         asio::co_spawn(
-            socket.get_executor(),
+            executor,
             refuse(std::move(socket),
                    Error(ErrorKind::unavailable, "Too many open connections").with_header("Retry-After", "1")),
             asio::detached);
@@ -158,14 +160,14 @@ struct Server::Impl {
       std::string address = peer_ec ? std::string() : peer.address().to_string();
       if (!take_slot(address)) {
         asio::co_spawn(
-            socket.get_executor(),
+            executor,
             refuse(std::move(socket), Error(ErrorKind::too_many_requests, "Too many open connections from your address")
                                           .with_header("Retry-After", "1")),
             asio::detached);
         continue;
       }
       ++connections;
-      asio::co_spawn(socket.get_executor(), session(beast::tcp_stream(std::move(socket))),
+      asio::co_spawn(executor, session(beast::tcp_stream(std::move(socket))),
                      [this, address = std::move(address)](std::exception_ptr) {
                        release_slot(address);
                        --connections;

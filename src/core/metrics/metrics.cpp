@@ -62,12 +62,12 @@ HttpMetrics::HttpMetrics(Metrics& metrics)
                       .Add({})) {}
 
 void HttpMetrics::observe(std::string_view method, std::string_view route, int status, double seconds) {
-  static const prometheus::Histogram::BucketBoundaries kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                                0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  static const prometheus::Histogram::BucketBoundaries buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                               0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   const std::string route_label = route.empty() ? "unmatched" : std::string(route);
   requests_.Add({{"route", route_label}, {"method", std::string(method)}, {"status", std::to_string(status)}})
       .Increment();
-  latency_.Add({{"route", route_label}, {"method", std::string(method)}}, kBuckets).Observe(seconds);
+  latency_.Add({{"route", route_label}, {"method", std::string(method)}}, buckets).Observe(seconds);
 }
 
 }  // namespace deliveryhub::core::metrics

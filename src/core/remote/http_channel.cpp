@@ -55,7 +55,8 @@ std::string hex(std::uint64_t value, int digits) {
 }  // namespace
 
 struct HttpChannel::Impl {
-  Impl(std::string n, std::string url, ChannelOptions o, metrics::Metrics& metrics, std::function<std::string()> t)
+  Impl(std::string n, const std::string& url, ChannelOptions o, metrics::Metrics& metrics,
+       std::function<std::string()> t)
       : name(std::move(n)),
         options(o),
         token(std::move(t)),
@@ -204,9 +205,9 @@ struct HttpChannel::Impl {
   }
 };
 
-HttpChannel::HttpChannel(std::string name, std::string base_url, ChannelOptions options, metrics::Metrics& metrics,
-                         std::function<std::string()> token)
-    : impl_(std::make_unique<Impl>(std::move(name), std::move(base_url), options, metrics, std::move(token))) {}
+HttpChannel::HttpChannel(std::string name, const std::string& base_url, ChannelOptions options,
+                         metrics::Metrics& metrics, std::function<std::string()> token)
+    : impl_(std::make_unique<Impl>(std::move(name), base_url, options, metrics, std::move(token))) {}
 
 HttpChannel::~HttpChannel() = default;
 

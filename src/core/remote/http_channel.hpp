@@ -26,7 +26,7 @@ struct RemoteCall {
 class HttpChannel {
  public:
   /// `name` labels metrics and errors ("payments"); `base_url` is http://host:port.
-  HttpChannel(std::string name, std::string base_url, ChannelOptions options, metrics::Metrics& metrics,
+  HttpChannel(std::string name, const std::string& base_url, ChannelOptions options, metrics::Metrics& metrics,
               std::function<std::string()> token);
   ~HttpChannel();
 

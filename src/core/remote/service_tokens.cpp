@@ -21,7 +21,7 @@ std::string base64(std::string_view in) {
 
 }  // namespace
 
-ServiceTokens::ServiceTokens(std::string token_url, std::string client_id, std::string client_secret)
+ServiceTokens::ServiceTokens(std::string token_url, const std::string& client_id, const std::string& client_secret)
     : token_url_(std::move(token_url)), authorization_("Basic " + base64(client_id + ":" + client_secret)) {}
 
 std::string ServiceTokens::token() {

@@ -10,7 +10,7 @@ namespace deliveryhub::core::remote {
 /// minute before it expires and fetched again then. Thread-safe; a fetch blocks other callers.
 class ServiceTokens {
  public:
-  ServiceTokens(std::string token_url, std::string client_id, std::string client_secret);
+  ServiceTokens(std::string token_url, const std::string& client_id, const std::string& client_secret);
 
   /// The current token; throws core::Error(unavailable) when none can be had.
   std::string token();

@@ -11,7 +11,7 @@ SuspensionFeed::SuspensionFeed(CustomersApi& customers, const core::auth::TokenV
       clock_(clock),
       // A token issued before a suspension lives at most access_token_ttl (+ a minute of leeway).
       watched_until_(clock.now() - access_token_ttl - std::chrono::minutes(1)),
-      loop_("suspension feed", interval, [this] { look(); }) {}
+      loop_("suspension feed", kInterval, [this] { look(); }) {}
 
 void SuspensionFeed::start() {
   look();

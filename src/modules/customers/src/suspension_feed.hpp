@@ -17,11 +17,11 @@ class SuspensionFeed {
   SuspensionFeed(CustomersApi& customers, const core::auth::TokenValidator& tokens, const core::Clock& clock,
                  std::chrono::seconds access_token_ttl);
 
-  /// Looks once now, then every `interval` in the background.
+  /// Looks once now, then every `kInterval` in the background.
   void start();
   void stop() { loop_.stop(); }
 
-  static constexpr std::chrono::seconds interval{5};
+  static constexpr std::chrono::seconds kInterval{5};
 
  private:
   void look();

@@ -156,8 +156,7 @@ Comment IncidentService::comment(const std::string& id, const std::string& body,
       throw conflict(*incident,
                      "The incident is " + std::string(to_string(incident->status)) + "; it takes no more comments");
     }
-    const Comment comment{core::new_id("cmt"), by.subject, by.operator_role ? "operator" : "customer", body,
-                          clock_.now()};
+    Comment comment{core::new_id("cmt"), by.subject, by.operator_role ? "operator" : "customer", body, clock_.now()};
     repository::add_comment(tx, incident->id, comment);
     if (by.operator_role && incident->status == IncidentStatus::open) {
       incident->status = IncidentStatus::in_progress;  // an operator is on it

@@ -57,9 +57,9 @@ void OrderSaga::finished(const Order& order, std::string_view outcome) {
   const std::string label(outcome);
   outcomes_.Add({{"outcome", label}}).Increment();
   if (outcome == "cancelled") return;  // a cancellation may come days later: not the saga's speed
-  static const prometheus::Histogram::BucketBoundaries kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                                                1,     2.5,  5,     10,   30,  60,   300};
-  duration_.Add({{"outcome", label}}, kBuckets)
+  static const prometheus::Histogram::BucketBoundaries buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                               1,     2.5,  5,     10,   30,  60,   300};
+  duration_.Add({{"outcome", label}}, buckets)
       .Observe(std::chrono::duration<double>(clock_.now() - order.created_at).count());
 }
 

@@ -17,7 +17,7 @@ using core::ErrorKind;
 using core::http::Request;
 using core::http::Response;
 
-Error oauth_error(ErrorKind kind, std::string code, std::string description) {
+Error oauth_error(ErrorKind kind, std::string code, const std::string& description) {
   Error error(kind, description);
   error.with_extension("error", std::move(code)).with_extension("error_description", description);
   error.with_header("Cache-Control", "no-store");
