@@ -389,3 +389,33 @@ def test_sql_naming_its_own_tables_passes(tree):
     write(tree, "src/modules/a/src/repo.cpp",
           'const char* sql = "INSERT INTO a_items (id) VALUES ($1); UPDATE a_items SET id = $1";\n')
     assert_passes(run(tree))
+
+
+# --- the module graph (docs/modules.json) against DEPS and the folders -----------------------
+
+def graph(*modules):
+    import json
+    return json.dumps({"modules": [
+        {"name": name, "calls": calls, "publishes": publishes, "consumes": consumes}
+        for name, calls, publishes, consumes in modules]})
+
+
+def test_graph_agreeing_with_deps_passes(tree):
+    # a calls nothing but consumes b's event: DEPS b is the publisher's.
+    write(tree, "docs/modules.json", graph(("a", [], ["a.done"], ["b.done"]), ("b", [], ["b.done"], [])))
+    assert_passes(run(tree))
+
+
+def test_deps_wider_than_the_graph_fails(tree):
+    write(tree, "docs/modules.json", graph(("a", [], [], []), ("b", [], [], [])))
+    assert_fails(run(tree), "src/modules/a/CMakeLists.txt: DEPS ['b'], but the module calls and consumes events of []")
+
+
+def test_a_call_the_deps_do_not_allow_fails(tree):
+    write(tree, "docs/modules.json", graph(("a", ["b"], [], []), ("b", ["a"], [], [])))
+    assert_fails(run(tree), "src/modules/b/CMakeLists.txt: DEPS [], but the module calls and consumes events of ['a']")
+
+
+def test_a_graph_naming_other_modules_than_the_folders_fails(tree):
+    write(tree, "docs/modules.json", graph(("a", ["b"], [], []), ("b", [], [], []), ("c", [], [], [])))
+    assert_fails(run(tree), "docs/modules.json names modules ['a', 'b', 'c'], src/modules holds ['a', 'b']")
