@@ -117,10 +117,7 @@ TEST_CASE("a failed delivery voids the payment, opens an incident, and a redeliv
         return std::nullopt;
       },
       "the redelivery to be scheduled");
-  world.courier_reports(shop, again["delivery_id"], "picked_up");
-  world.courier_reports(shop, again["delivery_id"], "delivered");
-  world.order_becomes(customer, order_id, "delivered");
-  world.payment_becomes(customer, again["payment_id"], "captured");
+  world.deliver(shop, customer, again);
   world.finish();
 }
 
@@ -128,15 +125,12 @@ TEST_CASE("a damaged delivery is refunded in part through an incident") {
   World world;
   const auto shop = world.open_shop();
   const auto customer = world.customer();
-  const auto placed = world.place_order(customer, shop.sku);
-  const auto confirmed = world.order_becomes(customer, placed["id"], "confirmed");
-  world.courier_reports(shop, confirmed["delivery_id"], "picked_up");
-  world.courier_reports(shop, confirmed["delivery_id"], "delivered");
-  world.payment_becomes(customer, confirmed["payment_id"], "captured");
+  const auto confirmed = world.confirmed_order(shop, customer);
+  world.deliver(shop, customer, confirmed);
 
   const auto opened =
       world.call("POST", "/api/v1/incidents",
-                 {{"order_id", placed["id"]}, {"type", "damaged"}, {"description", "dented"}}, customer.token);
+                 {{"order_id", confirmed["id"]}, {"type", "damaged"}, {"description", "dented"}}, customer.token);
   INFO(opened.body.dump());
   REQUIRE(opened.status == 201);
   const auto resolved = world.call("POST", "/api/v1/incidents/" + opened.body["id"].get<std::string>() + "/resolve",
@@ -147,7 +141,7 @@ TEST_CASE("a damaged delivery is refunded in part through an incident") {
   CHECK(payment["refunded_amount"] == 400);
   world.eventually(
       [&]() -> std::optional<nlohmann::json> {
-        auto current = world.order(customer, placed["id"]);
+        auto current = world.order(customer, confirmed["id"]);
         if (current["refunded_amount"] == 400) return current;
         return std::nullopt;
       },
@@ -155,7 +149,7 @@ TEST_CASE("a damaged delivery is refunded in part through an incident") {
   // No more than what was captured can be refunded.
   const auto again =
       world.call("POST", "/api/v1/incidents",
-                 {{"order_id", placed["id"]}, {"type", "missing_item"}, {"description", "no lid"}}, customer.token);
+                 {{"order_id", confirmed["id"]}, {"type", "missing_item"}, {"description", "no lid"}}, customer.token);
   REQUIRE(again.status == 201);
   const auto too_much = world.call("POST", "/api/v1/incidents/" + again.body["id"].get<std::string>() + "/resolve",
                                    {{"resolution", "refund"}, {"amount", 2601}}, world.operator_token());
@@ -188,9 +182,7 @@ TEST_CASE("a delivery past its promise opens a late incident once the clock pass
       },
       "the late incident", 5s);
   CHECK(incident["type"] == "late");
-  world.courier_reports(shop, confirmed["delivery_id"], "picked_up");
-  world.courier_reports(shop, confirmed["delivery_id"], "delivered");
-  world.payment_becomes(customer, confirmed["payment_id"], "captured");
+  world.deliver(shop, customer, confirmed);
   world.finish();
 }
 
@@ -198,11 +190,8 @@ TEST_CASE("the invariant checker that ends every scenario sees goods given away"
   World world;
   const auto shop = world.open_shop();
   const auto customer = world.customer();
-  const auto placed = world.place_order(customer, shop.sku);
-  const auto confirmed = world.order_becomes(customer, placed["id"], "confirmed");
-  world.courier_reports(shop, confirmed["delivery_id"], "picked_up");
-  world.courier_reports(shop, confirmed["delivery_id"], "delivered");
-  world.payment_becomes(customer, confirmed["payment_id"], "captured");
+  const auto confirmed = world.confirmed_order(shop, customer);
+  world.deliver(shop, customer, confirmed);
   world.finish();
   // Behind the modules' backs: the delivered order's money goes back.
   world.database().write_transaction([&](deliveryhub::core::db::Transaction& tx) {
@@ -211,5 +200,5 @@ TEST_CASE("the invariant checker that ends every scenario sees goods given away"
   });
   std::string report;
   CHECK_FALSE(world.consistent(report));
-  CHECK_THAT(report, Catch::Contains(placed["id"].get<std::string>()));
+  CHECK_THAT(report, Catch::Contains(confirmed["id"].get<std::string>()));
 }

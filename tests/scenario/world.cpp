@@ -265,6 +265,18 @@ void World::courier_reports(const Shop& shop, const std::string& delivery_id, co
   REQUIRE(reply.status == 201);
 }
 
+nlohmann::json World::confirmed_order(const Shop& shop, const Customer& customer) {
+  const auto placed = place_order(customer, shop.sku);
+  return order_becomes(customer, placed["id"], "confirmed");
+}
+
+nlohmann::json World::deliver(const Shop& shop, const Customer& customer, const nlohmann::json& order) {
+  courier_reports(shop, order["delivery_id"], "picked_up");
+  courier_reports(shop, order["delivery_id"], "delivered");
+  order_becomes(customer, order["id"], "delivered");
+  return payment_becomes(customer, order["payment_id"], "captured");
+}
+
 nlohmann::json World::eventually(const std::function<std::optional<nlohmann::json>()>& probe, const std::string& what,
                                  std::chrono::milliseconds within) {
   const auto give_up = std::chrono::steady_clock::now() + within;

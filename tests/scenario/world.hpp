@@ -78,6 +78,10 @@ class World {
   nlohmann::json payment_becomes(const Customer& customer, const std::string& payment_id, const std::string& status);
   void courier_reports(const Shop& shop, const std::string& delivery_id, const std::string& status,
                        const std::string& note = "");
+  /// Places an order for `customer` and waits until the saga has confirmed it.
+  nlohmann::json confirmed_order(const Shop& shop, const Customer& customer);
+  /// The courier picks `order`'s delivery up and delivers it; returns the payment once captured.
+  nlohmann::json deliver(const Shop& shop, const Customer& customer, const nlohmann::json& order);
 
   /// Polls `probe` until it returns a value, for at most `within`; fails with `what` otherwise.
   nlohmann::json eventually(const std::function<std::optional<nlohmann::json>()>& probe, const std::string& what,

@@ -93,4 +93,21 @@ struct ModuleDescriptor {
   std::function<std::unique_ptr<BackgroundWork>(Platform&, ApiDirectory&)> when_remote;
 };
 
+/// For a descriptor's `make`: provides `module`'s API to `apis` under `name`, then hands the
+/// module over. `ModuleT` has `Api& api()`.
+template <class Api, class ModuleT>
+std::unique_ptr<Module> provided(ApiDirectory& apis, std::string_view name, std::unique_ptr<ModuleT> module) {
+  apis.provide<Api>(name, module->api());
+  return module;
+}
+
+/// A descriptor's `provide_remote` for the client `make_remote` builds over a channel.
+template <class Api>
+std::function<void(remote::HttpChannel&, ApiDirectory&)> remote_client(
+    std::string_view name, std::unique_ptr<Api> (*make_remote)(remote::HttpChannel&)) {
+  return [name, make_remote](remote::HttpChannel& channel, ApiDirectory& apis) {
+    apis.adopt<Api>(name, make_remote(channel));
+  };
+}
+
 }  // namespace deliveryhub::core

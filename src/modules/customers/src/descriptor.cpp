@@ -36,15 +36,11 @@ const core::ModuleDescriptor& descriptor() {
       .routes = {"/api/v1/customers", "/oauth/", "/.well-known/"},
       .issues_tokens = true,
       .settings = settings::declared(),
-      .make = [](core::Platform& platform, core::ApiDirectory& apis) -> std::unique_ptr<core::Module> {
-        auto module = make_module(platform);
-        apis.provide<CustomersApi>("customers", module->api());
-        return module;
-      },
-      .provide_remote =
-          [](core::remote::HttpChannel& channel, core::ApiDirectory& apis) {
-            apis.adopt<CustomersApi>("customers", make_remote_api(channel));
+      .make =
+          [](core::Platform& platform, core::ApiDirectory& apis) {
+            return core::provided<CustomersApi>(apis, "customers", make_module(platform));
           },
+      .provide_remote = core::remote_client<CustomersApi>("customers", &make_remote_api),
       .when_remote = [](core::Platform& platform, core::ApiDirectory& apis) -> std::unique_ptr<core::BackgroundWork> {
         return make_suspension_watch(apis.get<CustomersApi>("customers"), platform);
       },

@@ -18,13 +18,12 @@ const core::ModuleDescriptor& descriptor() {
       .routes = {"/api/v1/zones", "/api/v1/couriers", "/api/v1/deliveries"},
       .settings = {{settings::kDeliveryPromise, "DELIVERYHUB_DELIVERY_PROMISE", Kind::seconds,
                     "Seconds from scheduling to a delivery's promised_by", 45 * 60, 1, 7 * 86400}},
-      .make = [](core::Platform& platform, core::ApiDirectory& apis) -> std::unique_ptr<core::Module> {
-        auto module = make_module(platform, apis.get<customers::CustomersApi>("customers"));
-        apis.provide<DeliveryApi>("delivery", module->api());
-        return module;
-      },
-      .provide_remote = [](core::remote::HttpChannel& channel,
-                           core::ApiDirectory& apis) { apis.adopt<DeliveryApi>("delivery", make_remote_api(channel)); },
+      .make =
+          [](core::Platform& platform, core::ApiDirectory& apis) {
+            return core::provided<DeliveryApi>(apis, "delivery",
+                                               make_module(platform, apis.get<customers::CustomersApi>("customers")));
+          },
+      .provide_remote = core::remote_client<DeliveryApi>("delivery", &make_remote_api),
   };
   return module;
 }

@@ -20,15 +20,14 @@ const core::ModuleDescriptor& descriptor() {
                    delivery::events::kDeliveryCompleted, delivery::events::kDeliveryFailed,
                    delivery::events::kDeliveryCancelled, payments::events::kPaymentRefunded},
       .routes = {"/api/v1/catalog", "/api/v1/orders"},
-      .make = [](core::Platform& platform, core::ApiDirectory& apis) -> std::unique_ptr<core::Module> {
-        auto module =
-            make_module(platform, apis.get<customers::CustomersApi>("customers"),
-                        apis.get<payments::PaymentsApi>("payments"), apis.get<delivery::DeliveryApi>("delivery"));
-        apis.provide<OrdersApi>("orders", module->api());
-        return module;
-      },
-      .provide_remote = [](core::remote::HttpChannel& channel,
-                           core::ApiDirectory& apis) { apis.adopt<OrdersApi>("orders", make_remote_api(channel)); },
+      .make =
+          [](core::Platform& platform, core::ApiDirectory& apis) {
+            return core::provided<OrdersApi>(
+                apis, "orders",
+                make_module(platform, apis.get<customers::CustomersApi>("customers"),
+                            apis.get<payments::PaymentsApi>("payments"), apis.get<delivery::DeliveryApi>("delivery")));
+          },
+      .provide_remote = core::remote_client<OrdersApi>("orders", &make_remote_api),
   };
   return module;
 }

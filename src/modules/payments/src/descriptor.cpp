@@ -15,13 +15,11 @@ const core::ModuleDescriptor& descriptor() {
       .consumes = {delivery::events::kDeliveryScheduled, delivery::events::kDeliveryCompleted,
                    delivery::events::kDeliveryFailed},
       .routes = {"/api/v1/payments"},
-      .make = [](core::Platform& platform, core::ApiDirectory& apis) -> std::unique_ptr<core::Module> {
-        auto module = make_module(platform);
-        apis.provide<PaymentsApi>("payments", module->api());
-        return module;
-      },
-      .provide_remote = [](core::remote::HttpChannel& channel,
-                           core::ApiDirectory& apis) { apis.adopt<PaymentsApi>("payments", make_remote_api(channel)); },
+      .make =
+          [](core::Platform& platform, core::ApiDirectory& apis) {
+            return core::provided<PaymentsApi>(apis, "payments", make_module(platform));
+          },
+      .provide_remote = core::remote_client<PaymentsApi>("payments", &make_remote_api),
   };
   return module;
 }
