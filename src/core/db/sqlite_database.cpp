@@ -50,6 +50,8 @@ class SqliteConnection {
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
+  sqlite3* handle() { return db_; }
+
   void exec(const std::string& sql) {
     char* error = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
@@ -195,9 +197,67 @@ SqliteDatabase::SqliteDatabase(const std::string& path, const DatabaseOptions& o
     readers_.push_back(std::make_unique<SqliteConnection>(path, true, options.busy_timeout_ms));
     idle_readers_.push_back(readers_.back().get());
   }
+  // Commits no longer checkpoint; the checkpointer does, on its own connection.
+  writer_->exec("PRAGMA wal_autocheckpoint=0");
+  checkpointer_connection_ = std::make_unique<SqliteConnection>(path, false, options.busy_timeout_ms);
+  checkpointer_connection_->exec("PRAGMA wal_autocheckpoint=0");
+  sqlite3_wal_hook(
+      writer_->handle(),
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<SqliteDatabase*>(self)->note_wal_pages(pages);
+        return SQLITE_OK;
+      },
+      this);
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
-SqliteDatabase::~SqliteDatabase() = default;
+SqliteDatabase::~SqliteDatabase() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    stopping_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+  checkpointer_.join();
+  sqlite3_wal_hook(writer_->handle(), nullptr, nullptr);
+}  // the last connection to close checkpoints what is left
+
+void SqliteDatabase::note_wal_pages(int pages) {
+  if (pages < kCheckpointPages) return;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_due_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+}
+
+void SqliteDatabase::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  while (!stopping_) {
+    checkpoint_wanted_.wait_for(lock, std::chrono::seconds(1), [this] { return checkpoint_due_ || stopping_; });
+    if (stopping_) break;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // Two passes. The first copies the bulk of the WAL while writers go on (PASSIVE never waits
+    // for, or blocks, the writer or readers). Under a steady stream of commits it can never copy
+    // the whole WAL, which only starts over from its beginning once a checkpoint has; so the
+    // second pass takes the writers' turn and copies the few frames committed meanwhile.
+    const auto passive = [this] {
+      int wal_pages = 0;
+      int copied = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(checkpointer_connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &wal_pages, &copied);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        log::warn("SQLite checkpoint failed", {{"error", sqlite3_errmsg(checkpointer_connection_->handle())}});
+      }
+    };
+    passive();
+    {
+      std::lock_guard writer(writer_mutex_);
+      passive();
+    }
+    lock.lock();
+  }
+}
 
 struct SqliteDatabase::QueuedWrite {
   const std::function<void(Transaction&)>* work;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace deliveryhub::core::db {
@@ -13,7 +14,9 @@ class SqliteConnection;
 
 /// SQLite in WAL mode: one writer connection (writers take turns behind a mutex) and a pool of
 /// reader connections that read concurrently with the writer. Statements are prepared once per
-/// connection and cached.
+/// connection and cached. The WAL is checkpointed by a thread of its own (PASSIVE, once a commit
+/// leaves kCheckpointPages or more in it, and every second), never by a committing writer: SQLite's
+/// automatic checkpoint would run inside the writer's turn and hold up every queued write.
 class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(const std::string& path, const DatabaseOptions& options);
@@ -31,6 +34,11 @@ class SqliteDatabase final : public Database {
   /// One write waiting for its group commit.
   struct QueuedWrite;
 
+  /// WAL pages after a commit that wake the checkpointer (SQLite's own default threshold).
+  static constexpr int kCheckpointPages = 1000;
+  /// Called by the writer connection's WAL hook after each commit, with the WAL's size in pages.
+  void note_wal_pages(int pages);
+
  private:
   // Runs `batch` in one transaction, each in a savepoint, and commits; records each one's error.
   void commit_group(const std::vector<QueuedWrite*>& batch);
@@ -46,6 +54,14 @@ class SqliteDatabase final : public Database {
   std::vector<SqliteConnection*> idle_readers_;
   std::mutex readers_mutex_;
   std::condition_variable reader_returned_;
+  // The checkpointer: its own connection and thread, woken by the writer's WAL hook.
+  void checkpoint_loop();
+  std::unique_ptr<SqliteConnection> checkpointer_connection_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_due_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 /// Rewrites $N placeholders to SQLite's ?N, leaving string literals alone. Exposed for tests.
