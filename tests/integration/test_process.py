@@ -47,6 +47,21 @@ def test_invalid_flag_value_exits_2_with_one_line():
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("args,env,name", [
+    (["--delivery-promise", "0"], {}, "delivery-promise"),
+    (["--late-check-interval", "soon"], {}, "late-check-interval"),
+    ([], {"DELIVERYHUB_ACCESS_TOKEN_TTL": "5"}, "access-token-ttl"),
+], ids=["delivery-promise-below-range", "late-check-not-a-number", "access-token-ttl-env-below-range"])
+def test_a_modules_own_setting_is_validated_like_any_other(args, env, name):
+    """Module settings (declared by each module's descriptor) are refused at start-up, exit 2 and
+    one line naming the setting, whichever modules the process runs."""
+    result = run(["serve", "--modules", "customers", "--listen", "127.0.0.1:0", *args], env_extra=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("deliveryhub: invalid setting:")
+    assert name in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_environment_twin_is_validated_too():
     result = run(["serve"], env_extra={"DELIVERYHUB_LOG_LEVEL": "chatty"})
     assert result.returncode == 2

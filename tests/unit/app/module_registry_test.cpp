@@ -69,3 +69,19 @@ TEST_CASE("the graph as JSON names each module's calls, events, routes and setti
   CHECK(delivery["remote_client"] == true);
   CHECK(graph["modules"][4]["remote_client"] == false);
 }
+
+TEST_CASE("the API directory hands out what was provided, and refuses another type or a missing module") {
+  struct FirstApi {
+    int value = 1;
+  };
+  struct OtherApi {};
+  deliveryhub::core::ApiDirectory apis;
+  FirstApi first;
+  apis.provide<FirstApi>("first", first);
+  apis.adopt<OtherApi>("other", std::make_unique<OtherApi>());
+  CHECK(&apis.get<FirstApi>("first") == &first);
+  CHECK(apis.has("other"));
+  CHECK_THROWS_WITH(apis.get<OtherApi>("first"), "no API of module 'first' of the expected type here");
+  CHECK_THROWS_AS(apis.get<FirstApi>("missing"), std::logic_error);
+  CHECK_FALSE(apis.has("missing"));
+}
