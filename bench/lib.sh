@@ -514,6 +514,27 @@ saga_metrics() {
     }' || die "GET $1/metrics: no deliveryhub_orders gauge"
 }
 
+# cost_snapshot BASE_URL PID [SQLITE_FILE] prints: commits writes statements wal_frames cpu_us
+# db_bytes — the counters deliveryhub_db_{commits,writes,statements,wal_frames}_total from
+# GET /metrics (0 when a binary has none), the process's user + system CPU time in µs from
+# /proc/PID/stat, and the size of the SQLite file with its WAL (0 for another database).
+cost_snapshot() {
+  local counters ticks bytes=0 hz
+  counters=$("${CURL[@]}" --fail "$1/metrics" | awk '
+    /^deliveryhub_db_commits_total\{/ { c += $NF }
+    /^deliveryhub_db_writes_total\{/ { w += $NF }
+    /^deliveryhub_db_statements_total\{/ { s += $NF }
+    /^deliveryhub_db_wal_frames_total\{/ { f += $NF }
+    END { printf "%d %d %d %d\n", c, w, s, f }') || die "GET $1/metrics failed"
+  hz=$(getconf CLK_TCK)
+  # Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the command name.
+  ticks=$(sed 's/.*) //' "/proc/$2/stat" | awk '{ print $12 + $13 }')
+  if [[ -n ${3:-} && -f $3 ]]; then
+    bytes=$(( $(stat -c %s "$3") + $( [[ -f $3-wal ]] && stat -c %s "$3-wal" || echo 0) ))
+  fi
+  echo "$counters $(( ticks * 1000000 / hz )) $bytes"
+}
+
 # wait_drained BASE_URL: waits (<= DRAIN s) until the backlog is 0; sets LEFT to the backlog left.
 wait_drained() {
   local deadline=$(( SECONDS + DRAIN ))

@@ -43,7 +43,9 @@ DH_OK_STATUS=201
 # --- warm-up and runs ---------------------------------------------------------------------------
 warm_up
 
-declare -a NG_APS NG_P50 NG_P99 DH_APS DH_P50 DH_P99 SAGA_PCT ROWS SAGA_ROWS
+declare -a NG_APS NG_P50 NG_P99 DH_APS DH_P50 DH_P99 SAGA_PCT ROWS SAGA_ROWS COST_ROWS
+DB_FILE=""
+[[ -n ${DH_DATABASE:-} ]] || DB_FILE=$TMP/db.sqlite
 BAD_RUNS=0
 UNDRAINED=0
 for i in $(seq 1 "$RUNS"); do
@@ -57,6 +59,7 @@ for i in $(seq 1 "$RUNS"); do
       run_wrk "$NGX" "$DURATION" "$out"
     else
       read -r c0 o0 b0 < <(saga_metrics "$DH")
+      read -r k0 w0 s0 f0 u0 d0 < <(cost_snapshot "$DH" "$DH_PID" "$DB_FILE")
       drain_dh_log >/dev/null   # the GET /metrics lines: the access log counts the run only
       note "run $i/$RUNS: deliveryhub (${DURATION}s, backlog before $b0)"
       run_wrk "$DH" "$DURATION" "$out"
@@ -64,6 +67,7 @@ for i in $(seq 1 "$RUNS"); do
       read -r c1 _ b1 < <(saga_metrics "$DH")
       sleep "$SETTLE"
       read -r c2 o2 b2 < <(saga_metrics "$DH")
+      read -r k2 w2 s2 f2 u2 d2 < <(cost_snapshot "$DH" "$DH_PID" "$DB_FILE")
     fi
     read -r rps p50 p99 reqs non2xx errs < <(parse_wrk "$out") || { cat "$out" >&2; die "could not parse wrk output ($out)"; }
     read -r ok other us < <(parse_statuses "$out") || { cat "$out" >&2; die "no status counts in wrk output ($out)"; }
@@ -77,6 +81,12 @@ for i in $(seq 1 "$RUNS"); do
       pct=$(saga_pct "$(( c2 - c0 ))" "$ok")
       [[ $pct == n/a ]] || SAGA_PCT+=("$pct")
       SAGA_ROWS+=("| $i | $b0 | $ok | $(( c1 - c0 )) | $(( c2 - c0 )) | $pct% | $(( o2 - o0 )) | $b1 | $b2 |")
+      settled=$(( c2 - c0 + o2 - o0 ))
+      COST_ROWS+=("$(awk -v i="$i" -v n="$settled" -v k=$(( k2 - k0 )) -v w=$(( w2 - w0 )) -v s=$(( s2 - s0 )) \
+        -v f=$(( f2 - f0 )) -v u=$(( u2 - u0 )) -v d=$(( d2 - d0 )) -v db="$DB_FILE" 'BEGIN {
+          if (n <= 0) { printf "| %d | 0 | n/a | n/a | n/a | n/a | n/a | n/a |", i; exit }
+          printf "| %d | %d | %.2f | %.2f | %.1f | %.1f | %.0f | %s |", i, n, k / n, w / n, s / n, f / n, u / n,
+            (db == "") ? "n/a" : sprintf("%.0f", d / n) }')")
     else
       NG_APS+=("$aps"); NG_P50+=("$p50"); NG_P99+=("$p99")
     fi
@@ -120,6 +130,12 @@ REPORT=$TMP/report.md
   echo "| run | backlog before | accepted (201) | confirmed during run | confirmed by +${SETTLE} s | confirmed / accepted | other saga outcomes | backlog at end | backlog +${SETTLE} s |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${SAGA_ROWS[@]}"
+  echo
+  echo "Cost per settled order (confirmed or rejected), from the start of each deliveryhub run to ${SETTLE} s after it: the counters \`deliveryhub_db_{commits,writes,statements,wal_frames}_total\` (a commit is one durable transaction, a group commit counting once; a write is one unit of work submitted; statements include BEGIN/COMMIT/SAVEPOINT), the process's CPU time (utime + stime from /proc), and the growth of the SQLite file with its WAL. Placement, saga and relay of the window's orders are all in it; 0 where the binary predates the counters."
+  echo
+  echo "| run | settled | commits | writes | statements | WAL frames | CPU µs | DB bytes |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${COST_ROWS[@]}"
   echo
   echo "| median of $RUNS | accepted/s | p50 ms | p99 ms |"
   echo "|---|---:|---:|---:|"

@@ -5,6 +5,7 @@
 #include "core/auth/keys.hpp"
 #include "core/auth/token_validator.hpp"
 #include "core/db/database.hpp"
+#include "core/db/database_metrics.hpp"
 #include "core/db/migrations.hpp"
 #include "core/events/amqp_bus.hpp"
 #include "core/events/bus.hpp"
@@ -374,6 +375,7 @@ int run(const core::config::Settings& settings) {
   std::vector<std::string> outboxes;
   for (const auto& module : modules.here) outboxes.emplace_back(module->name());
   core::events::export_outbox_metrics(metrics, *database, clock, outboxes);
+  core::db::export_database_metrics(metrics, *database);
   core::events::OutboxRelay relay(*database, outboxes, bus, clock, outbox_signal);
   relay.start();
 

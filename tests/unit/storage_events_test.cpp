@@ -365,3 +365,99 @@ TEST_CASE("replicas share an outbox: one relay at a time publishes it, another t
   }
   CHECK(first_bus.seen.size() == 2);
 }
+
+TEST_CASE("an event's handlers on SQLite share one commit; one that throws undoes only itself") {
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
+  REQUIRE(database->prefers_joined_writes());
+  events::InProcessBus bus;
+  const auto inserting = [&](const std::string& row) {
+    return [row](const events::Envelope&, db::Transaction& tx) {
+      tx.execute("INSERT INTO test_items VALUES ($1, 1)", {row});
+    };
+  };
+  bool fail = true;
+  bus.subscribe({"a.happened", "test.first", "test", database.get(), inserting("first"), {}});
+  bus.subscribe({"a.happened",
+                 "test.flaky",
+                 "test",
+                 database.get(),
+                 [&](const events::Envelope&, db::Transaction& tx) {
+                   tx.execute("INSERT INTO test_items VALUES ('flaky', 1)");
+                   if (fail) throw std::runtime_error("flaky consumer");
+                 },
+                 {}});
+  bus.subscribe({"a.happened", "test.third", "test", database.get(), inserting("third"), {}});
+  events::Envelope e;
+  e.id = new_id("evt");
+  e.type = "a.happened";
+  const auto rows = [&] {
+    return database->read([](db::Transaction& tx) {
+      std::vector<std::string> ids;
+      for (const auto& row : tx.query("SELECT id FROM test_items ORDER BY id")) ids.push_back(row.text(0));
+      return ids;
+    });
+  };
+  const auto inbox = [&] {
+    return database->read(
+        [](db::Transaction& tx) { return tx.query_one("SELECT COUNT(*) FROM test_inbox")->integer(0); });
+  };
+  const auto commits = database->counters().commits;
+  CHECK_THROWS_WITH(bus.publish(e), "flaky consumer");  // the relay retries the event
+  CHECK(database->counters().commits == commits + 1);   // three consumers, one commit
+  CHECK(rows() == std::vector<std::string>{"first", "third"});
+  CHECK(inbox() == 2);
+  fail = false;
+  bus.publish(e);  // the retry: the two that applied it dedupe, the flaky one applies it now
+  CHECK(rows() == std::vector<std::string>{"first", "flaky", "third"});
+  CHECK(inbox() == 3);
+}
+
+TEST_CASE("a relay pass marks what it delivered in one write, and only that") {
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
+  auto signal = std::make_shared<events::OutboxSignal>();
+  SystemClock clock;
+  events::Outbox outbox("test", clock, signal);
+  database->write([&](db::Transaction& tx) {
+    for (int i = 0; i < 70; ++i) outbox.add(tx, "item.created", "itm_" + std::to_string(i), {{"n", i}});
+    outbox.add(tx, "item.failing", "itm_x", {});
+  });
+  RecordingBus bus;
+  bus.fail_type = "item.failing";
+  events::OutboxRelay relay(*database, {"test"}, bus, clock, signal);
+  const auto before = database->counters();
+  CHECK(relay.dispatch_once() == 70);
+  const auto after = database->counters();
+  // The lease, the mark of 70 events (chunks of 64 and 8 in one write), the failed event's retry.
+  CHECK(after.writes - before.writes == 3);
+  const auto undelivered = database->read([](db::Transaction& tx) {
+    return tx.query_one("SELECT COUNT(*), MAX(type) FROM test_outbox WHERE delivered_at IS NULL")->text(1);
+  });
+  CHECK(undelivered == "item.failing");
+  CHECK(relay.backlog() == 1);
+  CHECK(bus.seen.size() == 70);
+}
+
+TEST_CASE("the database counts commits, writes, statements and WAL frames") {
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
+  const auto before = database->counters();
+  // Writes queued together while another holds the writer are committed together.
+  std::vector<std::thread> writers;
+  {
+    db::UnitOfWork unit(*database);
+    database->write([](db::Transaction& tx) { tx.execute("INSERT INTO test_items VALUES ('held', 1)"); });
+    for (int i = 0; i < 4; ++i) {
+      writers.emplace_back([&, i] {
+        database->write(
+            [&](db::Transaction& tx) { tx.execute("INSERT INTO test_items VALUES ($1, 1)", {std::to_string(i)}); });
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // all four are queued by now
+    unit.commit([](db::Transaction&) {});
+  }
+  for (auto& writer : writers) writer.join();
+  const auto after = database->counters();
+  CHECK(after.writes - before.writes == 5);
+  CHECK(after.commits - before.commits == 2);  // the unit, then one group of the four that waited
+  CHECK(after.statements - before.statements >= 5 + 2 * 2);
+  CHECK(after.wal_frames > before.wal_frames);
+}

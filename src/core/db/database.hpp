@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -80,10 +81,25 @@ class Transaction {
   std::vector<std::function<void()>> after_commit_;
 };
 
+/// What a database has done since it opened, for metrics and benchmarks (per placed order: how
+/// many commits, statements and WAL pages it costs).
+struct DatabaseCounters {
+  std::uint64_t commits = 0;     // write transactions committed to the store; a group commit counts once
+  std::uint64_t writes = 0;      // write_transaction calls and units of work (a group holds several)
+  std::uint64_t statements = 0;  // statements run, reads and writes, transaction control included
+  std::uint64_t wal_frames = 0;  // SQLite: pages appended to the write-ahead log; PostgreSQL: 0
+};
+
 /// A database: the one place that knows the backend. Thread-safe.
 class Database {
  public:
   virtual ~Database() = default;
+
+  /// A snapshot of the counters; each is exact, the four are not read atomically together.
+  DatabaseCounters counters() const {
+    return {counted_.commits.load(std::memory_order_relaxed), counted_.writes.load(std::memory_order_relaxed),
+            counted_.statements.load(std::memory_order_relaxed), counted_.wal_frames.load(std::memory_order_relaxed)};
+  }
 
   /// Runs `work` in a read-write transaction: commits when it returns, rolls back when it throws
   /// (and rethrows). Writers are serialised on SQLite, where concurrent writes are committed
@@ -102,6 +118,11 @@ class Database {
   }
   /// "sqlite" or "postgresql".
   virtual std::string_view backend() const = 0;
+  /// Whether writes that could commit separately are better joined into one transaction (a
+  /// UnitOfWork, one savepoint each). SQLite: yes — writers take turns anyway, so joining costs
+  /// nobody concurrency and saves commits and WAL pages. PostgreSQL: no — a longer transaction
+  /// holds its locks longer and a serialization failure would undo all of the joined writes.
+  virtual bool prefers_joined_writes() const { return false; }
   /// A cheap liveness check of the store, for /readyz.
   virtual bool ping() = 0;
 
@@ -119,6 +140,19 @@ class Database {
   auto read(Work&& work) -> std::invoke_result_t<Work, Transaction&> {
     return run(&Database::read_transaction, std::forward<Work>(work));
   }
+
+ protected:
+  /// Backends count here (relaxed: they are statistics, not synchronisation).
+  struct Counting {
+    std::atomic<std::uint64_t> commits{0};
+    std::atomic<std::uint64_t> writes{0};
+    std::atomic<std::uint64_t> statements{0};
+    std::atomic<std::uint64_t> wal_frames{0};
+  };
+  static void count(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
+    counter.fetch_add(n, std::memory_order_relaxed);
+  }
+  Counting counted_;
 
  private:
   template <class Work>

@@ -115,7 +115,13 @@ namespace {
 
 class PostgresTransaction final : public Transaction {
  public:
-  PostgresTransaction(PostgresConnection& connection, pqxx::dbtransaction& tx) : connection_(connection), tx_(tx) {}
+  // Counts each statement it sends in `statements`, and the BEGIN that opened it.
+  PostgresTransaction(PostgresConnection& connection, pqxx::dbtransaction& tx, std::atomic<std::uint64_t>& statements)
+      : connection_(connection), tx_(tx), statements_(statements) {
+    statements_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // The COMMIT that ends it.
+  void count_commit() { statements_.fetch_add(1, std::memory_order_relaxed); }
 
   std::int64_t execute(std::string_view sql, const Params& params) override {
     return static_cast<std::int64_t>(run(sql, params).affected_rows());
@@ -138,6 +144,7 @@ class PostgresTransaction final : public Transaction {
   }
 
   void exec_plain(const std::string& sql) {
+    statements_.fetch_add(1, std::memory_order_relaxed);
     try {
       tx_.exec(sql);
     } catch (const pqxx::failure&) {
@@ -147,6 +154,7 @@ class PostgresTransaction final : public Transaction {
 
  private:
   pqxx::result run(std::string_view sql, const Params& params) {
+    statements_.fetch_add(1, std::memory_order_relaxed);
     std::vector<std::string> texts;
     texts.reserve(params.size());
     std::vector<const char*> values;  // nullptr: SQL NULL
@@ -176,6 +184,7 @@ class PostgresTransaction final : public Transaction {
 
   PostgresConnection& connection_;
   pqxx::dbtransaction& tx_;
+  std::atomic<std::uint64_t>& statements_;
 };
 
 using WriteTx = pqxx::transaction<pqxx::serializable, pqxx::read_write>;
@@ -192,14 +201,14 @@ struct PgUnitOfWork {
 thread_local PgUnitOfWork* t_unit = nullptr;
 
 // Opens the unit of work's one write transaction, on `lease`, at its first write or its commit.
-void begin_unit_transaction(PgUnitOfWork& unit, PostgresDatabase::Lease lease) {
+void begin_unit_transaction(PgUnitOfWork& unit, PostgresDatabase::Lease lease, std::atomic<std::uint64_t>& statements) {
   unit.lease.emplace(std::move(lease));
   try {
     unit.raw = std::make_unique<WriteTx>((*unit.lease)->raw());
   } catch (const pqxx::failure&) {
     rethrow_as_database_error();
   }
-  unit.tx = std::make_unique<PostgresTransaction>(**unit.lease, *unit.raw);
+  unit.tx = std::make_unique<PostgresTransaction>(**unit.lease, *unit.raw, statements);
 }
 
 bool is_transient(const std::exception_ptr& error) {
@@ -286,9 +295,10 @@ void PostgresDatabase::give_back(std::unique_ptr<PostgresConnection> connection)
 }
 
 void PostgresDatabase::write_transaction(const std::function<void(Transaction&)>& work) {
+  count(counted_.writes);
   if (auto* unit = t_unit; unit != nullptr && unit->owner == this) {
     if (!unit->tx) {
-      begin_unit_transaction(*unit, acquire());
+      begin_unit_transaction(*unit, acquire(), counted_.statements);
     }
     const std::string savepoint = "unit_of_work_" + std::to_string(++unit->savepoints);
     unit->tx->exec_plain("SAVEPOINT " + savepoint);
@@ -312,10 +322,12 @@ void PostgresDatabase::write_transaction(const std::function<void(Transaction&)>
       auto lease = acquire();
       try {
         WriteTx raw(lease->raw());
-        PostgresTransaction tx(*lease, raw);
+        PostgresTransaction tx(*lease, raw, counted_.statements);
         try {
           work(tx);
+          tx.count_commit();
           raw.commit();
+          count(counted_.commits);
         } catch (const pqxx::failure&) {
           rethrow_as_database_error();
         }
@@ -347,8 +359,9 @@ void PostgresDatabase::read_transaction(const std::function<void(Transaction&)>&
   auto lease = acquire();
   try {
     ReadTx raw(lease->raw());
-    PostgresTransaction tx(*lease, raw);
+    PostgresTransaction tx(*lease, raw, counted_.statements);
     work(tx);
+    tx.count_commit();
     raw.commit();
   } catch (const pqxx::failure&) {
     rethrow_as_database_error();
@@ -387,11 +400,13 @@ void PostgresDatabase::commit_unit_of_work(const std::function<void(Transaction&
   t_unit = nullptr;
   if (!unit || unit->owner != this) throw std::logic_error("no unit of work of this database is open");
   if (!unit->tx) {
-    begin_unit_transaction(*unit, acquire());
+    begin_unit_transaction(*unit, acquire(), counted_.statements);
   }
   try {
     last(*unit->tx);
+    unit->tx->count_commit();
     unit->raw->commit();
+    count(counted_.commits);
   } catch (const pqxx::failure&) {
     rethrow_as_database_error();
   }

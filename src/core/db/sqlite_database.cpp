@@ -30,7 +30,11 @@ std::string rewrite_placeholders(std::string_view sql) {
 
 class SqliteConnection {
  public:
-  SqliteConnection(const std::string& path, bool read_only, int busy_timeout_ms) {
+  static constexpr int kPageSize = 2048;
+
+  // Counts every statement it runs in `statements`, which must outlive it.
+  SqliteConnection(const std::string& path, bool read_only, int busy_timeout_ms, std::atomic<std::uint64_t>& statements)
+      : statements_run_(statements) {
     const int flags =
         (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
@@ -40,7 +44,13 @@ class SqliteConnection {
     }
     sqlite3_busy_timeout(db_, busy_timeout_ms);
     sqlite3_extended_result_codes(db_, 1);
-    if (!read_only) exec("PRAGMA journal_mode=WAL");
+    if (!read_only) {
+      // Takes effect only when this creates the database (ADR 0027): each commit writes every
+      // page it touched to the WAL, and small rows changed all over the B-trees make most of a
+      // 4 KiB page dead weight there.
+      exec("PRAGMA page_size=" + std::to_string(kPageSize));
+      exec("PRAGMA journal_mode=WAL");
+    }
     exec("PRAGMA foreign_keys=ON");
     exec("PRAGMA synchronous=NORMAL");
   }
@@ -53,7 +63,11 @@ class SqliteConnection {
 
   sqlite3* handle() { return db_; }
 
+  // Runs transaction control (BEGIN, COMMIT, SAVEPOINT …) as a statement prepared once.
+  void control(std::string_view sql) { run(sql, {}, nullptr); }
+
   void exec(const std::string& sql) {
+    statements_run_.fetch_add(1, std::memory_order_relaxed);
     char* error = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
       std::string message = error ? error : "unknown error";
@@ -64,6 +78,7 @@ class SqliteConnection {
 
   // Runs a prepared statement, collecting rows when `rows` is given.
   std::int64_t run(std::string_view sql, const Params& params, Rows* rows) {
+    statements_run_.fetch_add(1, std::memory_order_relaxed);
     sqlite3_stmt* statement = prepare(sql);
     struct Reset {
       sqlite3_stmt* s;
@@ -144,6 +159,7 @@ class SqliteConnection {
 
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::atomic<std::uint64_t>& statements_run_;
 };
 
 namespace {
@@ -164,15 +180,16 @@ class SqliteTransaction final : public Transaction {
   SqliteConnection& connection_;
 };
 
-void run_transaction(SqliteConnection& connection, const char* begin, const std::function<void(Transaction&)>& work) {
-  connection.exec(begin);
+// A read-only transaction on a reader connection.
+void run_read_transaction(SqliteConnection& connection, const std::function<void(Transaction&)>& work) {
+  connection.control("BEGIN");
   SqliteTransaction tx(connection);
   try {
     work(tx);
-    connection.exec("COMMIT");
+    connection.control("COMMIT");
   } catch (...) {
     try {
-      connection.exec("ROLLBACK");
+      connection.control("ROLLBACK");
     } catch (...) {  // the original error matters more
     }
     throw;
@@ -185,22 +202,22 @@ struct UnitOfWorkState {
   const SqliteDatabase* owner = nullptr;
   std::unique_lock<std::mutex> writer;    // taken at the first write
   std::unique_ptr<SqliteTransaction> tx;  // open from the first write
-  std::uint64_t savepoints = 0;
 };
 thread_local UnitOfWorkState* t_unit_of_work = nullptr;
 
 }  // namespace
 
 SqliteDatabase::SqliteDatabase(const std::string& path, const DatabaseOptions& options) {
-  writer_ = std::make_unique<SqliteConnection>(path, false, options.busy_timeout_ms);
+  writer_ = std::make_unique<SqliteConnection>(path, false, options.busy_timeout_ms, counted_.statements);
   const std::size_t readers = options.read_connections == 0 ? 1 : options.read_connections;
   for (std::size_t i = 0; i < readers; ++i) {
-    readers_.push_back(std::make_unique<SqliteConnection>(path, true, options.busy_timeout_ms));
+    readers_.push_back(std::make_unique<SqliteConnection>(path, true, options.busy_timeout_ms, counted_.statements));
     idle_readers_.push_back(readers_.back().get());
   }
   // Commits no longer checkpoint; the checkpointer does, on its own connection.
   writer_->exec("PRAGMA wal_autocheckpoint=0");
-  checkpointer_connection_ = std::make_unique<SqliteConnection>(path, false, options.busy_timeout_ms);
+  checkpointer_connection_ =
+      std::make_unique<SqliteConnection>(path, false, options.busy_timeout_ms, counted_.statements);
   checkpointer_connection_->exec("PRAGMA wal_autocheckpoint=0");
   sqlite3_wal_hook(
       writer_->handle(),
@@ -223,6 +240,9 @@ SqliteDatabase::~SqliteDatabase() {
 }  // the last connection to close checkpoints what is left
 
 void SqliteDatabase::note_wal_pages(int pages) {
+  // The WAL grows by this commit's frames, or starts over (after a checkpoint) with them.
+  count(counted_.wal_frames, static_cast<std::uint64_t>(pages >= wal_pages_ ? pages - wal_pages_ : pages));
+  wal_pages_ = pages;
   if (pages < kCheckpointPages) return;
   {
     std::lock_guard lock(checkpoint_mutex_);
@@ -273,42 +293,41 @@ struct SqliteDatabase::QueuedWrite {
 };
 
 void SqliteDatabase::commit_group(const std::vector<QueuedWrite*>& batch) {
-  std::lock_guard writer(writer_mutex_);
   try {
-    writer_->exec("BEGIN IMMEDIATE");
+    writer_->control("BEGIN IMMEDIATE");
   } catch (...) {
     for (auto* write : batch) write->error = std::current_exception();
     return;
   }
   SqliteTransaction tx(*writer_);
-  std::size_t savepoint = 0;
   for (auto* write : batch) {
-    const std::string name = "group_write_" + std::to_string(++savepoint);
     const auto callbacks = tx.after_commit_count();
     log::ScopedContext context(write->context);
     try {
-      writer_->exec("SAVEPOINT " + name);
+      // One name for every write: they run one after another, never nested in each other.
+      writer_->control("SAVEPOINT group_write");
       (*write->work)(tx);
-      writer_->exec("RELEASE " + name);
+      writer_->control("RELEASE group_write");
     } catch (...) {
       write->error = std::current_exception();
       tx.drop_after_commit_from(callbacks);
       try {
-        writer_->exec("ROLLBACK TO " + name);
-        writer_->exec("RELEASE " + name);
+        writer_->control("ROLLBACK TO group_write");
+        writer_->control("RELEASE group_write");
       } catch (...) {  // the transaction is gone: COMMIT below fails and says so to everyone
       }
     }
   }
   try {
-    writer_->exec("COMMIT");
+    writer_->control("COMMIT");
+    count(counted_.commits);
   } catch (...) {
     const auto failure = std::current_exception();
     for (auto* write : batch) {
       if (!write->error) write->error = failure;
     }
     try {
-      writer_->exec("ROLLBACK");
+      writer_->control("ROLLBACK");
     } catch (...) {
     }
     return;
@@ -321,6 +340,7 @@ void SqliteDatabase::commit_group(const std::vector<QueuedWrite*>& batch) {
 }
 
 void SqliteDatabase::write_transaction(const std::function<void(Transaction&)>& work) {
+  count(counted_.writes);
   auto* unit = t_unit_of_work;
   if (unit == nullptr || unit->owner != this) {
     QueuedWrite me{&work, log::current(), nullptr, false};
@@ -331,12 +351,17 @@ void SqliteDatabase::write_transaction(const std::function<void(Transaction&)>& 
         batch_done_.wait(lock);
         continue;
       }
-      // Lead: take every write queued so far (ours among them) and commit them together.
+      // Lead: wait for the writer's turn, then take every write queued by then (ours among
+      // them) and commit them together — those queued while the writer was busy join too.
       leading_ = true;
+      lock.unlock();
+      std::unique_lock writer(writer_mutex_);
+      lock.lock();
       auto batch = std::move(queue_);
       queue_.clear();
       lock.unlock();
       commit_group(batch);
+      writer.unlock();
       lock.lock();
       for (auto* write : batch) write->done = true;
       leading_ = false;
@@ -347,27 +372,29 @@ void SqliteDatabase::write_transaction(const std::function<void(Transaction&)>& 
   }
   if (!unit->tx) {
     unit->writer = std::unique_lock(writer_mutex_);
-    writer_->exec("BEGIN IMMEDIATE");
+    writer_->control("BEGIN IMMEDIATE");
     unit->tx = std::make_unique<SqliteTransaction>(*writer_);
   }
-  const std::string savepoint = "unit_of_work_" + std::to_string(++unit->savepoints);
-  writer_->exec("SAVEPOINT " + savepoint);
+  // One name for all: a savepoint name means the innermost open one, and these nest properly.
+  writer_->control("SAVEPOINT unit_of_work");
+  const auto callbacks = unit->tx->after_commit_count();
   try {
     work(*unit->tx);
   } catch (...) {
+    unit->tx->drop_after_commit_from(callbacks);  // what the undone writes asked for must not run
     try {
-      writer_->exec("ROLLBACK TO " + savepoint);
-      writer_->exec("RELEASE " + savepoint);
+      writer_->control("ROLLBACK TO unit_of_work");
+      writer_->control("RELEASE unit_of_work");
     } catch (...) {  // the original error matters more; commit will fail if the tx is gone
     }
     throw;
   }
-  writer_->exec("RELEASE " + savepoint);
+  writer_->control("RELEASE unit_of_work");
 }
 
 void SqliteDatabase::begin_unit_of_work() {
   if (t_unit_of_work != nullptr) throw std::logic_error("a unit of work is already open on this thread");
-  t_unit_of_work = new UnitOfWorkState{this, {}, nullptr, 0};
+  t_unit_of_work = new UnitOfWorkState{this, {}, nullptr};
 }
 
 void SqliteDatabase::commit_unit_of_work(const std::function<void(Transaction&)>& last) {
@@ -376,15 +403,16 @@ void SqliteDatabase::commit_unit_of_work(const std::function<void(Transaction&)>
   if (!unit || unit->owner != this) throw std::logic_error("no unit of work of this database is open");
   if (!unit->tx) {
     unit->writer = std::unique_lock(writer_mutex_);
-    writer_->exec("BEGIN IMMEDIATE");
+    writer_->control("BEGIN IMMEDIATE");
     unit->tx = std::make_unique<SqliteTransaction>(*writer_);
   }
   try {
     last(*unit->tx);
-    writer_->exec("COMMIT");
+    writer_->control("COMMIT");
+    count(counted_.commits);
   } catch (...) {
     try {
-      writer_->exec("ROLLBACK");
+      writer_->control("ROLLBACK");
     } catch (...) {
     }
     throw;
@@ -398,7 +426,7 @@ void SqliteDatabase::abandon_unit_of_work() noexcept {
   t_unit_of_work = nullptr;
   if (unit && unit->tx) {
     try {
-      writer_->exec("ROLLBACK");
+      writer_->control("ROLLBACK");
     } catch (...) {
     }
   }
@@ -427,7 +455,7 @@ void SqliteDatabase::read_transaction(const std::function<void(Transaction&)>& w
       db.reader_returned_.notify_one();
     }
   } give_back{*this, connection};
-  run_transaction(*connection, "BEGIN", work);
+  run_read_transaction(*connection, work);
 }
 
 void SqliteDatabase::execute_script(Transaction& tx, std::string_view sql) {

@@ -26,6 +26,7 @@ class SqliteDatabase final : public Database {
   void read_transaction(const std::function<void(Transaction&)>& work) override;
   void execute_script(Transaction& tx, std::string_view sql) override;
   std::string_view backend() const override { return "sqlite"; }
+  bool prefers_joined_writes() const override { return true; }
   bool ping() override;
   void begin_unit_of_work() override;
   void commit_unit_of_work(const std::function<void(Transaction&)>& last) override;
@@ -36,15 +37,18 @@ class SqliteDatabase final : public Database {
 
   /// WAL pages after a commit that wake the checkpointer (SQLite's own default threshold).
   static constexpr int kCheckpointPages = 1000;
-  /// Called by the writer connection's WAL hook after each commit, with the WAL's size in pages.
+  /// Called by the writer connection's WAL hook after each commit (under the writer's turn), with
+  /// the WAL's size in pages.
   void note_wal_pages(int pages);
 
  private:
   // Runs `batch` in one transaction, each in a savepoint, and commits; records each one's error.
+  // The caller holds writer_mutex_.
   void commit_group(const std::vector<QueuedWrite*>& batch);
 
   std::unique_ptr<SqliteConnection> writer_;
   std::mutex writer_mutex_;
+  int wal_pages_ = 0;  // the WAL's size after the last commit; the writer's (under writer_mutex_)
   // Group commit: writes wait here; the first waiting thread leads a batch of all queued.
   std::mutex queue_mutex_;
   std::condition_variable batch_done_;

@@ -101,6 +101,28 @@ std::int64_t OutboxRelay::backlog() {
   return total;
 }
 
+void OutboxRelay::mark_delivered(const std::string& table, const std::vector<std::int64_t>& positions) {
+  // Chunks of a few fixed sizes (the last position repeated to fill one up): each size is one
+  // statement prepared once per connection, however many positions a pass delivers.
+  constexpr std::size_t kLargest = 64;
+  if (positions.empty()) return;
+  const auto now = to_unix_ms(clock_.now());
+  db_.write([&](db::Transaction& tx) {
+    for (std::size_t first = 0; first < positions.size(); first += kLargest) {
+      const std::size_t count = std::min(kLargest, positions.size() - first);
+      std::size_t size = 1;
+      while (size < count) size *= 2;
+      std::string sql = "UPDATE " + table + " SET delivered_at = $1 WHERE position IN (";
+      db::Params params{now};
+      for (std::size_t i = 0; i < size; ++i) {
+        sql += (i == 0 ? "$" : ", $") + std::to_string(i + 2);
+        params.emplace_back(positions[first + std::min(i, count - 1)]);
+      }
+      tx.execute(sql + ")", params);
+    }
+  });
+}
+
 std::size_t OutboxRelay::dispatch_module(const std::string& module) {
   const std::string table = module + "_outbox";
   const auto now = to_unix_ms(clock_.now());
@@ -116,6 +138,22 @@ std::size_t OutboxRelay::dispatch_module(const std::string& module) {
         {now, static_cast<std::int64_t>(options_.batch_size)});
   });
   std::unordered_set<std::string> blocked;  // aggregates whose earlier event is still pending
+  // Delivered events are marked together, in one write at the end of the pass: a crash before
+  // it delivers them again, which every consumer dedupes (at least once, as ever).
+  std::vector<std::int64_t> delivered_positions;
+  struct MarkDelivered {
+    OutboxRelay& relay;
+    const std::string& table;
+    std::vector<std::int64_t>& positions;
+    ~MarkDelivered() {
+      try {
+        relay.mark_delivered(table, positions);
+      } catch (const std::exception& e) {
+        log::warn("could not mark delivered events; they will be delivered again",
+                  {{"outbox", table}, {"events", positions.size()}, {"error", e.what()}});
+      }
+    }
+  } mark{*this, table, delivered_positions};
   std::size_t delivered = 0;
   for (const auto& row : rows) {
     const std::string& aggregate = row.text(3);
@@ -136,10 +174,7 @@ std::size_t OutboxRelay::dispatch_module(const std::string& module) {
     try {
       bus_.publish(envelope);
       if (bus_down_.exchange(false)) log::info("the event bus is back; delivering the outbox");
-      db_.write([&](db::Transaction& tx) {
-        tx.execute("UPDATE " + table + " SET delivered_at = $1 WHERE position = $2",
-                   {to_unix_ms(clock_.now()), row.integer(0)});
-      });
+      delivered_positions.push_back(row.integer(0));
       ++delivered;
     } catch (const BusUnavailable& e) {
       // Nothing can go now, and it is no event's fault: keep them all, unchanged, for the next pass.

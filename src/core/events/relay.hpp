@@ -46,6 +46,8 @@ class OutboxRelay {
 
  private:
   std::size_t dispatch_module(const std::string& module);
+  // Marks the events at `positions` of `table` delivered, in one write.
+  void mark_delivered(const std::string& table, const std::vector<std::int64_t>& positions);
   /// Takes or renews the lease on `module`'s outbox; false while another relay holds it.
   bool hold_lease(const std::string& module, std::int64_t now_ms);
   void release_leases() noexcept;

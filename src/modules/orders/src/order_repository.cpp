@@ -131,10 +131,10 @@ std::vector<SagaRow> claim_due_sagas(core::db::Transaction& tx, const std::strin
       "AND (claimed_until IS NULL OR claimed_until <= $3) ORDER BY next_attempt_at, order_id LIMIT $4)",
       {runner, to_unix_ms(lease_until), to_unix_ms(now), static_cast<std::int64_t>(limit)});
   std::vector<SagaRow> rows;
-  for (const auto& row : tx.query("SELECT order_id, step, attempts FROM orders_sagas WHERE claimed_by = $1 "
+  for (const auto& row : tx.query("SELECT order_id, step, attempts, trace_id FROM orders_sagas WHERE claimed_by = $1 "
                                   "AND claimed_until = $2 AND finished_at IS NULL ORDER BY next_attempt_at, order_id",
                                   {runner, to_unix_ms(lease_until)})) {
-    rows.push_back({row.text(0), row.text(1), row.integer(2), ""});
+    rows.push_back({row.text(0), row.text(1), row.integer(2), row.text(3)});
   }
   return rows;
 }

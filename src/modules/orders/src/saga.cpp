@@ -13,21 +13,39 @@
 namespace deliveryhub::orders {
 namespace {
 
-// Moves the order to `status` and records it with its event; the saga goes to `next_step`.
-void record(core::db::Transaction& tx, const core::events::Outbox& outbox, Order order, OrderStatus status,
+// Moves the order to `status` and records it with its event; the saga goes to `next_step`. The
+// order's version follows the update, so a later step of the same pass can record again.
+void record(core::db::Transaction& tx, const core::events::Outbox& outbox, Order& order, OrderStatus status,
             std::optional<std::string_view> event_type, const std::string& next_step, core::TimePoint now) {
-  const bool changed = order.status != status;
-  order.status = status;
-  order.updated_at = now;
-  if (!order_repository::update(tx, order, changed)) {
-    throw std::runtime_error("order " + order.id + " changed while its saga ran");
+  Order next = order;
+  const bool changed = next.status != status;
+  next.status = status;
+  next.updated_at = now;
+  if (!order_repository::update(tx, next, changed)) {
+    throw std::runtime_error("order " + next.id + " changed while its saga ran");
   }
-  if (event_type) outbox.add(tx, std::string(*event_type), order.id, order_event_payload(order));
+  ++next.version;
+  if (event_type) outbox.add(tx, std::string(*event_type), next.id, order_event_payload(next));
   if (next_step == "done") {
-    order_repository::finish_saga(tx, order.id, now);
+    order_repository::finish_saga(tx, next.id, now);
   } else {
-    order_repository::set_step(tx, order.id, next_step);
+    order_repository::set_step(tx, next.id, next_step);
   }
+  order = std::move(next);
+}
+
+// Runs `work` on each item, up to `parallelism` at once (the calling thread among them).
+template <class Item, class Work>
+void in_parallel(std::vector<Item*>& items, std::size_t parallelism, const Work& work) {
+  std::atomic<std::size_t> next{0};
+  const auto worker = [&] {
+    for (std::size_t i = next++; i < items.size(); i = next++) work(*items[i]);
+  };
+  std::vector<std::thread> helpers;
+  const auto extra = items.empty() ? 0 : std::min(std::max<std::size_t>(parallelism, 1), items.size()) - 1;
+  for (std::size_t i = 0; i < extra; ++i) helpers.emplace_back(worker);
+  worker();
+  for (auto& helper : helpers) helper.join();
 }
 
 }  // namespace
@@ -77,30 +95,186 @@ void OrderSaga::wake() {
 
 std::size_t OrderSaga::run_due() {
   constexpr std::size_t kBatch = 100;
-  std::size_t finished = 0;
+  std::size_t settled = 0;
   for (;;) {
     const auto now = clock_.now();
     const auto due = db_.write([&](core::db::Transaction& tx) {
       return order_repository::claim_due_sagas(tx, runner_id_, now, now + options_.claim_lease, kBatch);
     });
-    // Each order's saga is sequential; different orders' sagas are independent, so up to
-    // `parallelism` run at once and their step records share the database's group commits.
-    std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> done{0};
-    const auto work = [&] {
-      for (std::size_t i = next++; i < due.size(); i = next++) {
-        if (run(due[i].order_id)) ++done;
-      }
-    };
-    std::vector<std::thread> helpers;
-    const auto extra = due.empty() ? 0 : std::min(std::max<std::size_t>(options_.parallelism, 1), due.size()) - 1;
-    for (std::size_t i = 0; i < extra; ++i) helpers.emplace_back(work);
-    work();
-    for (auto& helper : helpers) helper.join();
-    finished += done;
+    settled += run_batch(due);
     // A full batch means more may be due: go on now rather than after the poll interval.
-    if (due.size() < kBatch) return finished;
+    if (due.size() < kBatch) return settled;
   }
+}
+
+// One claimed saga of a batch, as it moves through the batch's phases.
+struct OrderSaga::BatchItem {
+  order_repository::SagaRow saga;
+  Order order;
+  std::string payment_method;
+  std::string step;                                    // where the saga stands now
+  std::optional<payments::Payment> payment;            // the authorize phase's answer
+  std::optional<delivery::ScheduleOutcome> scheduled;  // the schedule phase's answer
+  std::string error;                                   // a failed call or record: retried later
+  bool alone = false;                                  // runs one by one after the phases (rare steps)
+};
+
+std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& due) {
+  if (due.empty()) return 0;
+  // The orders of the whole batch, read in one transaction.
+  std::vector<BatchItem> items;
+  items.reserve(due.size());
+  db_.read([&](core::db::Transaction& tx) {
+    for (const auto& saga : due) {
+      auto order = order_repository::find(tx, saga.order_id);
+      if (!order) continue;
+      BatchItem item;
+      item.saga = saga;
+      item.order = std::move(*order);
+      item.payment_method = order_repository::payment_method_of(tx, saga.order_id);
+      item.step = saga.step;
+      // A cancelled order, and the rare steps, take the one-by-one path (perform()).
+      item.alone = (item.step != "authorize" && item.step != "schedule") || item.order.status == OrderStatus::cancelled;
+      items.push_back(std::move(item));
+    }
+  });
+  const auto select = [&](std::string_view step) {
+    std::vector<BatchItem*> selected;
+    for (auto& item : items) {
+      if (!item.alone && item.error.empty() && item.step == step) selected.push_back(&item);
+    }
+    return selected;
+  };
+  const auto failed = [](BatchItem& item, const std::exception& e) { item.error = e.what(); };
+  std::size_t settled = 0;
+
+  // Authorize: every call (outside any transaction), then every record.
+  auto authorizing = select("authorize");
+  in_parallel(authorizing, options_.parallelism, [&](BatchItem& item) {
+    core::log::ScopedContext context({item.order.id, item.saga.trace_id, {}});
+    try {
+      const auto& o = item.order;
+      item.payment = payments_.authorize({o.id, o.customer_id, o.total, o.currency, item.payment_method});
+    } catch (const std::exception& e) {
+      failed(item, e);
+    }
+  });
+  record_all(authorizing, [&](BatchItem& item) {
+    if (!item.error.empty()) return;
+    item.order.payment_id = item.payment->id;
+    if (item.payment->status == payments::PaymentStatus::declined) {
+      item.order.rejection_reason = "payment_declined";
+      db_.write([&](core::db::Transaction& tx) {
+        record(tx, outbox_, item.order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
+        count_after_commit(tx, item.order, "payment_declined");
+      });
+      item.step = "done";
+      ++settled;
+      return;
+    }
+    db_.write([&](core::db::Transaction& tx) {
+      record(tx, outbox_, item.order, OrderStatus::payment_authorized, std::nullopt, "schedule", clock_.now());
+    });
+    item.step = "schedule";
+  });
+
+  // Schedule: every call, then every record.
+  auto scheduling = select("schedule");
+  in_parallel(scheduling, options_.parallelism, [&](BatchItem& item) {
+    core::log::ScopedContext context({item.order.id, item.saga.trace_id, {}});
+    try {
+      const auto& o = item.order;
+      item.scheduled = delivery_.schedule(
+          {o.id, o.customer_id, {o.address.line1, o.address.city, o.address.postal_code, o.address.country}});
+    } catch (const std::exception& e) {
+      failed(item, e);
+    }
+  });
+  record_all(scheduling, [&](BatchItem& item) {
+    if (!item.error.empty()) return;
+    if (!item.scheduled->zone_served) {
+      db_.write([&](core::db::Transaction& tx) {
+        record(tx, outbox_, item.order, item.order.status, std::nullopt, "compensate", clock_.now());
+      });
+      item.step = "compensate";
+      item.alone = true;
+      return;
+    }
+    item.order.delivery_id = item.scheduled->delivery->id;
+    db_.write([&](core::db::Transaction& tx) {
+      record(tx, outbox_, item.order, OrderStatus::confirmed, events::kOrderConfirmed, "done", clock_.now());
+      count_after_commit(tx, item.order, "confirmed");
+    });
+    item.step = "done";
+    ++settled;
+  });
+
+  // Failures wait for their retry; the rare steps run one by one, as ever.
+  std::vector<BatchItem*> retrying;
+  std::vector<BatchItem*> alone;
+  for (auto& item : items) {
+    if (!item.error.empty()) {
+      retrying.push_back(&item);
+    } else if (item.alone && item.step != "done") {
+      alone.push_back(&item);
+    }
+  }
+  record_all(retrying, [&](BatchItem& item) {
+    try {
+      schedule_retry(item.saga, item.step, item.error);
+    } catch (const std::exception& e) {  // the claim expires, and the saga is taken up again then
+      core::log::error("could not record a saga retry", {{"order_id", item.order.id}, {"error", e.what()}});
+    }
+  });
+  std::atomic<std::size_t> alone_finished{0};
+  in_parallel(alone, options_.parallelism, [&](BatchItem& item) {
+    if (run(item.order.id)) ++alone_finished;
+  });
+  return settled + alone_finished;
+}
+
+template <class Work>
+void OrderSaga::record_all(std::vector<BatchItem*>& items, const Work& work) {
+  const auto guarded = [&](BatchItem& item) {
+    core::log::ScopedContext context({item.order.id, item.saga.trace_id, {}});
+    try {
+      work(item);
+    } catch (const std::exception& e) {  // this item's writes are undone (its savepoint, or its transaction)
+      item.error = e.what();
+    }
+  };
+  if (items.empty()) return;
+  if (!db_.prefers_joined_writes()) {
+    in_parallel(items, options_.parallelism, guarded);
+    return;
+  }
+  // One transaction for the whole phase, a savepoint per write (ADR 0027).
+  try {
+    core::db::UnitOfWork unit(db_);
+    for (auto* item : items) guarded(*item);
+    unit.commit([](core::db::Transaction&) {});
+  } catch (const std::exception& e) {  // nothing of the phase was recorded: all of it is retried
+    core::log::warn("saga batch could not record its phase; will retry", {{"error", e.what()}});
+    for (auto* item : items) {
+      if (item->error.empty()) item->error = e.what();
+    }
+  }
+}
+
+void OrderSaga::schedule_retry(const order_repository::SagaRow& saga, const std::string& step,
+                               const std::string& error) {
+  const auto attempts = saga.attempts + 1;
+  const auto backoff = std::min<std::int64_t>(options_.max_retry.count(),
+                                              options_.first_retry.count() << std::min<std::int64_t>(attempts - 1, 20));
+  core::log::warn("saga step failed; will retry",
+                  {{"order_id", saga.order_id}, {"step", step}, {"attempts", attempts}, {"error", error}});
+  db_.write([&](core::db::Transaction& tx) {
+    order_repository::retry_saga(tx, saga.order_id, attempts, clock_.now() + std::chrono::milliseconds(backoff), error);
+  });
+}
+
+void OrderSaga::count_after_commit(core::db::Transaction& tx, const Order& order, std::string_view outcome) {
+  tx.after_commit([this, order, label = std::string(outcome)] { finished(order, label); });
 }
 
 bool OrderSaga::run(const std::string& order_id) {
@@ -113,15 +287,7 @@ bool OrderSaga::run(const std::string& order_id) {
     while (step != "done") step = perform(order_id, step);
     return true;
   } catch (const std::exception& e) {
-    // Retry later: every step is safe to repeat.
-    const auto attempts = saga->attempts + 1;
-    const auto backoff = std::min<std::int64_t>(
-        options_.max_retry.count(), options_.first_retry.count() << std::min<std::int64_t>(attempts - 1, 20));
-    core::log::warn("saga step failed; will retry",
-                    {{"order_id", order_id}, {"step", step}, {"attempts", attempts}, {"error", e.what()}});
-    db_.write([&](core::db::Transaction& tx) {
-      order_repository::retry_saga(tx, order_id, attempts, clock_.now() + std::chrono::milliseconds(backoff), e.what());
-    });
+    schedule_retry(*saga, step, e.what());  // every step is safe to repeat
     return false;
   }
 }

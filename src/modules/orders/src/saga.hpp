@@ -5,6 +5,7 @@
 #include "core/util/background_loop.hpp"
 #include "customers/api.hpp"
 #include "delivery/api.hpp"
+#include "order_repository.hpp"
 #include "orders/api.hpp"
 #include "payments/api.hpp"
 
@@ -54,6 +55,19 @@ class OrderSaga {
   std::size_t run_due();
 
  private:
+  struct BatchItem;
+  // Runs the claimed sagas: the common path (authorize → schedule → confirmed) in phases, each
+  // phase's calls outside any transaction and then its records together (one transaction where
+  // the database prefers joined writes); cancellations and the rare steps one by one with run().
+  // Returns how many finished.
+  std::size_t run_batch(const std::vector<order_repository::SagaRow>& due);
+  // Runs `work` on each item, recording what it writes; an item whose work throws gets its error.
+  template <class Work>
+  void record_all(std::vector<BatchItem*>& items, const Work& work);
+  // Records that the saga's `step` failed with `error`; it is due again after a growing backoff.
+  void schedule_retry(const order_repository::SagaRow& saga, const std::string& step, const std::string& error);
+  // Counts the saga's outcome once `tx` commits.
+  void count_after_commit(core::db::Transaction& tx, const Order& order, std::string_view outcome);
   // Runs the saga of `order_id` from its current step; true when it finished.
   bool run(const std::string& order_id);
   // Performs one step; returns the next step, "done" when finished.

@@ -15,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 using namespace deliveryhub;
@@ -31,10 +32,12 @@ namespace {
 class FakePayments final : public payments::PaymentsApi {
  public:
   std::map<std::string, payments::Payment> by_order;
-  int authorizations = 0;  // real charges made
-  int fail_before = 0;     // next calls throw before doing anything
-  int fail_after = 0;      // next calls do their work, then throw (the answer is lost)
+  int authorizations = 0;                                // real charges made
+  int fail_before = 0;                                   // next calls throw before doing anything
+  int fail_after = 0;                                    // next calls do their work, then throw (the answer is lost)
+  std::function<void(const std::string&)> on_authorize;  // runs first in each authorize call
   payments::Payment authorize(const payments::AuthorizationRequest& r) override {
+    if (on_authorize) on_authorize(r.order_id);
     before();
     auto [it, created] = by_order.try_emplace(r.order_id);
     if (created) {
@@ -393,4 +396,45 @@ TEST_CASE("a delivery stopped without its cancel recorded (a crash between) ends
   CHECK(w.status(untouched) == OrderStatus::confirmed);
   CHECK(w.payments.by_order.at(untouched.id).status == payments::PaymentStatus::authorized);
   CHECK(w.saga->run_due() == 0);
+}
+
+TEST_CASE("a batch: a failed call is retried alone, and the rest of the batch goes on") {
+  World w;
+  std::vector<Order> placed;
+  for (int i = 0; i < 5; ++i) placed.push_back(w.place());
+  w.payments.fail_before = 1;  // the first call of the pass (sagas run in the order they were placed)
+  CHECK(w.saga->run_due() == 4);
+  CHECK(w.status(placed[0]) == OrderStatus::pending);
+  for (std::size_t i = 1; i < placed.size(); ++i) CHECK(w.status(placed[i]) == OrderStatus::confirmed);
+  const auto attempts = w.db->read([&](core::db::Transaction& tx) {
+    return tx.query_one("SELECT attempts FROM orders_sagas WHERE order_id = $1", {placed[0].id})->integer(0);
+  });
+  CHECK(attempts == 1);
+  CHECK(w.saga->run_due() == 1);  // its retry (backoff 0 here)
+  CHECK(w.status(placed[0]) == OrderStatus::confirmed);
+  CHECK(w.metrics.serialize().find("deliveryhub_saga_outcomes_total{outcome=\"confirmed\"} 5") != std::string::npos);
+}
+
+TEST_CASE("a batch: an order that changes between its call and its record is not overwritten") {
+  World w;
+  std::vector<Order> placed;
+  for (int i = 0; i < 3; ++i) placed.push_back(w.place());
+  // The customer cancels the second order while its payment is being authorized: the pass's
+  // record of that authorization must not overwrite the cancellation.
+  w.payments.on_authorize = [&](const std::string& order_id) {
+    if (order_id == placed[1].id) w.cancel(placed[1]);
+  };
+  w.saga->run_due();
+  w.payments.on_authorize = nullptr;
+  CHECK(w.status(placed[0]) == OrderStatus::confirmed);
+  CHECK(w.status(placed[2]) == OrderStatus::confirmed);
+  CHECK(w.status(placed[1]) == OrderStatus::cancelled);
+  w.saga->run_due();  // the cancel step, once the failed record's retry is due
+  CHECK(w.status(placed[1]) == OrderStatus::cancelled);
+  CHECK(w.payments.by_order.at(placed[1].id).status == payments::PaymentStatus::voided);
+  CHECK(w.saga->run_due() == 0);
+  // Only what committed is counted: two confirmed and one cancelled, nothing for the lost record.
+  const auto exported = w.metrics.serialize();
+  CHECK(exported.find("deliveryhub_saga_outcomes_total{outcome=\"confirmed\"} 2") != std::string::npos);
+  CHECK(exported.find("deliveryhub_saga_outcomes_total{outcome=\"cancelled\"} 1") != std::string::npos);
 }
