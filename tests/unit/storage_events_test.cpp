@@ -368,7 +368,8 @@ TEST_CASE("replicas share an outbox: one relay at a time publishes it, another t
 
 TEST_CASE("an event's handlers on SQLite share one commit; one that throws undoes only itself") {
   deliveryhub::testing::TempDatabase database{"test", test_migrations()};
-  REQUIRE(database->prefers_joined_writes());
+  const bool joined = database->prefers_joined_writes();  // SQLite; PostgreSQL commits each
+  CHECK(joined == (database->backend() == "sqlite"));
   events::InProcessBus bus;
   const auto inserting = [&](const std::string& row) {
     return [row](const events::Envelope&, db::Transaction& tx) {
@@ -402,8 +403,8 @@ TEST_CASE("an event's handlers on SQLite share one commit; one that throws undoe
         [](db::Transaction& tx) { return tx.query_one("SELECT COUNT(*) FROM test_inbox")->integer(0); });
   };
   const auto commits = database->counters().commits;
-  CHECK_THROWS_WITH(bus.publish(e), "flaky consumer");  // the relay retries the event
-  CHECK(database->counters().commits == commits + 1);   // three consumers, one commit
+  CHECK_THROWS_WITH(bus.publish(e), "flaky consumer");                // the relay retries the event
+  CHECK(database->counters().commits == commits + (joined ? 1 : 2));  // SQLite: three consumers, one commit
   CHECK(rows() == std::vector<std::string>{"first", "third"});
   CHECK(inbox() == 2);
   fail = false;
@@ -457,7 +458,12 @@ TEST_CASE("the database counts commits, writes, statements and WAL frames") {
   for (auto& writer : writers) writer.join();
   const auto after = database->counters();
   CHECK(after.writes - before.writes == 5);
-  CHECK(after.commits - before.commits == 2);  // the unit, then one group of the four that waited
   CHECK(after.statements - before.statements >= 5 + 2 * 2);
-  CHECK(after.wal_frames > before.wal_frames);
+  if (database->backend() == "sqlite") {
+    CHECK(after.commits - before.commits == 2);  // the unit, then one group of the four that waited
+    CHECK(after.wal_frames > before.wal_frames);
+  } else {
+    CHECK(after.commits - before.commits == 5);  // concurrent writers, each its own transaction
+    CHECK(after.wal_frames == before.wal_frames);
+  }
 }

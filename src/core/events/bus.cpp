@@ -38,36 +38,39 @@ void InProcessBus::subscribe(Subscription subscription) {
 }
 
 void InProcessBus::publish(const Envelope& envelope) {
-  // Effects run on their own (they call providers or other modules, never inside a transaction
-  // of ours). Handlers whose database prefers joined writes share one transaction there, each in
-  // its own savepoint: one that throws undoes only itself, the others still commit, and the
-  // first failure is rethrown after the commit so that the relay retries the event (those that
-  // applied it dedupe through their inbox).
+  // Every subscriber gets its turn even when one before it fails; the first failure is rethrown
+  // at the end, so that the relay retries the event (those that applied it dedupe through their
+  // inbox). Effects run on their own (they call providers or other modules, never inside a
+  // transaction of ours). Handlers whose database prefers joined writes share one transaction
+  // there, each in its own savepoint: one that throws undoes only itself.
+  std::exception_ptr failure;
+  const auto deliver = [&](const Subscription& subscription) {
+    try {
+      deliver_once(subscription, envelope);
+    } catch (...) {
+      if (!failure) failure = std::current_exception();
+    }
+  };
   std::vector<const Subscription*> joined;
   for (const auto& subscription : subscriptions_) {
     if (subscription.event_type != envelope.type) continue;
     if (subscription.handler && subscription.database->prefers_joined_writes()) {
       joined.push_back(&subscription);
     } else {
-      deliver_once(subscription, envelope);
+      deliver(subscription);
     }
   }
   while (!joined.empty()) {
     db::Database& database = *joined.front()->database;
-    std::exception_ptr failure;
     db::UnitOfWork unit(database);
     std::erase_if(joined, [&](const Subscription* subscription) {
       if (subscription->database != &database) return false;
-      try {
-        deliver_once(*subscription, envelope);
-      } catch (...) {
-        if (!failure) failure = std::current_exception();
-      }
+      deliver(*subscription);
       return true;
     });
     unit.commit([](db::Transaction&) {});
-    if (failure) std::rethrow_exception(failure);
   }
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace deliveryhub::core::events

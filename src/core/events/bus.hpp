@@ -49,9 +49,10 @@ class EventBus {
   virtual ~EventBus() = default;
   /// Called at start-up, before any publish.
   virtual void subscribe(Subscription subscription) = 0;
-  /// Delivers `envelope` to every subscriber of its type (in-process), or hands it to the broker.
-  /// Returns normally only when every delivery succeeded; throws otherwise, and the relay
-  /// retries (consumers that already applied it dedupe through their inbox).
+  /// Delivers `envelope` to every subscriber of its type (in-process, each of them even when
+  /// another fails), or hands it to the broker. Returns normally only when every delivery
+  /// succeeded; throws otherwise, and the relay retries (consumers that already applied it dedupe
+  /// through their inbox).
   virtual void publish(const Envelope& envelope) = 0;
   /// After every subscribe: starts consuming (a broker's bus); stop() ends it. In-process: no-ops.
   virtual void start() {}
