@@ -514,6 +514,13 @@ saga_metrics() {
     }' || die "GET $1/metrics: no deliveryhub_orders gauge"
 }
 
+# outbox_backlog BASE_URL prints the events committed to the outboxes and not yet delivered (the
+# gauge deliveryhub_outbox_backlog summed over modules; 0 when absent).
+outbox_backlog() {
+  "${CURL[@]}" --fail "$1/metrics" | awk '/^deliveryhub_outbox_backlog\{/ { n += $NF } END { printf "%d\n", n }' \
+    || die "GET $1/metrics failed"
+}
+
 # cost_snapshot BASE_URL PID [SQLITE_FILE] prints: commits writes statements wal_frames cpu_us
 # db_bytes — the counters deliveryhub_db_{commits,writes,statements,wal_frames}_total from
 # GET /metrics (0 when a binary has none), the process's user + system CPU time in µs from

@@ -65,9 +65,11 @@ for i in $(seq 1 "$RUNS"); do
       run_wrk "$DH" "$DURATION" "$out"
       read -r logged bad < <(drain_dh_log)
       read -r c1 _ b1 < <(saga_metrics "$DH")
+      e1=$(outbox_backlog "$DH")
       sleep "$SETTLE"
       read -r c2 o2 b2 < <(saga_metrics "$DH")
       read -r k2 w2 s2 f2 u2 d2 < <(cost_snapshot "$DH" "$DH_PID" "$DB_FILE")
+      e2=$(outbox_backlog "$DH")
     fi
     read -r rps p50 p99 reqs non2xx errs < <(parse_wrk "$out") || { cat "$out" >&2; die "could not parse wrk output ($out)"; }
     read -r ok other us < <(parse_statuses "$out") || { cat "$out" >&2; die "no status counts in wrk output ($out)"; }
@@ -80,7 +82,7 @@ for i in $(seq 1 "$RUNS"); do
       if (( bad > 0 )); then BAD_RUNS=$((BAD_RUNS + 1)); fi
       pct=$(saga_pct "$(( c2 - c0 ))" "$ok")
       [[ $pct == n/a ]] || SAGA_PCT+=("$pct")
-      SAGA_ROWS+=("| $i | $b0 | $ok | $(( c1 - c0 )) | $(( c2 - c0 )) | $pct% | $(( o2 - o0 )) | $b1 | $b2 |")
+      SAGA_ROWS+=("| $i | $b0 | $ok | $(( c1 - c0 )) | $(( c2 - c0 )) | $pct% | $(( o2 - o0 )) | $b1 | $b2 | $e1 | $e2 |")
       settled=$(( c2 - c0 + o2 - o0 ))
       COST_ROWS+=("$(awk -v i="$i" -v n="$settled" -v k=$(( k2 - k0 )) -v w=$(( w2 - w0 )) -v s=$(( s2 - s0 )) \
         -v f=$(( f2 - f0 )) -v u=$(( u2 - u0 )) -v d=$(( d2 - d0 )) -v db="$DB_FILE" 'BEGIN {
@@ -119,7 +121,7 @@ REPORT=$TMP/report.md
   report_wrk_setup
   echo "- Requests: POST /api/v1/orders with one item (\`$SKU\`, quantity 1) and payment_method tok_visa, spread in turn over $CUSTOMERS customers (each its own bearer token and address in the zone; each wrk thread starts at another customer); the same requests to both targets; status codes counted by the Lua script; accepted/s = 201 responses ÷ wrk's run time"
   echo "- Ceiling: nginx cannot POST to a static file (405), so it answers the POST with \`return 201 '<body>'\` (a \`location = $RESOURCE\`, default_type application/json): a fixed body of $BODY_BYTES bytes, the size of deliveryhub's 201 body for such an order, without its ETag and Location headers; it reads and discards the request body and does no work per order"
-  echo "- Saga: GET /metrics before each deliveryhub run, at its end and ${SETTLE} s later: \`deliveryhub_saga_outcomes_total{outcome=\"confirmed\"}\` (counter) and the gauge \`deliveryhub_orders{status=…}\`; backlog = pending + payment_authorized. Before each pair of runs the script waits (at most ${DRAIN} s) for the backlog to reach 0"
+  echo "- Saga: GET /metrics before each deliveryhub run, at its end and ${SETTLE} s later: \`deliveryhub_saga_outcomes_total{outcome=\"confirmed\"}\` (counter) and the gauge \`deliveryhub_orders{status=…}\`; backlog = pending + payment_authorized; outbox backlog = events not yet relayed to their consumers (\`deliveryhub_outbox_backlog\`, all modules). Before each pair of runs the script waits (at most ${DRAIN} s) for the backlog to reach 0"
   echo "- Set-up: one zone (postal prefix 28), one product (1250 EUR), one courier of capacity $COURIER_CAPACITY (the API's maximum: later deliveries stay unassigned, which does not hold back the confirmation); SQLite database; runs alternate nginx → deliveryhub; warm-up ${WARMUP}s per target not recorded (its orders are drained before run 1)"
   echo "- deliveryhub $DH_STOP; warning/error log lines after start-up: $OTHER_LINES"
   echo
@@ -127,8 +129,8 @@ REPORT=$TMP/report.md
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
-  echo "| run | backlog before | accepted (201) | confirmed during run | confirmed by +${SETTLE} s | confirmed / accepted | other saga outcomes | backlog at end | backlog +${SETTLE} s |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| run | backlog before | accepted (201) | confirmed during run | confirmed by +${SETTLE} s | confirmed / accepted | other saga outcomes | backlog at end | backlog +${SETTLE} s | outbox backlog at end | outbox backlog +${SETTLE} s |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${SAGA_ROWS[@]}"
   echo
   echo "Cost per settled order (confirmed or rejected), from the start of each deliveryhub run to ${SETTLE} s after it: the counters \`deliveryhub_db_{commits,writes,statements,wal_frames}_total\` (a commit is one durable transaction, a group commit counting once; a write is one unit of work submitted; statements include BEGIN/COMMIT/SAVEPOINT), the process's CPU time (utime + stime from /proc), and the growth of the SQLite file with its WAL. Placement, saga and relay of the window's orders are all in it; 0 where the binary predates the counters."

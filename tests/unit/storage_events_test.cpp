@@ -467,3 +467,29 @@ TEST_CASE("the database counts commits, writes, statements and WAL frames") {
     CHECK(after.wal_frames == before.wal_frames);
   }
 }
+
+TEST_CASE("an event a consumer's filter refuses costs it nothing: no effect, no inbox row, no write") {
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
+  int effects = 0;
+  events::Subscription subscription{"item.created",
+                                    "test.redelivery",
+                                    "test",
+                                    database.get(),
+                                    {},
+                                    [&](const events::Envelope&) { ++effects; },
+                                    [](const events::Envelope& e) { return e.payload.value("redelivery", false); }};
+  events::Envelope first;
+  first.id = new_id("evt");
+  first.type = "item.created";
+  first.payload = {{"redelivery", false}};
+  const auto before = database->counters();
+  CHECK_FALSE(events::deliver_once(subscription, first));
+  CHECK(database->counters().writes == before.writes);
+  CHECK(database->counters().statements == before.statements);
+  events::Envelope again = first;
+  again.id = new_id("evt");
+  again.payload = {{"redelivery", true}};
+  CHECK(events::deliver_once(subscription, again));
+  CHECK_FALSE(events::deliver_once(subscription, again));
+  CHECK(effects == 1);
+}

@@ -6,6 +6,7 @@
 namespace deliveryhub::core::events {
 
 bool deliver_once(const Subscription& subscription, const Envelope& envelope) {
+  if (subscription.applies && !subscription.applies(envelope)) return false;
   log::ScopedContext context({envelope.id, log::trace_id_of(envelope.traceparent), {}});
   const std::string claim_sql = "INSERT INTO " + subscription.module +
                                 "_inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3) "

@@ -16,8 +16,12 @@ using EventHandler = std::function<void(const Envelope&, db::Transaction&)>;
 /// another module's service). It must be idempotent by a natural key (e.g. the order id).
 using EffectHandler = std::function<void(const Envelope&)>;
 
+/// Whether a consumer has anything to do for an event (read from the event alone).
+using EventFilter = std::function<bool(const Envelope&)>;
+
 /// A consumer: a module's handler of one event type, with the database holding its inbox.
-/// Exactly one of `handler` and `effect` is set.
+/// Exactly one of `handler` and `effect` is set. An event that `applies` (when set) refuses is
+/// skipped without touching the database: no inbox row, no transaction.
 struct Subscription {
   std::string event_type;
   std::string consumer;  // "<module>.<purpose>", the inbox key
@@ -25,6 +29,7 @@ struct Subscription {
   db::Database* database;
   EventHandler handler;
   EffectHandler effect;
+  EventFilter applies = {};
 };
 
 /// Applies `subscription` to `envelope` once.
@@ -32,7 +37,8 @@ struct Subscription {
 ///   nothing.
 /// - `effect`: skipped when the inbox has the event; otherwise run, then the inbox row is
 ///   written. A crash in between runs the (idempotent) effect again — at least once.
-/// Returns false for a duplicate. Throws whatever the handler throws (nothing is recorded).
+/// Returns false for a duplicate or an event the subscription does not apply to. Throws whatever
+/// the handler throws (nothing is recorded).
 bool deliver_once(const Subscription& subscription, const Envelope& envelope);
 
 /// publish() could not reach the transport at all (a broker down): no event got through, and

@@ -35,11 +35,11 @@ void subscribe_to_delivery(core::events::EventBus& bus, core::db::Database& db, 
                  &db,
                  {},
                  [&payments](const core::events::Envelope& event) {
-                   // Only a redelivery renews a voided authorization: a first delivery scheduled
-                   // for an order cancelled meanwhile must not.
-                   if (!event.payload.value("redelivery", false)) return;
                    applying(event, [&] { payments.authorize_again(event.aggregate_id); });
-                 }});
+                 },
+                 // Only a redelivery renews a voided authorization: a first delivery scheduled
+                 // for an order cancelled meanwhile must not (and costs this consumer nothing).
+                 [](const core::events::Envelope& event) { return event.payload.value("redelivery", false); }});
   bus.subscribe({std::string(delivery::events::kDeliveryFailed),
                  "payments.void",
                  "payments",
