@@ -11,6 +11,7 @@
 #include "core/events/bus.hpp"
 #include "core/events/outbox.hpp"
 #include "core/events/outbox_metrics.hpp"
+#include "core/events/pruning.hpp"
 #include "core/events/relay.hpp"
 #include "core/http/idempotency.hpp"
 #include "core/http/operational_routes.hpp"
@@ -378,6 +379,9 @@ int run(const core::config::Settings& settings) {
   core::db::export_database_metrics(metrics, *database);
   core::events::OutboxRelay relay(*database, outboxes, bus, clock, outbox_signal);
   relay.start();
+  core::events::EventPruner pruner(*database, outboxes, clock, metrics,
+                                   {settings.outbox_retention, settings.inbox_retention});
+  pruner.start();
 
   core::metrics::HttpMetrics http_metrics(metrics);
   http::Idempotency idempotency(*database, tokens, clock, settings.idempotency_retention,
@@ -439,6 +443,7 @@ int run(const core::config::Settings& settings) {
   const bool drained = server.wait_idle(std::chrono::steady_clock::now() + settings.shutdown_grace);
   server.stop();
   if (metrics_server) metrics_server->stop();
+  pruner.stop();
   relay.stop();
   bus.stop();
   for (const auto& work : modules.background) work->stop();

@@ -42,13 +42,29 @@ TEST_CASE("flags parse, lists split, migrate is a command") {
   CHECK(outcome.settings->shutdown_grace == std::chrono::seconds(3));
 }
 
+TEST_CASE("event retentions take a unit (seconds without one) and default to 7 and 14 days") {
+  auto defaults = parse({"serve"});
+  REQUIRE(defaults.settings);
+  CHECK(defaults.settings->outbox_retention == std::chrono::hours(7 * 24));
+  CHECK(defaults.settings->inbox_retention == std::chrono::hours(14 * 24));
+  auto set = parse({"serve", "--outbox-retention", "90", "--inbox-retention", "2h"});
+  REQUIRE(set.settings);
+  CHECK(set.settings->outbox_retention == std::chrono::seconds(90));
+  CHECK(set.settings->inbox_retention == std::chrono::hours(2));
+  auto days = parse({"serve", "--outbox-retention", "3d", "--inbox-retention", "30m"});
+  CHECK_FALSE(days.settings);  // 30 minutes is under the inbox's one-hour floor
+}
+
 TEST_CASE("invalid settings exit 2 with one line") {
   for (auto args : std::vector<std::vector<const char*>>{{"serve", "--listen", "nope"},
                                                          {"serve", "--listen", "127.0.0.1:70000"},
                                                          {"serve", "--log-level", "loud"},
                                                          {"serve", "--worker-threads", "0"},
                                                          {"serve", "--remote", "=x"},
-                                                         {"serve", "--no-such-flag"}}) {
+                                                         {"serve", "--no-such-flag"},
+                                                         {"serve", "--outbox-retention", "59s"},
+                                                         {"serve", "--inbox-retention", "59m"},
+                                                         {"serve", "--inbox-retention", "2w"}}) {
     std::string err;
     auto outcome = parse(args, &err);
     CHECK_FALSE(outcome.settings);

@@ -4,6 +4,7 @@
 #include "core/errors.hpp"
 #include "core/events/bus.hpp"
 #include "core/events/outbox.hpp"
+#include "core/events/pruning.hpp"
 #include "core/events/relay.hpp"
 #include "core/util/ids.hpp"
 #include "test_support.hpp"
@@ -30,7 +31,8 @@ struct TempDb {
 std::vector<db::Migration> test_migrations() {
   return {{1, "items", "CREATE TABLE test_items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"},
           events::event_tables_migration("test", 2),
-          events::relay_lease_migration("test", 3)};
+          events::relay_lease_migration("test", 3),
+          events::event_pruning_migration("test", 4)};
 }
 
 // A bus that records what it was given, failing on demand.
@@ -56,7 +58,7 @@ TEST_CASE("placeholders become SQLite's ?N outside string literals") {
 TEST_CASE("transactions commit, roll back on exceptions, and map unique violations") {
   TempDb temp;
   auto database = db::open_database(temp.url());
-  CHECK(db::apply_migrations(*database, "test", test_migrations()) == 3);
+  CHECK(db::apply_migrations(*database, "test", test_migrations()) == 4);
   CHECK(db::apply_migrations(*database, "test", test_migrations()) == 0);
 
   database->write([](db::Transaction& tx) {
@@ -492,4 +494,62 @@ TEST_CASE("an event a consumer's filter refuses costs it nothing: no effect, no 
   CHECK(events::deliver_once(subscription, again));
   CHECK_FALSE(events::deliver_once(subscription, again));
   CHECK(effects == 1);
+}
+
+TEST_CASE("pruning deletes old delivered events and inbox ids, never an undelivered event; sequences go on") {
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
+  SteppedClock clock;
+  auto signal = std::make_shared<events::OutboxSignal>();
+  events::Outbox outbox("test", clock, signal);
+  database->write([&](db::Transaction& tx) {
+    for (int i = 0; i < 3; ++i) outbox.add(tx, "item.created", "itm_a", {{"n", i}});
+    outbox.add(tx, "item.failing", "itm_b", {});
+    tx.execute("INSERT INTO test_inbox (consumer, event_id, processed_at) VALUES ('test.c', 'evt_old', $1)",
+               {to_unix_ms(clock.now())});
+  });
+  RecordingBus bus;
+  bus.fail_type = "item.failing";  // itm_b's event stays undelivered, waiting for its retry
+  events::OutboxRelay relay(*database, {"test"}, bus, clock, signal);
+  CHECK(relay.dispatch_once() == 3);
+  deliveryhub::core::metrics::Metrics metrics;
+  events::EventPruner pruner(
+      *database, {"test"}, clock, metrics,
+      {std::chrono::seconds(60), std::chrono::seconds(3600), std::chrono::milliseconds(1000), 2});
+  CHECK(pruner.prune_once() == 0);  // nothing is old enough yet
+
+  clock.advance(std::chrono::seconds(61));
+  database->write([&](db::Transaction& tx) {
+    outbox.add(tx, "item.created", "itm_c", {});  // recent: kept
+    tx.execute("INSERT INTO test_inbox (consumer, event_id, processed_at) VALUES ('test.c', 'evt_new', $1)",
+               {to_unix_ms(clock.now())});
+  });
+  CHECK(relay.dispatch_once() == 1);
+  CHECK(pruner.prune_once() == 3);  // itm_a's three (in batches of two); the inbox ids are too young
+  const auto outbox_rows = [&] {
+    return database->read([](db::Transaction& tx) {
+      std::vector<std::string> rows;
+      for (const auto& row : tx.query("SELECT aggregate_id, sequence FROM test_outbox ORDER BY position")) {
+        rows.push_back(row.text(0) + "#" + std::to_string(row.integer(1)));
+      }
+      return rows;
+    });
+  };
+  CHECK(outbox_rows() == std::vector<std::string>{"itm_b#1", "itm_c#1"});
+  // The next event of an aggregate whose events were all pruned goes on from its last sequence.
+  database->write([&](db::Transaction& tx) { outbox.add(tx, "item.created", "itm_a", {}); });
+  CHECK(outbox_rows() == std::vector<std::string>{"itm_b#1", "itm_c#1", "itm_a#4"});
+
+  CHECK(relay.dispatch_once() == 1);  // itm_a#4 (itm_b's event is still failing)
+  clock.advance(std::chrono::seconds(3600));
+  CHECK(pruner.prune_once() == 3);  // itm_c#1, itm_a#4 and the old inbox id (the other is just young enough)
+  CHECK(outbox_rows() == std::vector<std::string>{"itm_b#1"});  // undelivered: never pruned
+  const auto inbox = database->read([](db::Transaction& tx) {
+    std::vector<std::string> ids;
+    for (const auto& row : tx.query("SELECT event_id FROM test_inbox ORDER BY event_id")) ids.push_back(row.text(0));
+    return ids;
+  });
+  CHECK(inbox == std::vector<std::string>{"evt_new"});
+  const auto exported = metrics.serialize();
+  CHECK(exported.find("deliveryhub_events_pruned_total{module=\"test\",table=\"outbox\"} 5") != std::string::npos);
+  CHECK(exported.find("deliveryhub_events_pruned_total{module=\"test\",table=\"inbox\"} 1") != std::string::npos);
 }

@@ -146,6 +146,29 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_IDEMPOTENCY_KEYS_PER_ADDRESS")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000'000}));
+  // A duration with a unit (s, m, h, d; seconds without one).
+  const auto duration_units =
+      CLI::AsNumberWithUnit(std::map<std::string, long>{{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}},
+                            static_cast<CLI::AsNumberWithUnit::Options>(CLI::AsNumberWithUnit::CASE_SENSITIVE |
+                                                                        CLI::AsNumberWithUnit::UNIT_OPTIONAL),
+                            "DURATION");
+  long outbox_retention = s.outbox_retention.count();
+  long inbox_retention = s.inbox_retention.count();
+  app.add_option("--outbox-retention", outbox_retention,
+                 "How long a delivered event stays in its outbox before it is pruned (60s to 365d; e.g. 7d)")
+      ->envname("DELIVERYHUB_OUTBOX_RETENTION")
+      ->default_str("7d")
+      ->transform(duration_units)
+      ->type_name("DURATION")
+      ->check(CLI::Range(60L, 365L * 86400L));
+  app.add_option("--inbox-retention", inbox_retention,
+                 "How long a processed event's id stays in a consumer's inbox, deduplicating redeliveries "
+                 "(1h to 365d; e.g. 14d)")
+      ->envname("DELIVERYHUB_INBOX_RETENTION")
+      ->default_str("14d")
+      ->transform(duration_units)
+      ->type_name("DURATION")
+      ->check(CLI::Range(3600L, 365L * 86400L));
   app.add_option("--jwks-refresh", jwks_refresh, "Seconds between refetches of --external-jwks-url")
       ->envname("DELIVERYHUB_JWKS_REFRESH")
       ->capture_default_str()
@@ -345,6 +368,8 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   calls.breaker.open_for = std::chrono::milliseconds(breaker_open);
   s.jwks_refresh = std::chrono::seconds(jwks_refresh);
   s.idempotency_retention = std::chrono::hours(idempotency_hours);
+  s.outbox_retention = std::chrono::seconds(outbox_retention);
+  s.inbox_retention = std::chrono::seconds(inbox_retention);
   s.log_level = level;
   s.shutdown_grace = std::chrono::seconds(grace);
   s.read_timeout = std::chrono::seconds(read_timeout);

@@ -52,6 +52,9 @@ struct Settings {
   /// Live Idempotency-Keys one caller may hold: with a valid token, and per address without one.
   std::int64_t idempotency_keys_per_caller = 10000;
   std::int64_t idempotency_keys_per_address = 100;
+  /// How long delivered outbox events and processed inbox ids are kept before pruning (ADR 0028).
+  std::chrono::seconds outbox_retention{std::chrono::hours(7 * 24)};
+  std::chrono::seconds inbox_retention{std::chrono::hours(14 * 24)};
 
   /// The settings the modules declare (ModuleDescriptor::settings), by flag.
   ModuleValues module_values;

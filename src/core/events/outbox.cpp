@@ -66,7 +66,11 @@ Outbox::Outbox(std::string module, const Clock& clock, std::shared_ptr<OutboxSig
       insert_sql_("INSERT INTO " + module_ +
                   "_outbox (id, type, aggregate_id, sequence, occurred_at, traceparent, payload) "
                   "VALUES ($1, $2, $3, $4, $5, $6, $7)"),
-      sequence_sql_("SELECT COALESCE(MAX(sequence), 0) + 1 FROM " + module_ + "_outbox WHERE aggregate_id = $1"),
+      // The aggregate's last event in the outbox, or, once pruning deleted them all, the last
+      // sequence it left behind (ADR 0028).
+      sequence_sql_("SELECT COALESCE((SELECT MAX(sequence) FROM " + module_ +
+                    "_outbox WHERE aggregate_id = $1), (SELECT last_sequence FROM " + module_ +
+                    "_outbox_sequences WHERE aggregate_id = $1), 0) + 1"),
       clock_(clock),
       signal_(std::move(signal)) {}
 

@@ -1,6 +1,7 @@
 #include "migrations.hpp"
 
 #include "core/events/outbox.hpp"
+#include "core/events/pruning.hpp"
 
 namespace deliveryhub::customers {
 
@@ -44,6 +45,7 @@ std::vector<core::db::Migration> migrations() {
       {5, "suspensions found by time; refresh tokens by account",
        "CREATE INDEX customers_accounts_suspended ON customers_accounts (status, updated_at);"
        "CREATE INDEX customers_refresh_tokens_account ON customers_refresh_tokens (account_id);"},
+      core::events::event_pruning_migration("customers", 6),
   };
 }
 

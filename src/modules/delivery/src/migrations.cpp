@@ -1,6 +1,7 @@
 #include "migrations.hpp"
 
 #include "core/events/outbox.hpp"
+#include "core/events/pruning.hpp"
 
 namespace deliveryhub::delivery {
 
@@ -55,6 +56,7 @@ std::vector<core::db::Migration> migrations() {
        " request_id TEXT PRIMARY KEY,"
        " delivery_id TEXT NOT NULL REFERENCES delivery_deliveries (id));"},
       core::events::relay_lease_migration("delivery", 4),
+      core::events::event_pruning_migration("delivery", 5),
   };
 }
 

@@ -1,6 +1,7 @@
 #include "migrations.hpp"
 
 #include "core/events/outbox.hpp"
+#include "core/events/pruning.hpp"
 
 namespace deliveryhub::incidents {
 
@@ -45,6 +46,7 @@ std::vector<core::db::Migration> migrations() {
        "CREATE INDEX incidents_delivery_watch_due ON incidents_delivery_watch (under_way, promised_by);"},
       core::events::event_tables_migration("incidents", 2),
       core::events::relay_lease_migration("incidents", 3),
+      core::events::event_pruning_migration("incidents", 4),
   };
 }
 

@@ -1,6 +1,7 @@
 #include "migrations.hpp"
 
 #include "core/events/outbox.hpp"
+#include "core/events/pruning.hpp"
 
 namespace deliveryhub::orders {
 
@@ -67,6 +68,7 @@ std::vector<core::db::Migration> migrations() {
        "ALTER TABLE orders_sagas ADD COLUMN claimed_until BIGINT;"
        "CREATE INDEX orders_sagas_claims ON orders_sagas (claimed_by, claimed_until);"},
       core::events::relay_lease_migration("orders", 7),
+      core::events::event_pruning_migration("orders", 8),
   };
 }
 

@@ -1,6 +1,7 @@
 #include "migrations.hpp"
 
 #include "core/events/outbox.hpp"
+#include "core/events/pruning.hpp"
 
 namespace deliveryhub::payments {
 
@@ -34,6 +35,7 @@ std::vector<core::db::Migration> migrations() {
       {3, "the payment method, for authorizing again",
        "ALTER TABLE payments_payments ADD COLUMN payment_method TEXT NOT NULL DEFAULT '';"},
       core::events::relay_lease_migration("payments", 4),
+      core::events::event_pruning_migration("payments", 5),
   };
 }
 
