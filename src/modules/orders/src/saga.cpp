@@ -13,10 +13,12 @@
 namespace deliveryhub::orders {
 namespace {
 
-// Moves the order to `status` and records it with its event; the saga goes to `next_step`. The
-// order's version follows the update, so a later step of the same pass can record again.
-void record(core::db::Transaction& tx, const core::events::Outbox& outbox, Order& order, OrderStatus status,
-            std::optional<std::string_view> event_type, const std::string& next_step, core::TimePoint now) {
+// Moves the order to `status` and records it with its event; the saga goes to `next_step`.
+// Returns the order as recorded (its version follows the update), for a later step of the same
+// pass. Changes nothing outside `tx`: a transaction retried after a serialization failure
+// (PostgreSQL) runs this again from the same order.
+Order record(core::db::Transaction& tx, const core::events::Outbox& outbox, const Order& order, OrderStatus status,
+             std::optional<std::string_view> event_type, const std::string& next_step, core::TimePoint now) {
   Order next = order;
   const bool changed = next.status != status;
   next.status = status;
@@ -31,7 +33,7 @@ void record(core::db::Transaction& tx, const core::events::Outbox& outbox, Order
   } else {
     order_repository::set_step(tx, next.id, next_step);
   }
-  order = std::move(next);
+  return next;
 }
 
 // Runs `work` on each item, up to `parallelism` at once (the calling thread among them).
@@ -82,11 +84,14 @@ void OrderSaga::finished(const Order& order, std::string_view outcome) {
 }
 
 void OrderSaga::start() {
+  stopping_ = false;
   loop_.start();
 }
 
 void OrderSaga::stop() {
+  stopping_ = true;  // the pass in hand ends after its batch, not after the whole backlog
   loop_.stop();
+  stopping_ = false;  // run_due() called directly (tests) goes through everything again
 }
 
 void OrderSaga::wake() {
@@ -103,7 +108,7 @@ std::size_t OrderSaga::run_due() {
     });
     settled += run_batch(due);
     // A full batch means more may be due: go on now rather than after the poll interval.
-    if (due.size() < kBatch) return settled;
+    if (due.size() < kBatch || stopping_) return settled;
   }
 }
 
@@ -164,16 +169,18 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
     item.order.payment_id = item.payment->id;
     if (item.payment->status == payments::PaymentStatus::declined) {
       item.order.rejection_reason = "payment_declined";
-      db_.write([&](core::db::Transaction& tx) {
-        record(tx, outbox_, item.order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
-        count_after_commit(tx, item.order, "payment_declined");
+      item.order = db_.write([&](core::db::Transaction& tx) {
+        auto next =
+            record(tx, outbox_, item.order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
+        count_after_commit(tx, next, "payment_declined");
+        return next;
       });
       item.step = "done";
       ++settled;
       return;
     }
-    db_.write([&](core::db::Transaction& tx) {
-      record(tx, outbox_, item.order, OrderStatus::payment_authorized, std::nullopt, "schedule", clock_.now());
+    item.order = db_.write([&](core::db::Transaction& tx) {
+      return record(tx, outbox_, item.order, OrderStatus::payment_authorized, std::nullopt, "schedule", clock_.now());
     });
     item.step = "schedule";
   });
@@ -193,17 +200,19 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
   record_all(scheduling, [&](BatchItem& item) {
     if (!item.error.empty()) return;
     if (!item.scheduled->zone_served) {
-      db_.write([&](core::db::Transaction& tx) {
-        record(tx, outbox_, item.order, item.order.status, std::nullopt, "compensate", clock_.now());
+      item.order = db_.write([&](core::db::Transaction& tx) {
+        return record(tx, outbox_, item.order, item.order.status, std::nullopt, "compensate", clock_.now());
       });
       item.step = "compensate";
       item.alone = true;
       return;
     }
     item.order.delivery_id = item.scheduled->delivery->id;
-    db_.write([&](core::db::Transaction& tx) {
-      record(tx, outbox_, item.order, OrderStatus::confirmed, events::kOrderConfirmed, "done", clock_.now());
-      count_after_commit(tx, item.order, "confirmed");
+    item.order = db_.write([&](core::db::Transaction& tx) {
+      auto next =
+          record(tx, outbox_, item.order, OrderStatus::confirmed, events::kOrderConfirmed, "done", clock_.now());
+      count_after_commit(tx, next, "confirmed");
+      return next;
     });
     item.step = "done";
     ++settled;

@@ -9,6 +9,7 @@
 #include "orders/api.hpp"
 #include "payments/api.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -84,6 +85,7 @@ class OrderSaga {
   delivery::DeliveryApi& delivery_;
   SagaOptions options_;
   std::string runner_id_;  // this process's runner, in the claims it takes
+  std::atomic<bool> stopping_{false};
   prometheus::Family<prometheus::Counter>& outcomes_;
   prometheus::Family<prometheus::Histogram>& duration_;
   core::BackgroundLoop loop_;  // last: stopped first, before anything it uses goes

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <thread>
 
 using namespace deliveryhub;
 using namespace deliveryhub::orders;
@@ -437,4 +438,68 @@ TEST_CASE("a batch: an order that changes between its call and its record is not
   const auto exported = w.metrics.serialize();
   CHECK(exported.find("deliveryhub_saga_outcomes_total{outcome=\"confirmed\"} 2") != std::string::npos);
   CHECK(exported.find("deliveryhub_saga_outcomes_total{outcome=\"cancelled\"} 1") != std::string::npos);
+}
+
+TEST_CASE("stopping the runner ends its pass after the batch in hand, not after the whole backlog") {
+  World w;
+  for (int i = 0; i < 250; ++i) w.place();  // three batches
+  w.payments.on_authorize = [](const std::string&) { std::this_thread::sleep_for(std::chrono::milliseconds(2)); };
+  w.saga->start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the first batch is under way
+  w.saga->stop();
+  const auto unfinished = w.db->read([](core::db::Transaction& tx) { return order_repository::unfinished_sagas(tx); });
+  CHECK(unfinished >= 150);  // at most the first batch ran
+  w.payments.on_authorize = nullptr;
+  CHECK(w.saga->run_due() == static_cast<std::size_t>(unfinished));  // the rest: nothing else was claimed
+}
+
+namespace {
+// PostgreSQL's behaviour on a serialization failure, played on SQLite: every write runs its work,
+// is rolled back, and runs it again from the start (PostgresDatabase retries such writes). Work
+// that changes anything outside its transaction breaks here.
+class RetryingDatabase final : public core::db::Database {
+ public:
+  explicit RetryingDatabase(core::db::Database& inner) : inner_(inner) {}
+  void write_transaction(const std::function<void(core::db::Transaction&)>& work) override {
+    struct Retry {};
+    try {
+      inner_.write_transaction([&](core::db::Transaction& tx) {
+        work(tx);
+        throw Retry{};
+      });
+    } catch (const Retry&) {
+    }
+    inner_.write_transaction(work);
+  }
+  void read_transaction(const std::function<void(core::db::Transaction&)>& work) override {
+    inner_.read_transaction(work);
+  }
+  void execute_script(core::db::Transaction& tx, std::string_view sql) override { inner_.execute_script(tx, sql); }
+  std::string_view backend() const override { return "retrying"; }
+  bool ping() override { return inner_.ping(); }
+  void begin_unit_of_work() override { throw std::logic_error("no units of work here"); }
+  void commit_unit_of_work(const std::function<void(core::db::Transaction&)>&) override {
+    throw std::logic_error("no units of work here");
+  }
+  void abandon_unit_of_work() noexcept override {}
+
+ private:
+  core::db::Database& inner_;
+};
+}  // namespace
+
+TEST_CASE("a saga whose writes are retried from the start (PostgreSQL) records each step once") {
+  World w;
+  RetryingDatabase retrying(*w.db);
+  OrderSaga saga(
+      retrying, w.outbox, w.clock, w.payments, w.delivery, w.metrics,
+      SagaOptions{std::chrono::milliseconds(500), std::chrono::milliseconds(0), std::chrono::milliseconds(0), 1});
+  std::vector<Order> placed;
+  for (int i = 0; i < 3; ++i) placed.push_back(w.place());
+  CHECK(saga.run_due() == 3);
+  for (const auto& order : placed) {
+    const auto done = *w.orders->find(order.id);
+    CHECK(done.status == OrderStatus::confirmed);
+    CHECK(done.status_history.size() == 3);
+  }
 }
