@@ -126,6 +126,18 @@ struct OrderSaga::BatchItem {
 
 std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& due) {
   if (due.empty()) return 0;
+  if (!db_.prefers_joined_writes()) {
+    // Records would not share a transaction, so phases would only add waits: each phase would
+    // last as long as its slowest order (a serialization retry backs off for up to 200 ms on
+    // PostgreSQL). Each order's saga runs through on its own, `parallelism` at a time.
+    std::vector<const order_repository::SagaRow*> sagas;
+    for (const auto& saga : due) sagas.push_back(&saga);
+    std::atomic<std::size_t> done{0};
+    in_parallel(sagas, options_.parallelism, [&](const order_repository::SagaRow& saga) {
+      if (run(saga.order_id)) ++done;
+    });
+    return done;
+  }
   // The orders of the whole batch, read in one transaction.
   std::vector<BatchItem> items;
   items.reserve(due.size());

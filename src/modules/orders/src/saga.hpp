@@ -57,10 +57,11 @@ class OrderSaga {
 
  private:
   struct BatchItem;
-  // Runs the claimed sagas: the common path (authorize → schedule → confirmed) in phases, each
-  // phase's calls outside any transaction and then its records together (one transaction where
-  // the database prefers joined writes); cancellations and the rare steps one by one with run().
-  // Returns how many finished.
+  // Runs the claimed sagas. Where the database prefers joined writes (SQLite), the common path
+  // (authorize → schedule → confirmed) goes in phases: each phase's calls outside any
+  // transaction, then its records in one transaction; cancellations and the rare steps go one by
+  // one with run(). Elsewhere every saga goes through run(), `parallelism` at a time. Returns how
+  // many finished.
   std::size_t run_batch(const std::vector<order_repository::SagaRow>& due);
   // Runs `work` on each item, recording what it writes; an item whose work throws gets its error.
   template <class Work>

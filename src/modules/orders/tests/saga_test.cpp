@@ -488,6 +488,7 @@ class RetryingDatabase final : public core::db::Database {
 };
 }  // namespace
 
+// On such a database (it joins no writes) each order's saga runs through on its own.
 TEST_CASE("a saga whose writes are retried from the start (PostgreSQL) records each step once") {
   World w;
   RetryingDatabase retrying(*w.db);
