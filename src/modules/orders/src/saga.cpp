@@ -131,6 +131,7 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
     // last as long as its slowest order (a serialization retry backs off for up to 200 ms on
     // PostgreSQL). Each order's saga runs through on its own, `parallelism` at a time.
     std::vector<const order_repository::SagaRow*> sagas;
+    sagas.reserve(due.size());
     for (const auto& saga : due) sagas.push_back(&saga);
     std::atomic<std::size_t> done{0};
     in_parallel(sagas, options_.parallelism, [&](const order_repository::SagaRow& saga) {
