@@ -177,25 +177,31 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
       failed(item, e);
     }
   });
+  // Records an item's next step (the order in `status`), or its end with its event and outcome.
+  const auto move_on = [&](BatchItem& item, OrderStatus status, const std::string& next_step) {
+    item.order = db_.write([&](core::db::Transaction& tx) {
+      return record(tx, outbox_, item.order, status, std::nullopt, next_step, clock_.now());
+    });
+    item.step = next_step;
+  };
+  const auto finish = [&](BatchItem& item, OrderStatus status, std::string_view event, std::string_view outcome) {
+    item.order = db_.write([&](core::db::Transaction& tx) {
+      auto next = record(tx, outbox_, item.order, status, event, "done", clock_.now());
+      count_after_commit(tx, next, outcome);
+      return next;
+    });
+    item.step = "done";
+    ++settled;
+  };
   record_all(authorizing, [&](BatchItem& item) {
     if (!item.error.empty()) return;
     item.order.payment_id = item.payment->id;
     if (item.payment->status == payments::PaymentStatus::declined) {
       item.order.rejection_reason = "payment_declined";
-      item.order = db_.write([&](core::db::Transaction& tx) {
-        auto next =
-            record(tx, outbox_, item.order, OrderStatus::rejected, events::kOrderRejected, "done", clock_.now());
-        count_after_commit(tx, next, "payment_declined");
-        return next;
-      });
-      item.step = "done";
-      ++settled;
-      return;
+      finish(item, OrderStatus::rejected, events::kOrderRejected, "payment_declined");
+    } else {
+      move_on(item, OrderStatus::payment_authorized, "schedule");
     }
-    item.order = db_.write([&](core::db::Transaction& tx) {
-      return record(tx, outbox_, item.order, OrderStatus::payment_authorized, std::nullopt, "schedule", clock_.now());
-    });
-    item.step = "schedule";
   });
 
   // Schedule: every call, then every record.
@@ -213,22 +219,12 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
   record_all(scheduling, [&](BatchItem& item) {
     if (!item.error.empty()) return;
     if (!item.scheduled->zone_served) {
-      item.order = db_.write([&](core::db::Transaction& tx) {
-        return record(tx, outbox_, item.order, item.order.status, std::nullopt, "compensate", clock_.now());
-      });
-      item.step = "compensate";
-      item.alone = true;
+      move_on(item, item.order.status, "compensate");
+      item.alone = true;  // compensation runs one by one, below
       return;
     }
     item.order.delivery_id = item.scheduled->delivery->id;
-    item.order = db_.write([&](core::db::Transaction& tx) {
-      auto next =
-          record(tx, outbox_, item.order, OrderStatus::confirmed, events::kOrderConfirmed, "done", clock_.now());
-      count_after_commit(tx, next, "confirmed");
-      return next;
-    });
-    item.step = "done";
-    ++settled;
+    finish(item, OrderStatus::confirmed, events::kOrderConfirmed, "confirmed");
   });
 
   // Failures wait for their retry; the rare steps run one by one, as ever.
