@@ -1,8 +1,7 @@
 #include "core/events/pruning.hpp"
 
-#include "core/log/log.hpp"
-
 #include <algorithm>
+#include <map>
 
 namespace deliveryhub::core::events {
 
@@ -61,10 +60,17 @@ std::size_t EventPruner::prune_once() {
 
 std::size_t EventPruner::prune_outbox(const std::string& module, std::int64_t cutoff_ms) {
   const std::string outbox = module + "_outbox";
+  struct Batch {
+    std::size_t deleted = 0;
+    std::int64_t last_read = 0;  // the next batch reads rows after this position
+    bool more = false;
+  };
   std::size_t deleted = 0;
-  std::int64_t after = 0;  // the pass reads rows after this position
-  for (bool more = true; more;) {
-    db_.write([&](db::Transaction& tx) {
+  for (Batch batch{0, 0, true}; batch.more;) {
+    // Computed inside the transaction and taken only once it committed: PostgreSQL runs a write
+    // again from the start after a serialization failure.
+    batch = db_.write([&, after = batch.last_read](db::Transaction& tx) {
+      Batch done{0, after, false};
       // The oldest rows, a batch at a time, up to the first that occurred after the cutoff (it
       // was delivered after it too, and so are nearly all that follow). The rows left from
       // earlier passes are recent ones and the few events still waiting for a retry, which are
@@ -72,18 +78,18 @@ std::size_t EventPruner::prune_outbox(const std::string& module, std::int64_t cu
       const auto rows = tx.query("SELECT position, aggregate_id, sequence, occurred_at, delivered_at FROM " + outbox +
                                      " WHERE position > $1 ORDER BY position LIMIT $2",
                                  {after, static_cast<std::int64_t>(options_.batch)});
-      more = rows.size() == options_.batch;
+      done.more = rows.size() == options_.batch;
       std::map<std::string, std::int64_t> last_sequence;  // of the aggregates pruned here
       for (const auto& row : rows) {
         if (row.integer(3) >= cutoff_ms) {
-          more = false;
+          done.more = false;
           break;
         }
-        after = row.integer(0);
+        done.last_read = row.integer(0);
         const auto delivered = row.optional_integer(4);
         if (!delivered || *delivered >= cutoff_ms) continue;
         tx.execute("DELETE FROM " + outbox + " WHERE position = $1", {row.integer(0)});
-        ++deleted;
+        ++done.deleted;
         auto& sequence = last_sequence[row.text(1)];
         sequence = std::max(sequence, row.integer(2));
       }
@@ -96,7 +102,9 @@ std::size_t EventPruner::prune_outbox(const std::string& module, std::int64_t cu
                        "ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = excluded.last_sequence",
                    {aggregate, sequence});
       }
+      return done;
     });
+    deleted += batch.deleted;
   }
   return deleted;
 }

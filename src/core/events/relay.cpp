@@ -154,7 +154,6 @@ std::size_t OutboxRelay::dispatch_module(const std::string& module) {
       }
     }
   } mark{*this, table, delivered_positions};
-  std::size_t delivered = 0;
   for (const auto& row : rows) {
     const std::string& aggregate = row.text(3);
     if (blocked.contains(aggregate)) continue;
@@ -175,13 +174,12 @@ std::size_t OutboxRelay::dispatch_module(const std::string& module) {
       bus_.publish(envelope);
       if (bus_down_.exchange(false)) log::info("the event bus is back; delivering the outbox");
       delivered_positions.push_back(row.integer(0));
-      ++delivered;
     } catch (const BusUnavailable& e) {
       // Nothing can go now, and it is no event's fault: keep them all, unchanged, for the next pass.
       if (!bus_down_.exchange(true)) {
         log::warn("the event bus is unavailable; events wait in the outbox", {{"error", e.what()}});
       }
-      return delivered;
+      return delivered_positions.size();
     } catch (const std::exception& e) {
       blocked.insert(aggregate);
       const auto attempts = row.integer(8) + 1;
@@ -198,7 +196,7 @@ std::size_t OutboxRelay::dispatch_module(const std::string& module) {
       });
     }
   }
-  return delivered;
+  return delivered_positions.size();
 }
 
 }  // namespace deliveryhub::core::events
