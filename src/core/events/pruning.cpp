@@ -67,31 +67,39 @@ std::size_t EventPruner::prune_outbox(const std::string& module, std::int64_t cu
   };
   std::size_t deleted = 0;
   for (Batch batch{0, 0, true}; batch.more;) {
+    // The oldest rows, a batch at a time, up to the first that occurred after the cutoff (it was
+    // delivered after it too, and so are nearly all that follow). The rows left from earlier
+    // passes are recent ones and the few events still waiting for a retry, which are stepped
+    // over and kept, so a pass reads little more than what it deletes. Read in a read-only
+    // transaction: the write below then touches only the rows it deletes, and a serializable
+    // write on PostgreSQL does not conflict with the relay marking recent rows meanwhile.
+    const auto rows = db_.read([&](db::Transaction& tx) {
+      return tx.query("SELECT position, aggregate_id, sequence, occurred_at, delivered_at FROM " + outbox +
+                          " WHERE position > $1 ORDER BY position LIMIT $2",
+                      {batch.last_read, static_cast<std::int64_t>(options_.batch)});
+    });
+    Batch next{0, batch.last_read, rows.size() == options_.batch};
+    std::vector<std::int64_t> positions;
+    std::map<std::string, std::int64_t> last_sequence;  // of the aggregates pruned here
+    for (const auto& row : rows) {
+      if (row.integer(3) >= cutoff_ms) {
+        next.more = false;
+        break;
+      }
+      next.last_read = row.integer(0);
+      const auto delivered = row.optional_integer(4);
+      if (!delivered || *delivered >= cutoff_ms) continue;
+      positions.push_back(row.integer(0));
+      auto& sequence = last_sequence[row.text(1)];
+      sequence = std::max(sequence, row.integer(2));
+    }
     // Computed inside the transaction and taken only once it committed: PostgreSQL runs a write
     // again from the start after a serialization failure.
-    batch = db_.write([&, after = batch.last_read](db::Transaction& tx) {
-      Batch done{0, after, false};
-      // The oldest rows, a batch at a time, up to the first that occurred after the cutoff (it
-      // was delivered after it too, and so are nearly all that follow). The rows left from
-      // earlier passes are recent ones and the few events still waiting for a retry, which are
-      // stepped over and kept, so a pass reads little more than what it deletes.
-      const auto rows = tx.query("SELECT position, aggregate_id, sequence, occurred_at, delivered_at FROM " + outbox +
-                                     " WHERE position > $1 ORDER BY position LIMIT $2",
-                                 {after, static_cast<std::int64_t>(options_.batch)});
-      done.more = rows.size() == options_.batch;
-      std::map<std::string, std::int64_t> last_sequence;  // of the aggregates pruned here
-      for (const auto& row : rows) {
-        if (row.integer(3) >= cutoff_ms) {
-          done.more = false;
-          break;
-        }
-        done.last_read = row.integer(0);
-        const auto delivered = row.optional_integer(4);
-        if (!delivered || *delivered >= cutoff_ms) continue;
-        tx.execute("DELETE FROM " + outbox + " WHERE position = $1", {row.integer(0)});
-        ++done.deleted;
-        auto& sequence = last_sequence[row.text(1)];
-        sequence = std::max(sequence, row.integer(2));
+    next.deleted = db_.write([&](db::Transaction& tx) {
+      std::size_t done = 0;
+      for (const auto position : positions) {
+        done += static_cast<std::size_t>(
+            tx.execute("DELETE FROM " + outbox + " WHERE position = $1 AND delivered_at < $2", {position, cutoff_ms}));
       }
       // An aggregate with no event left remembers its last sequence, so that its next event goes
       // on from there (Outbox::add reads it when the outbox has none of the aggregate's).
@@ -104,6 +112,7 @@ std::size_t EventPruner::prune_outbox(const std::string& module, std::int64_t cu
       }
       return done;
     });
+    batch = next;
     deleted += batch.deleted;
   }
   return deleted;
