@@ -553,3 +553,35 @@ TEST_CASE("pruning deletes old delivered events and inbox ids, never an undelive
   CHECK(exported.find("deliveryhub_events_pruned_total{module=\"test\",table=\"outbox\"} 5") != std::string::npos);
   CHECK(exported.find("deliveryhub_events_pruned_total{module=\"test\",table=\"inbox\"} 1") != std::string::npos);
 }
+
+TEST_CASE("a single-statement read sends one statement and no transaction control; a second is refused") {
+  deliveryhub::testing::TempDatabase database{"test", test_migrations()};
+  database->write([](db::Transaction& tx) { tx.execute("INSERT INTO test_items VALUES ('a', 1), ('b', 2)"); });
+  const auto before = database->counters();
+  const auto total = database->read_statement(
+      [](db::Transaction& tx) { return tx.query_one("SELECT SUM(n) FROM test_items")->integer(0); });
+  CHECK(total == 3);
+  const auto after = database->counters();
+  if (database->backend() == "postgresql") {
+    CHECK(after.statements - before.statements == 1);  // no BEGIN, no COMMIT: one round trip
+  } else {
+    CHECK(after.statements - before.statements <= 3);  // SQLite's prepared BEGIN and COMMIT cost no I/O
+  }
+  CHECK_THROWS_AS(database->read_statement([](db::Transaction& tx) {
+    tx.query("SELECT 1");
+    tx.query("SELECT 2");
+  }),
+                  std::logic_error);
+  CHECK_THROWS_AS(database->read_statement([](db::Transaction& tx) {
+    tx.query("SELECT 1");
+    tx.execute("DELETE FROM test_items");
+  }),
+                  std::logic_error);
+  CHECK(database->read([](db::Transaction& tx) { return tx.query("SELECT id FROM test_items").size(); }) == 2);
+  // Inside a unit of work that has written, it reads the unit's writes.
+  db::UnitOfWork unit(*database);
+  database->write([](db::Transaction& tx) { tx.execute("INSERT INTO test_items VALUES ('c', 4)"); });
+  CHECK(database->read_statement(
+            [](db::Transaction& tx) { return tx.query_one("SELECT SUM(n) FROM test_items")->integer(0); }) == 7);
+  unit.commit([](db::Transaction&) {});
+}

@@ -46,6 +46,40 @@ void Transaction::run_after_commit() {
   for (auto& callback : callbacks) callback();
 }
 
+namespace {
+
+// A transaction that lets one statement through: single_statement_read's contract, checked on
+// every backend so that SQLite in development catches what would cost PostgreSQL a snapshot.
+class OneStatement final : public Transaction {
+ public:
+  explicit OneStatement(Transaction& inner) : inner_(inner) {}
+  std::int64_t execute(std::string_view sql, const Params& params) override {
+    take_turn();
+    return inner_.execute(sql, params);
+  }
+  Rows query(std::string_view sql, const Params& params) override {
+    take_turn();
+    return inner_.query(sql, params);
+  }
+
+ private:
+  void take_turn() {
+    if (used_) throw std::logic_error("a single-statement read sent a second statement");
+    used_ = true;
+  }
+  Transaction& inner_;
+  bool used_ = false;
+};
+
+}  // namespace
+
+void Database::single_statement_read(const std::function<void(Transaction&)>& work) {
+  run_single_statement([&](Transaction& tx) {
+    OneStatement one(tx);
+    work(one);
+  });
+}
+
 std::unique_ptr<Database> open_database(const std::string& url, const DatabaseOptions& options) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (url.rfind(kSqlite, 0) == 0) {

@@ -108,6 +108,11 @@ class Database {
   virtual void write_transaction(const std::function<void(Transaction&)>& work) = 0;
   /// Runs `work` in a read-only transaction (a consistent snapshot).
   virtual void read_transaction(const std::function<void(Transaction&)>& work) = 0;
+  /// Runs `work`, which sends at most one statement (a second throws std::logic_error), as that
+  /// statement alone. One statement is atomic and reads one snapshot by itself, so a backend
+  /// sends no BEGIN or COMMIT around it where they cost round trips (PostgreSQL: one round trip
+  /// instead of three). Inside this thread's unit of work, once it has written, it reads there.
+  void single_statement_read(const std::function<void(Transaction&)>& work);
   /// Runs a script of several statements (migrations) inside the given transaction.
   virtual void execute_script(Transaction& tx, std::string_view sql) = 0;
   /// Makes what `tx` creates from now on belong to `module` (PostgreSQL: its schema). SQLite
@@ -140,6 +145,10 @@ class Database {
   auto read(Work&& work) -> std::invoke_result_t<Work, Transaction&> {
     return run(&Database::read_transaction, std::forward<Work>(work));
   }
+  template <class Work>
+  auto read_statement(Work&& work) -> std::invoke_result_t<Work, Transaction&> {
+    return run(&Database::single_statement_read, std::forward<Work>(work));
+  }
 
  protected:
   /// Backends count here (relaxed: they are statistics, not synchronisation).
@@ -153,6 +162,8 @@ class Database {
     counter.fetch_add(n, std::memory_order_relaxed);
   }
   Counting counted_;
+  /// single_statement_read without the one-statement check: by default a read transaction.
+  virtual void run_single_statement(const std::function<void(Transaction&)>& work) { read_transaction(work); }
 
  private:
   template <class Work>

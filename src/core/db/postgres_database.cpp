@@ -115,10 +115,12 @@ namespace {
 
 class PostgresTransaction final : public Transaction {
  public:
-  // Counts each statement it sends in `statements`, and the BEGIN that opened it.
-  PostgresTransaction(PostgresConnection& connection, pqxx::dbtransaction& tx, std::atomic<std::uint64_t>& statements)
+  // Counts each statement it sends in `statements`, and the BEGIN that opened it unless `tx`
+  // sends none (a pqxx::nontransaction: every statement commits by itself).
+  PostgresTransaction(PostgresConnection& connection, pqxx::transaction_base& tx,
+                      std::atomic<std::uint64_t>& statements, bool began = true)
       : connection_(connection), tx_(tx), statements_(statements) {
-    statements_.fetch_add(1, std::memory_order_relaxed);
+    if (began) statements_.fetch_add(1, std::memory_order_relaxed);
   }
   // The COMMIT that ends it.
   void count_commit() { statements_.fetch_add(1, std::memory_order_relaxed); }
@@ -183,7 +185,7 @@ class PostgresTransaction final : public Transaction {
   }
 
   PostgresConnection& connection_;
-  pqxx::dbtransaction& tx_;
+  pqxx::transaction_base& tx_;
   std::atomic<std::uint64_t>& statements_;
 };
 
@@ -368,6 +370,21 @@ void PostgresDatabase::read_transaction(const std::function<void(Transaction&)>&
   }
 }
 
+void PostgresDatabase::run_single_statement(const std::function<void(Transaction&)>& work) {
+  if (auto* unit = t_unit; unit != nullptr && unit->owner == this && unit->tx) {
+    work(*unit->tx);
+    return;
+  }
+  auto lease = acquire();
+  try {
+    pqxx::nontransaction raw(lease->raw());  // autocommit: no BEGIN, no COMMIT
+    PostgresTransaction tx(*lease, raw, counted_.statements, false);
+    work(tx);
+  } catch (const pqxx::failure&) {
+    rethrow_as_database_error();
+  }
+}
+
 void PostgresDatabase::execute_script(Transaction& tx, std::string_view sql) {
   static_cast<PostgresTransaction&>(tx).exec_plain(postgres_ddl(sql));
 }
@@ -383,7 +400,7 @@ void PostgresDatabase::enter_module_schema(Transaction& tx, std::string_view mod
 
 bool PostgresDatabase::ping() {
   try {
-    read_transaction([](Transaction& tx) { tx.query("SELECT 1"); });
+    single_statement_read([](Transaction& tx) { tx.query("SELECT 1"); });
     return true;
   } catch (const std::exception&) {
     return false;

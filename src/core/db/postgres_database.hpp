@@ -39,6 +39,7 @@ class PostgresDatabase final : public Database {
   class Lease;
 
  private:
+  void run_single_statement(const std::function<void(Transaction&)>& work) override;
   Lease acquire();
   void give_back(std::unique_ptr<PostgresConnection> connection);
 

@@ -73,11 +73,12 @@ Product CatalogService::update(const std::string& id, const ProductPatch& patch,
 
 std::optional<Product> CatalogService::find(const std::string& id) {
   if (!core::is_id(id, "prd")) return std::nullopt;
-  return db_.read([&](core::db::Transaction& tx) { return catalog_repository::find(tx, id); });
+  return db_.read_statement([&](core::db::Transaction& tx) { return catalog_repository::find(tx, id); });
 }
 
 std::optional<Product> CatalogService::find_by_sku(std::string_view sku) {
-  return db_.read([&](core::db::Transaction& tx) { return catalog_repository::find_by_sku(tx, std::string(sku)); });
+  return db_.read_statement(
+      [&](core::db::Transaction& tx) { return catalog_repository::find_by_sku(tx, std::string(sku)); });
 }
 
 ProductPage CatalogService::list(bool include_inactive, std::size_t limit, const std::optional<std::string>& after_id) {

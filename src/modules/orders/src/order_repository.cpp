@@ -13,21 +13,27 @@ constexpr std::string_view kColumns =
     "id, customer_id, status, total, currency, address_label, line1, city, postal_code, country, payment_id, "
     "delivery_id, rejection_reason, version, created_at, updated_at, refunded_amount";
 
-Order order_from(core::db::Transaction& tx, const core::db::Row& row) {
+// The order's own columns (kColumns), from column `at` of `row` on.
+Order order_fields(const core::db::Row& row, std::size_t at) {
   Order o;
-  o.id = row.text(0);
-  o.customer_id = row.text(1);
-  o.status = status_from(row.text(2));
-  o.total = row.integer(3);
-  o.currency = row.text(4);
-  o.address = {row.text(5), row.text(6), row.text(7), row.text(8), row.text(9)};
-  o.payment_id = row.optional_text(10);
-  o.delivery_id = row.optional_text(11);
-  o.rejection_reason = row.optional_text(12);
-  o.version = row.integer(13);
-  o.created_at = from_unix_ms(row.integer(14));
-  o.updated_at = from_unix_ms(row.integer(15));
-  o.refunded_amount = row.integer(16);
+  o.id = row.text(at + 0);
+  o.customer_id = row.text(at + 1);
+  o.status = status_from(row.text(at + 2));
+  o.total = row.integer(at + 3);
+  o.currency = row.text(at + 4);
+  o.address = {row.text(at + 5), row.text(at + 6), row.text(at + 7), row.text(at + 8), row.text(at + 9)};
+  o.payment_id = row.optional_text(at + 10);
+  o.delivery_id = row.optional_text(at + 11);
+  o.rejection_reason = row.optional_text(at + 12);
+  o.version = row.integer(at + 13);
+  o.created_at = from_unix_ms(row.integer(at + 14));
+  o.updated_at = from_unix_ms(row.integer(at + 15));
+  o.refunded_amount = row.integer(at + 16);
+  return o;
+}
+
+Order order_from(core::db::Transaction& tx, const core::db::Row& row) {
+  Order o = order_fields(row, 0);
   for (const auto& item : tx.query(
            "SELECT sku, name, quantity, unit_price, line_total FROM orders_items WHERE order_id = $1 ORDER BY position",
            {o.id})) {
@@ -39,6 +45,22 @@ Order order_from(core::db::Transaction& tx, const core::db::Row& row) {
   }
   return o;
 }
+
+// One order, its items and its history in one statement (one round trip on PostgreSQL, and a
+// single statement is a snapshot by itself). Rows: (part, position, the 17 columns of kColumns);
+// part 0 is the order; part 1 an item, in the columns of id, customer_id, total, version and
+// created_at: sku, name, quantity, unit_price, line_total; part 2 a status change, in those of
+// id and total: status, at. UNION ALL takes each column's type from the order's row.
+constexpr std::string_view kFindWhole =
+    "SELECT 0, 0, id, customer_id, status, total, currency, address_label, line1, city, postal_code, country, "
+    "payment_id, delivery_id, rejection_reason, version, created_at, updated_at, refunded_amount "
+    "FROM orders_orders WHERE id = $1 "
+    "UNION ALL SELECT 1, position, sku, name, NULL, quantity, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "unit_price, line_total, NULL, NULL FROM orders_items WHERE order_id = $1 "
+    "UNION ALL SELECT 2, position, status, NULL, NULL, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "NULL, NULL, NULL, NULL FROM orders_status_history WHERE order_id = $1 "
+    "ORDER BY 1, 2";
+constexpr std::size_t kPartColumns = 2;
 
 void add_history(core::db::Transaction& tx, const Order& order) {
   tx.execute("INSERT INTO orders_status_history (order_id, status, at) VALUES ($1, $2, $3)",
@@ -67,9 +89,20 @@ void insert(core::db::Transaction& tx, const Order& o, const std::string& paymen
 }
 
 std::optional<Order> find(core::db::Transaction& tx, const std::string& id) {
-  auto row = tx.query_one("SELECT " + std::string(kColumns) + " FROM orders_orders WHERE id = $1", {id});
-  if (!row) return std::nullopt;
-  return order_from(tx, *row);
+  const auto rows = tx.query(kFindWhole, {id});
+  if (rows.empty() || rows.front().integer(0) != 0) return std::nullopt;
+  Order o = order_fields(rows.front(), kPartColumns);
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    const std::size_t at = kPartColumns;
+    if (row.integer(0) == 1) {
+      o.items.push_back(
+          {row.text(at + 0), row.text(at + 1), row.integer(at + 3), row.integer(at + 13), row.integer(at + 14)});
+    } else {
+      o.status_history.push_back({status_from(row.text(at + 0)), from_unix_ms(row.integer(at + 3))});
+    }
+  }
+  return o;
 }
 
 bool update(core::db::Transaction& tx, const Order& o, bool status_changed) {

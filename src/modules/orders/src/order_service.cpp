@@ -140,7 +140,7 @@ Error not_cancellable(const Order& order) {
 // event (consumers.cpp), so a stopped delivery always ends in a cancelled order.
 Order OrderService::cancel(const std::string& id, const Canceller& by) {
   if (!core::is_id(id, "ord")) throw Error(ErrorKind::not_found, "No such order");
-  const auto before = db_.read([&](core::db::Transaction& tx) { return order_repository::find(tx, id); });
+  const auto before = db_.read_statement([&](core::db::Transaction& tx) { return order_repository::find(tx, id); });
   if (!before || (!by.operator_role && before->customer_id != by.subject)) {
     throw Error(ErrorKind::not_found, "No such order");
   }
@@ -190,7 +190,7 @@ Order OrderService::cancel(const std::string& id, const Canceller& by) {
 
 std::optional<Order> OrderService::find(const std::string& id) {
   if (!core::is_id(id, "ord")) return std::nullopt;
-  return db_.read([&](core::db::Transaction& tx) { return order_repository::find(tx, id); });
+  return db_.read_statement([&](core::db::Transaction& tx) { return order_repository::find(tx, id); });
 }
 
 OrderPage OrderService::list(const std::optional<std::string>& customer_id, const std::optional<std::string>& status,

@@ -296,7 +296,7 @@ void OrderSaga::count_after_commit(core::db::Transaction& tx, const Order& order
 }
 
 bool OrderSaga::run(const std::string& order_id) {
-  auto saga = db_.read([&](core::db::Transaction& tx) { return order_repository::find_saga(tx, order_id); });
+  auto saga = db_.read_statement([&](core::db::Transaction& tx) { return order_repository::find_saga(tx, order_id); });
   if (!saga) return false;
   // Its log lines, and the events its steps write, carry the trace of the request behind it.
   core::log::ScopedContext context({order_id, saga->trace_id, {}});
