@@ -21,6 +21,7 @@
 #include "core/metrics/metrics.hpp"
 #include "core/remote/http_channel.hpp"
 #include "core/remote/service_tokens.hpp"
+#include "core/sync/lock_metrics.hpp"
 #include "core/util/build_info.hpp"
 #include "module_registry.hpp"
 
@@ -377,6 +378,7 @@ int run(const core::config::Settings& settings) {
   for (const auto& module : modules.here) outboxes.emplace_back(module->name());
   core::events::export_outbox_metrics(metrics, *database, clock, outboxes);
   core::db::export_database_metrics(metrics, *database);
+  core::sync::export_lock_metrics(metrics);
   core::events::OutboxRelay relay(*database, outboxes, bus, clock, outbox_signal);
   relay.start();
   core::events::EventPruner pruner(*database, outboxes, clock, metrics,
@@ -432,7 +434,11 @@ int run(const core::config::Settings& settings) {
   core::log::info("listening", {{"address", settings.host + ":" + std::to_string(port)},
                                 {"modules", modules_text},
                                 {"database", database->backend()},
-                                {"version", core::build::version()}});
+                                {"version", core::build::version()},
+                                {"cpus", settings.cpus},
+                                {"cpus_from", settings.cpus_source},
+                                {"io_threads", settings.io_threads},
+                                {"worker_threads", settings.worker_threads}});
   core::log::flush();
 
   const int received = wait_for_signal();

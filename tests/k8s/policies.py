@@ -473,6 +473,25 @@ def metric_violations(expressions: dict[str, str], exported: set[str]) -> list[s
             if name not in exported]
 
 
+def cpu_limit_cpus(container: dict) -> int:
+    """The CPUs a container's limit gives it, rounded up as deliveryhub counts them
+    (src/core/util/cpu_budget.cpp); no limit: the node's, taken here as 16."""
+    limit = str(container.get("resources", {}).get("limits", {}).get("cpu", ""))
+    if not limit:
+        return 16
+    millis = int(limit[:-1]) if limit.endswith("m") else int(float(limit) * 1000)
+    return max(1, -(-millis // 1000))
+
+
+def thread_counts(objects: list[dict], container: dict) -> tuple[int, int]:
+    """(worker, io) threads of a deliveryhub container: its settings, else the defaults its CPU
+    limit gives (two handler threads per CPU, at least four; one I/O thread per four CPUs)."""
+    cpus = cpu_limit_cpus(container)
+    workers = config_value(objects, container, "DELIVERYHUB_WORKER_THREADS")
+    io = config_value(objects, container, "DELIVERYHUB_IO_THREADS")
+    return (int(workers) if workers else max(4, 2 * cpus), int(io) if io else max(1, cpus // 4))
+
+
 def postgres_connection_violations(objects: list[dict]) -> list[str]:
     """PostgreSQL's max_connections covers every deliveryhub process at its most (HPA maxima,
     one surge pod per Deployment during a rollout, the migrations Job), each with its pool of
@@ -489,8 +508,7 @@ def postgres_connection_violations(objects: list[dict]) -> list[str]:
     for w in [o for o in objects if o.get("kind") in ("Deployment", "Job")]:
         for c in [c for c in containers(w) if is_deliveryhub(c)]:
             pool = int(config_value(objects, c, "DELIVERYHUB_DATABASE_POOL_SIZE") or 0) or (
-                int(config_value(objects, c, "DELIVERYHUB_WORKER_THREADS") or 4)
-                + int(config_value(objects, c, "DELIVERYHUB_IO_THREADS") or 1) + 4)
+                sum(thread_counts(objects, c)) + 4)
             if w["kind"] == "Job":
                 pods = 1
             else:

@@ -268,6 +268,22 @@ def test_postgres_check_catches_too_few_connections(split):
     assert any("max_connections 100 <" in v for v in policies.postgres_connection_violations(split))
 
 
+def test_threads_follow_the_cpu_limit_unless_set(split):
+    orders = [c for c in policies.containers(deployment(split, "orders")) if policies.is_deliveryhub(c)][0]
+    assert policies.config_value(split, orders, "DELIVERYHUB_WORKER_THREADS") is None
+    assert policies.thread_counts(split, orders) == (4, 1)  # a limit of 1 CPU
+    orders["resources"]["limits"]["cpu"] = "8"
+    assert policies.thread_counts(split, orders) == (16, 2)
+    orders["resources"]["limits"]["cpu"] = "1500m"
+    assert policies.thread_counts(split, orders) == (4, 1)
+    orders["env"] = orders.get("env", []) + [{"name": "DELIVERYHUB_WORKER_THREADS", "value": "9"}]
+    assert policies.thread_counts(split, orders)[0] == 9
+    # More CPU for orders means more connections: the check notices.
+    orders["resources"]["limits"]["cpu"] = "64"
+    orders["env"] = [e for e in orders["env"] if e["name"] != "DELIVERYHUB_WORKER_THREADS"]
+    assert any("max_connections" in v for v in policies.postgres_connection_violations(split))
+
+
 def test_namespace_check_catches_a_stray_object_and_a_lax_namespace(split):
     deployment(split, "orders")["metadata"]["namespace"] = "default"
     policies.named(split, "Namespace", "deliveryhub")["metadata"]["labels"].pop("pod-security.kubernetes.io/enforce")

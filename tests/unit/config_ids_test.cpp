@@ -5,9 +5,11 @@
 #include "core/util/clock.hpp"
 #include "core/util/ids.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using namespace deliveryhub::core;
 
@@ -102,6 +104,26 @@ TEST_CASE("ids are prefixed, valid, unique and increasing") {
   CHECK_FALSE(is_id("ord_123", "ord"));
   CHECK_FALSE(is_id(new_id("cus"), "ord"));
   CHECK_FALSE(is_id("ord_01M8BB4HN1C7WFQKD8HRN8X7JU", "ord"));  // U is not Crockford base32
+}
+
+TEST_CASE("ids made on many threads at once are all distinct, and increasing within each thread") {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 4000;
+  std::vector<std::vector<std::string>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < kEach; ++i) made[static_cast<std::size_t>(t)].push_back(new_id("req"));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> all;
+  for (const auto& ids : made) {
+    CHECK(std::is_sorted(ids.begin(), ids.end()));
+    CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+    all.insert(ids.begin(), ids.end());
+  }
+  CHECK(all.size() == static_cast<std::size_t>(kThreads * kEach));
 }
 
 TEST_CASE("RFC 3339 formatting round-trips") {

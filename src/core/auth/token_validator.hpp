@@ -2,6 +2,7 @@
 #include "core/auth/keys.hpp"
 #include "core/auth/principal.hpp"
 #include "core/http/message.hpp"
+#include "core/sync/counted_mutex.hpp"
 
 #include <chrono>
 #include <memory>
@@ -49,17 +50,17 @@ class TokenValidator {
   Principal verify(std::string_view token) const;
 
   ValidatorOptions options_;
-  mutable std::shared_mutex keys_mutex_;
+  mutable sync::CountedSharedMutex keys_mutex_{"auth.keys"};
   KeySet keys_;
   std::uint64_t keys_generation_ = 0;  // bumped by set_keys; guarded by keys_mutex_
   struct Cached {
     Principal principal;
     std::int64_t expires_at;  // Unix seconds
   };
-  mutable std::shared_mutex cache_mutex_;
+  mutable sync::CountedSharedMutex cache_mutex_{"auth.token_cache"};
   mutable std::uint64_t cache_generation_ = 0;  // the key generation the cache was filled under
   mutable std::unordered_map<std::string, Cached> cache_;
-  mutable std::shared_mutex revoked_mutex_;
+  mutable sync::CountedSharedMutex revoked_mutex_{"auth.revoked"};
   mutable std::unordered_map<std::string, std::int64_t> revoked_;  // subject → issued_until
 };
 

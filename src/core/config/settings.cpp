@@ -2,6 +2,7 @@
 
 #include "core/http/client_address.hpp"
 #include "core/util/build_info.hpp"
+#include "core/util/cpu_budget.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -44,6 +45,11 @@ std::vector<std::string> split_list(const std::vector<std::string>& raw, char se
 ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                                 const std::vector<ModuleSetting>& module_settings) {
   Settings s;
+  const auto budget = cpu::available();
+  s.cpus = budget.cpus;
+  s.cpus_source = budget.source;
+  s.io_threads = cpu::default_io_threads(budget.cpus);
+  s.worker_threads = cpu::default_worker_threads(budget.cpus);
   CLI::App app{"deliveryhub — the back office of a delivery business", "deliveryhub"};
   app.set_version_flag("--version", std::string(build::version()));
   // CLI11 reads the config file before it looks at the environment, so the file's environment
@@ -173,11 +179,13 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_JWKS_REFRESH")
       ->capture_default_str()
       ->check(CLI::Range(10L, 86400L));
-  app.add_option("--io-threads", s.io_threads, "Threads doing network I/O")
+  app.add_option("--io-threads", s.io_threads,
+                 "Threads doing network I/O (default: one per 4 CPUs this process may use)")
       ->envname("DELIVERYHUB_IO_THREADS")
       ->capture_default_str()
       ->check(CLI::Range(1U, 64U));
-  app.add_option("--worker-threads", s.worker_threads, "Threads running request handlers and database work")
+  app.add_option("--worker-threads", s.worker_threads,
+                 "Threads running request handlers and database work (default: 2 per CPU, at least 4)")
       ->envname("DELIVERYHUB_WORKER_THREADS")
       ->capture_default_str()
       ->check(CLI::Range(1U, 256U));

@@ -59,7 +59,9 @@ struct Settings {
   /// The settings the modules declare (ModuleDescriptor::settings), by flag.
   ModuleValues module_values;
 
-  // Server.
+  // Server. The thread defaults follow the CPUs this process may use (core/util/cpu_budget).
+  unsigned cpus = 1;
+  std::string cpus_source = "affinity";  // where `cpus` came from: "affinity" or a cgroup quota
   unsigned io_threads = 1;
   unsigned worker_threads = 4;
   std::size_t max_connections = 1024;

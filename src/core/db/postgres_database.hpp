@@ -1,5 +1,6 @@
 #pragma once
 #include "core/db/database.hpp"
+#include "core/sync/counted_mutex.hpp"
 
 #include <condition_variable>
 #include <memory>
@@ -48,8 +49,8 @@ class PostgresDatabase final : public Database {
   std::vector<std::unique_ptr<PostgresConnection>> idle_;
   std::size_t open_ = 0;  // connections made and not dropped
   std::size_t pool_size_;
-  std::mutex pool_mutex_;
-  std::condition_variable returned_;
+  sync::CountedMutex pool_mutex_{"postgres.pool"};
+  std::condition_variable_any returned_;
 };
 
 /// SQLite DDL → PostgreSQL DDL: `INTEGER PRIMARY KEY AUTOINCREMENT` becomes an identity column.

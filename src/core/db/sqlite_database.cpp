@@ -200,7 +200,7 @@ void run_read_transaction(SqliteConnection& connection, const std::function<void
 // This thread's unit of work (UnitOfWork), if one is open.
 struct UnitOfWorkState {
   const SqliteDatabase* owner = nullptr;
-  std::unique_lock<std::mutex> writer;    // taken at the first write
+  std::unique_lock<sync::CountedMutex> writer;  // taken at the first write
   std::unique_ptr<SqliteTransaction> tx;  // open from the first write
 };
 thread_local UnitOfWorkState* t_unit_of_work = nullptr;

@@ -1,5 +1,6 @@
 #pragma once
 #include "core/db/database.hpp"
+#include "core/sync/counted_mutex.hpp"
 
 #include <condition_variable>
 #include <memory>
@@ -47,17 +48,17 @@ class SqliteDatabase final : public Database {
   void commit_group(const std::vector<QueuedWrite*>& batch);
 
   std::unique_ptr<SqliteConnection> writer_;
-  std::mutex writer_mutex_;
+  sync::CountedMutex writer_mutex_{"sqlite.writer"};
   int wal_pages_ = 0;  // the WAL's size after the last commit; the writer's (under writer_mutex_)
   // Group commit: writes wait here; the first waiting thread leads a batch of all queued.
-  std::mutex queue_mutex_;
-  std::condition_variable batch_done_;
+  sync::CountedMutex queue_mutex_{"sqlite.commit_queue"};
+  std::condition_variable_any batch_done_;
   std::vector<QueuedWrite*> queue_;
   bool leading_ = false;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::vector<SqliteConnection*> idle_readers_;
-  std::mutex readers_mutex_;
-  std::condition_variable reader_returned_;
+  sync::CountedMutex readers_mutex_{"sqlite.readers"};
+  std::condition_variable_any reader_returned_;
   // The checkpointer: its own connection and thread, woken by the writer's WAL hook.
   void checkpoint_loop();
   std::unique_ptr<SqliteConnection> checkpointer_connection_;

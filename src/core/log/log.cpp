@@ -1,6 +1,10 @@
 #include "core/log/log.hpp"
 
+#include "core/sync/counted_mutex.hpp"
+
 #include <spdlog/sinks/stdout_sinks.h>
+// The sink's template definitions, for the counted mutex below (the library instantiates only its own).
+#include <spdlog/sinks/stdout_sinks-inl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -14,9 +18,21 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return static_cast<spdlog::level::level_enum>(static_cast<int>(level));
 }
 
+// The one lock every log line takes (formatting and writing happen under it): counted, so that
+// its waits show in deliveryhub_lock_* ("log.stdout").
+struct CountedConsoleMutex {
+  using mutex_t = sync::CountedMutex;
+  static mutex_t& mutex() {
+    static auto* instance = new sync::CountedMutex("log.stdout");  // outlives every static logger
+    return *instance;
+  }
+};
+
 std::shared_ptr<spdlog::logger> logger() {
   static std::shared_ptr<spdlog::logger> instance = [] {
-    auto created = spdlog::stdout_logger_mt("deliveryhub");
+    auto created = std::make_shared<spdlog::logger>(
+        "deliveryhub", std::make_shared<spdlog::sinks::stdout_sink<CountedConsoleMutex>>());
+    spdlog::register_logger(created);  // flush_every reaches registered loggers
     created->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
     created->flush_on(spdlog::level::warn);
     return created;

@@ -4,7 +4,18 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <atomic>
+#include <unordered_map>
+
 namespace deliveryhub::core::metrics {
+namespace {
+
+std::uint64_t next_instance() {
+  static std::atomic<std::uint64_t> last{0};
+  return ++last;
+}
+
+}  // namespace
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
 
@@ -59,15 +70,35 @@ HttpMetrics::HttpMetrics(Metrics& metrics)
                       .Name("deliveryhub_http_requests_in_flight")
                       .Help("Requests being handled now")
                       .Register(metrics.registry())
-                      .Add({})) {}
+                      .Add({})),
+      instance_(next_instance()) {}
 
 void HttpMetrics::observe(std::string_view method, std::string_view route, int status, double seconds) {
-  static const prometheus::Histogram::BucketBoundaries buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                               0.1,    0.25,  0.5,    1,     2.5,  5,     10};
-  const std::string route_label = route.empty() ? "unmatched" : std::string(route);
-  requests_.Add({{"route", route_label}, {"method", std::string(method)}, {"status", std::to_string(status)}})
-      .Increment();
-  latency_.Add({{"route", route_label}, {"method", std::string(method)}}, buckets).Observe(seconds);
+  struct Handles {
+    prometheus::Counter* requests;
+    prometheus::Histogram* latency;
+  };
+  // Keyed by instance, method, route and status; the key's buffer is reused, so a hit allocates
+  // nothing. Handles live as long as the registry, which outlives the instance's requests.
+  thread_local std::unordered_map<std::string, Handles> cache;
+  thread_local std::string key;
+  const std::string_view route_label = route.empty() ? std::string_view("unmatched") : route;
+  key.clear();
+  key.append(std::to_string(instance_)).append(1, ' ').append(method).append(1, ' ').append(route_label);
+  key.append(1, ' ').append(std::to_string(status));
+  auto found = cache.find(key);
+  if (found == cache.end()) {
+    static const prometheus::Histogram::BucketBoundaries buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+    const std::string route_text(route_label);
+    const std::string method_text(method);
+    Handles handles{
+        &requests_.Add({{"route", route_text}, {"method", method_text}, {"status", std::to_string(status)}}),
+        &latency_.Add({{"route", route_text}, {"method", method_text}}, buckets)};
+    found = cache.emplace(key, handles).first;
+  }
+  found->second.requests->Increment();
+  found->second.latency->Observe(seconds);
 }
 
 }  // namespace deliveryhub::core::metrics

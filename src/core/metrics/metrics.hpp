@@ -49,6 +49,8 @@ class CountsGauge {
 };
 
 /// The server's own metrics: requests by route template, method and status; latency; in flight.
+/// observe() resolves a (method, route, status)'s counter and histogram once per thread and
+/// keeps them: no label map and no family lock per request (ADR 0030).
 class HttpMetrics {
  public:
   explicit HttpMetrics(Metrics& metrics);
@@ -59,6 +61,7 @@ class HttpMetrics {
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Gauge* in_flight_;
+  std::uint64_t instance_;  // distinguishes instances in the per-thread handle caches
 };
 
 }  // namespace deliveryhub::core::metrics
