@@ -1,13 +1,14 @@
 #include "core/log/log.hpp"
 
-#include "core/sync/counted_mutex.hpp"
+#include "core/log/line_buffers.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
-// The sink's template definitions, for the counted mutex below (the library instantiates only its own).
-#include <spdlog/sinks/stdout_sinks-inl.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace deliveryhub::core::log {
 namespace {
@@ -18,25 +19,36 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return static_cast<spdlog::level::level_enum>(static_cast<int>(level));
 }
 
-// The one lock every log line takes (formatting and writing happen under it): counted, so that
-// its waits show in deliveryhub_lock_* ("log.stdout").
-struct CountedConsoleMutex {
-  using mutex_t = sync::CountedMutex;
-  static mutex_t& mutex() {
-    static auto* instance = new sync::CountedMutex("log.stdout");  // outlives every static logger
-    return *instance;
+constexpr const char* kPattern = R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})";
+
+LineBuffers& stdout_buffers() {
+  // Never destroyed (a static logger may log after main); what is buffered leaves at exit().
+  static auto* instance = [] {
+    auto* created = new LineBuffers(STDOUT_FILENO);
+    std::atexit([] { stdout_buffers().flush_all(); });
+    return created;
+  }();
+  return *instance;
+}
+
+// Formats each line on the logging thread (a formatter per thread: spdlog's caches the time)
+// and leaves it in that thread's buffer: nothing shared between threads on the way.
+class BufferedSink final : public spdlog::sinks::sink {
+ public:
+  void log(const spdlog::details::log_msg& message) override {
+    thread_local spdlog::pattern_formatter formatter(kPattern, spdlog::pattern_time_type::utc);
+    spdlog::memory_buf_t formatted;
+    formatter.format(message, formatted);
+    stdout_buffers().append(std::string_view(formatted.data(), formatted.size()), message.level >= spdlog::level::warn);
   }
+  void flush() override { stdout_buffers().flush_all(); }
+  void set_pattern(const std::string&) override {}  // the pattern is kPattern
+  void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
 };
 
 std::shared_ptr<spdlog::logger> logger() {
-  static std::shared_ptr<spdlog::logger> instance = [] {
-    auto created = std::make_shared<spdlog::logger>(
-        "deliveryhub", std::make_shared<spdlog::sinks::stdout_sink<CountedConsoleMutex>>());
-    spdlog::register_logger(created);  // flush_every reaches registered loggers
-    created->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
-    created->flush_on(spdlog::level::warn);
-    return created;
-  }();
+  static std::shared_ptr<spdlog::logger> instance =
+      std::make_shared<spdlog::logger>("deliveryhub", std::make_shared<BufferedSink>());
   return instance;
 }
 
@@ -59,7 +71,7 @@ std::optional<Level> parse_level(std::string_view text) {
 
 void init(Level level) {
   logger()->set_level(to_spdlog(level));
-  spdlog::flush_every(std::chrono::seconds(1));
+  stdout_buffers().flush_every(std::chrono::seconds(1));
 }
 
 void flush() {
