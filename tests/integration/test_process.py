@@ -51,7 +51,9 @@ def test_invalid_flag_value_exits_2_with_one_line():
     (["--delivery-promise", "0"], {}, "delivery-promise"),
     (["--late-check-interval", "soon"], {}, "late-check-interval"),
     ([], {"DELIVERYHUB_ACCESS_TOKEN_TTL": "5"}, "access-token-ttl"),
-], ids=["delivery-promise-below-range", "late-check-not-a-number", "access-token-ttl-env-below-range"])
+    (["--max-saga-backlog", "-1"], {}, "max-saga-backlog"),
+], ids=["delivery-promise-below-range", "late-check-not-a-number", "access-token-ttl-env-below-range",
+        "saga-backlog-below-range"])
 def test_a_modules_own_setting_is_validated_like_any_other(args, env, name):
     """Module settings (declared by each module's descriptor) are refused at start-up, exit 2 and
     one line naming the setting, whichever modules the process runs."""

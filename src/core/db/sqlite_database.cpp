@@ -201,7 +201,7 @@ void run_read_transaction(SqliteConnection& connection, const std::function<void
 struct UnitOfWorkState {
   const SqliteDatabase* owner = nullptr;
   std::unique_lock<sync::CountedMutex> writer;  // taken at the first write
-  std::unique_ptr<SqliteTransaction> tx;  // open from the first write
+  std::unique_ptr<SqliteTransaction> tx;        // open from the first write
 };
 thread_local UnitOfWorkState* t_unit_of_work = nullptr;
 
@@ -289,7 +289,8 @@ struct SqliteDatabase::QueuedWrite {
   const std::function<void(Transaction&)>* work;
   log::Context context;  // the submitting thread's, for the work's log lines
   std::exception_ptr error;
-  bool done = false;
+  bool done = false;              // set before `turn` is released: committed (or `error`)
+  std::binary_semaphore turn{0};  // released once: done, or this write leads the next batch
 };
 
 void SqliteDatabase::commit_group(const std::vector<QueuedWrite*>& batch) {
@@ -344,28 +345,48 @@ void SqliteDatabase::write_transaction(const std::function<void(Transaction&)>& 
   auto* unit = t_unit_of_work;
   if (unit == nullptr || unit->owner != this) {
     QueuedWrite me{&work, log::current(), nullptr, false};
-    std::unique_lock lock(queue_mutex_);
-    queue_.push_back(&me);
-    while (!me.done) {
-      if (leading_) {
-        batch_done_.wait(lock);
-        continue;
-      }
+    bool lead = false;
+    {
+      std::lock_guard lock(queue_mutex_);
+      queue_.push_back(&me);
+      lead = !std::exchange(leading_, true);
+    }
+    // A follower sleeps on its own semaphore, with no lock held: the leader wakes each write of
+    // its batch once, and hands the lead to the first write queued meanwhile (no herd of
+    // waiters retaking the queue's lock).
+    if (!lead) me.turn.acquire();
+    if (!me.done) {
       // Lead: wait for the writer's turn, then take every write queued by then (ours among
       // them) and commit them together — those queued while the writer was busy join too.
-      leading_ = true;
-      lock.unlock();
       std::unique_lock writer(writer_mutex_);
-      lock.lock();
-      auto batch = std::move(queue_);
-      queue_.clear();
-      lock.unlock();
-      commit_group(batch);
+      std::vector<QueuedWrite*> batch;
+      {
+        std::lock_guard lock(queue_mutex_);
+        batch = std::move(queue_);
+        queue_.clear();
+      }
+      try {
+        commit_group(batch);  // records each write's error; anything it lets escape fails them all
+      } catch (...) {
+        for (auto* write : batch) {
+          if (!write->error) write->error = std::current_exception();
+        }
+      }
       writer.unlock();
-      lock.lock();
-      for (auto* write : batch) write->done = true;
-      leading_ = false;
-      batch_done_.notify_all();
+      QueuedWrite* next = nullptr;
+      {
+        std::lock_guard lock(queue_mutex_);
+        if (queue_.empty()) {
+          leading_ = false;
+        } else {
+          next = queue_.front();
+        }
+      }
+      for (auto* write : batch) {
+        write->done = true;
+        if (write != &me) write->turn.release();  // `write` may be gone once released
+      }
+      if (next != nullptr) next->turn.release();  // still queued and not done: it leads
     }
     if (me.error) std::rethrow_exception(me.error);
     return;

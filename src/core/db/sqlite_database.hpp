@@ -50,9 +50,9 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<SqliteConnection> writer_;
   sync::CountedMutex writer_mutex_{"sqlite.writer"};
   int wal_pages_ = 0;  // the WAL's size after the last commit; the writer's (under writer_mutex_)
-  // Group commit: writes wait here; the first waiting thread leads a batch of all queued.
+  // Group commit: writes queue here; one thread at a time leads a batch of all queued, then hands
+  // the lead to a write queued meanwhile (QueuedWrite::turn). Both under queue_mutex_.
   sync::CountedMutex queue_mutex_{"sqlite.commit_queue"};
-  std::condition_variable_any batch_done_;
   std::vector<QueuedWrite*> queue_;
   bool leading_ = false;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;

@@ -6,10 +6,12 @@
 #include "orders/module.hpp"
 #include "payments/api.hpp"
 #include "payments/events.hpp"
+#include "settings.hpp"
 
 namespace deliveryhub::orders {
 
 const core::ModuleDescriptor& descriptor() {
+  using Kind = core::config::ModuleSetting::Kind;
   static const core::ModuleDescriptor module{
       .name = "orders",
       .summary = "The catalog, orders and the order saga that pays for and dispatches each one",
@@ -20,6 +22,10 @@ const core::ModuleDescriptor& descriptor() {
                    delivery::events::kDeliveryCompleted, delivery::events::kDeliveryFailed,
                    delivery::events::kDeliveryCancelled, payments::events::kPaymentRefunded},
       .routes = {"/api/v1/catalog", "/api/v1/orders"},
+      .settings = {{settings::kMaxSagaBacklog, "DELIVERYHUB_MAX_SAGA_BACKLOG", Kind::count,
+                    "Unfinished order sagas (all replicas) beyond which placing an order answers 503 with "
+                    "Retry-After: 2 (0: no limit)",
+                    10'000, 0, 100'000'000}},
       .make =
           [](core::Platform& platform, core::ApiDirectory& apis) {
             return core::provided<OrdersApi>(

@@ -11,6 +11,8 @@
 #include "order_service.hpp"
 #include "remote_client.hpp"
 #include "saga.hpp"
+#include "saga_backlog.hpp"
+#include "settings.hpp"
 
 namespace deliveryhub::orders {
 namespace {
@@ -22,10 +24,19 @@ class Module final : public OrdersModule {
       : platform_(platform),
         outbox_("orders", platform.clock, platform.outbox_signal),
         catalog_(platform.database, platform.clock),
-        saga_(platform.database, outbox_, platform.clock, payments, delivery, platform.metrics),
+        backlog_(platform.database, platform.settings.module_values.number(settings::kMaxSagaBacklog)),
+        saga_(platform.database, outbox_, platform.clock, payments, delivery, platform.metrics,
+              SagaOptions{.on_finished = [this] { backlog_.finished(); }}),
         orders_(
-            platform.database, outbox_, platform.clock, catalog_, customers, delivery, [this] { saga_.wake(); },
-            [&payments] { payments.require_available(); }),
+            platform.database, outbox_, platform.clock, catalog_, customers, delivery,
+            [this] {
+              backlog_.placed();
+              saga_.wake();
+            },
+            [this, &payments] {
+              backlog_.admit();
+              payments.require_available();
+            }),
         api_(catalog_, orders_) {}
 
   std::string_view name() const override { return "orders"; }
@@ -55,6 +66,7 @@ class Module final : public OrdersModule {
   core::Platform& platform_;
   core::events::Outbox outbox_;
   CatalogService catalog_;
+  SagaBacklog backlog_;
   OrderSaga saga_;
   OrderService orders_;
   LocalOrdersApi api_;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <thread>
+#include <utility>
 
 namespace deliveryhub::orders {
 namespace {
@@ -60,7 +61,7 @@ OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox,
       clock_(clock),
       payments_(payments),
       delivery_(delivery),
-      options_(options),
+      options_(std::move(options)),
       runner_id_(core::new_id("run")),
       outcomes_(prometheus::BuildCounter()
                     .Name("deliveryhub_saga_outcomes_total")
@@ -76,6 +77,7 @@ OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox,
 void OrderSaga::finished(const Order& order, std::string_view outcome) {
   const std::string label(outcome);
   outcomes_.Add({{"outcome", label}}).Increment();
+  if (options_.on_finished) options_.on_finished();
   if (outcome == "cancelled") return;  // a cancellation may come days later: not the saga's speed
   static const prometheus::Histogram::BucketBoundaries buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                                                1,     2.5,  5,     10,   30,  60,   300};

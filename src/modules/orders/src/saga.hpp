@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace deliveryhub::orders {
@@ -29,6 +30,8 @@ struct SagaOptions {
   /// A runner claims the sagas it runs for this long; another replica's runner takes over a saga
   /// whose claim expired (its runner died). Steps are idempotent, so an overlap only costs work.
   std::chrono::milliseconds claim_lease{15'000};
+  /// Called once a saga's end has committed (placement's back-pressure counts it, ADR 0030).
+  std::function<void()> on_finished;
 };
 
 /// The order saga (ADR 0008), orchestrated here with its state in orders_sagas:

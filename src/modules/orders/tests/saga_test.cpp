@@ -11,6 +11,7 @@
 #include "migrations.hpp"
 #include "order_repository.hpp"
 #include "order_service.hpp"
+#include "saga_backlog.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -503,4 +504,58 @@ TEST_CASE("a saga whose writes are retried from the start (PostgreSQL) records e
     CHECK(done.status == OrderStatus::confirmed);
     CHECK(done.status_history.size() == 3);
   }
+}
+
+TEST_CASE("past the saga backlog limit placement answers 503 with Retry-After, writes nothing, and admits again") {
+  World w;
+  // Counted afresh at every request (refresh 0): any replica's sagas count.
+  SagaBacklog backlog(*w.db, 3, std::chrono::milliseconds(0));
+  OrderService guarded(
+      *w.db, w.outbox, w.clock, *w.catalog, w.customers, w.delivery, [&backlog] { backlog.placed(); },
+      [&backlog] { backlog.admit(); });
+  const PlaceOrder request{w.customers.customer.id, {{"PIZZA", 1}}, w.customers.customer.addresses[0].id, "tok_visa"};
+  for (int i = 0; i < 3; ++i) guarded.place(request);
+  const auto orders_before = w.db->read(
+      [](core::db::Transaction& tx) { return tx.query_one("SELECT COUNT(*) FROM orders_orders")->integer(0); });
+  try {
+    guarded.place(request);
+    FAIL("a fourth order was accepted past the limit of 3");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::unavailable);
+    CHECK(e.headers() == std::vector<std::pair<std::string, std::string>>{{"Retry-After", "2"}});
+  }
+  CHECK(w.db->read([](core::db::Transaction& tx) {
+    return tx.query_one("SELECT COUNT(*) FROM orders_orders")->integer(0);
+  }) == orders_before);
+  CHECK(w.saga->run_due() == 3);  // the saga catches up
+  CHECK(backlog.estimate() == 0);
+  guarded.place(request);
+}
+
+TEST_CASE("between counts the backlog follows this process's placements and finished sagas") {
+  World w;
+  w.place();                                             // one unfinished saga before the first count
+  SagaBacklog backlog(*w.db, 3, std::chrono::hours(1));  // counted once, then only followed
+  CHECK(backlog.estimate() == 1);
+  backlog.placed();
+  backlog.placed();
+  CHECK(backlog.estimate() == 3);
+  CHECK(kind_of([&] { backlog.admit(); }) == ErrorKind::unavailable);
+  backlog.finished();
+  CHECK(backlog.estimate() == 2);
+  backlog.admit();
+  SagaBacklog unlimited(*w.db, 0);
+  for (int i = 0; i < 10; ++i) unlimited.placed();
+  unlimited.admit();  // 0: no limit
+}
+
+TEST_CASE("a saga's end is reported to on_finished once it has committed") {
+  World w;
+  int finished = 0;
+  w.saga = std::make_unique<OrderSaga>(*w.db, w.outbox, w.clock, w.payments, w.delivery, w.metrics,
+                                       SagaOptions{.on_finished = [&finished] { ++finished; }});
+  w.place();
+  w.place("tok_declined");
+  CHECK(w.saga->run_due() == 2);
+  CHECK(finished == 2);
 }
