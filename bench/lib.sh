@@ -166,8 +166,12 @@ start_deliveryhub() {
   # stdout is opened in append mode so it can be truncated between runs (bounded disk use).
   # The benchmark is one address registering up to CUSTOMERS accounts: lift the per-address
   # registration limit (an environment variable, so binaries without that setting start too).
+  # PIN_CPUS (a taskset list such as 0-3): the server runs on those CPUs only, and its thread
+  # defaults follow them (bench/scaling.sh).
+  local pin=()
+  [[ -z ${PIN_CPUS:-} ]] || pin=( taskset -c "$PIN_CPUS" )
   ( cd "$TMP" && DELIVERYHUB_REGISTRATIONS_PER_ADDRESS=${DELIVERYHUB_REGISTRATIONS_PER_ADDRESS:-100000} \
-      exec "${DH_CMD[@]}" >>"$DH_LOG" 2>"$DH_ERR" ) &
+      exec "${pin[@]}" "${DH_CMD[@]}" >>"$DH_LOG" 2>"$DH_ERR" ) &
   DH_PID=$!
 
   DH_ADDR=""
@@ -353,7 +357,7 @@ NG_REQUEST=()   # extra curl arguments of the probe request (method, headers, bo
 start_nginx() {
   local port=$1 want=$2
   cat >"$NG/nginx.conf" <<EOF
-worker_processes auto;
+worker_processes ${NGINX_WORKERS:-auto};
 pid $NG/nginx.pid;
 error_log $NG/error.log warn;
 events { worker_connections 4096; }
@@ -376,7 +380,9 @@ http {
   }
 }
 EOF
-  nginx -c "$NG/nginx.conf" -p "$NG" -e "$NG/error.log" -g 'daemon off;' >"$NG/stdout.log" 2>&1 &
+  local pin=()
+  [[ -z ${PIN_CPUS:-} ]] || pin=( taskset -c "$PIN_CPUS" )
+  "${pin[@]}" nginx -c "$NG/nginx.conf" -p "$NG" -e "$NG/error.log" -g 'daemon off;' >"$NG/stdout.log" 2>&1 &
   NGINX_PID=$!
   for _ in $(seq 1 50); do
     kill -0 "$NGINX_PID" 2>/dev/null || { wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=""; return 1; }
@@ -613,7 +619,8 @@ report_head() {
 
 # The lines every wrk report has after the heading: tools, commands, access log, wrk commands.
 report_wrk_setup() {
-  echo "- Tools: $WRK_VERSION, nginx $NGINX_VERSION (worker_processes auto, access_log off, sendfile on, keepalive_requests 1000000)"
+  echo "- Tools: $WRK_VERSION, nginx $NGINX_VERSION (worker_processes ${NGINX_WORKERS:-auto}, access_log off, sendfile on, keepalive_requests 1000000)"
+  [[ -z ${PIN_CPUS:-} ]] || echo "- Pinned: deliveryhub and nginx to CPUs $PIN_CPUS (\`taskset -c $PIN_CPUS\`); wrk unpinned"
   echo "- Command: \`$(script_cmd)\`"
   echo "- Server: \`$(display_dh_cmd)\` (cwd \$TMP; default io/worker threads unless SERVER_ARGS says otherwise)"
   echo "- Access log ON: log level info, one JSON line per request on stdout, written to a file in \$TMP (truncated between runs)"
