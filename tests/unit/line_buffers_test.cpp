@@ -126,3 +126,16 @@ TEST_CASE("a line longer than a chunk leaves whole, in one piece") {
   buffers.flush_all();
   CHECK(sink.text() == "short\n" + long_line + "\nafter\n");
 }
+
+TEST_CASE("a flush merges the threads' lines by their order prefix: a shutdown line comes last") {
+  Sink sink;
+  LineBuffers buffers(sink.fd(), 2);
+  buffers.append("03 main: draining\n", false);
+  std::thread([&buffers] { buffers.append("01 worker: a request\n02 worker: another\n", false); }).join();
+  std::thread([&buffers] { buffers.append("02 other: a request\n04 other: late\n", false); }).join();
+  buffers.append("05 main: stopped\n", false);
+  buffers.flush_all();
+  CHECK(sink.text() ==
+        "01 worker: a request\n02 worker: another\n02 other: a request\n03 main: draining\n04 other: late\n"
+        "05 main: stopped\n");
+}

@@ -33,7 +33,7 @@ struct LineBuffers::ThreadBuffer {
   std::string text;
 };
 
-LineBuffers::LineBuffers(int fd) : fd_(fd), id_(next_id()) {}
+LineBuffers::LineBuffers(int fd, std::size_t order_prefix) : fd_(fd), order_prefix_(order_prefix), id_(next_id()) {}
 
 LineBuffers::~LineBuffers() {
   {
@@ -86,10 +86,41 @@ void LineBuffers::flush_all() {
     std::lock_guard lock(registry_mutex_);
     all = buffers_;
   }
+  // Every buffer held while its lines are written, so that no thread's later lines overtake
+  // them (a thread only ever holds its own buffer's lock: no order to deadlock on).
+  std::vector<std::unique_lock<std::mutex>> held;
+  held.reserve(all.size());
+  std::vector<std::string_view> pending;  // what is left of each buffer, line by line
   for (const auto& buffer : all) {
-    std::lock_guard lock(buffer->mutex);
-    if (!buffer->text.empty()) write_out(*buffer);
+    held.emplace_back(buffer->mutex);
+    pending.emplace_back(buffer->text);
   }
+  // Merge the threads' lines by their first order_prefix_ bytes (each thread's are in order
+  // already; equal keys keep registry order), in chunks of whole lines.
+  std::string chunk;
+  chunk.reserve(kChunkBytes);
+  while (true) {
+    std::size_t next = pending.size();
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      if (pending[i].empty()) continue;
+      if (next == pending.size() || pending[i].substr(0, order_prefix_) < pending[next].substr(0, order_prefix_)) {
+        next = i;
+      }
+    }
+    if (next == pending.size()) break;
+    auto& rest = pending[next];
+    const auto end = rest.find('\n');
+    const auto line = rest.substr(0, end == std::string_view::npos ? rest.size() : end + 1);
+    if (!chunk.empty() && chunk.size() + line.size() > kChunkBytes) {
+      write_fully(fd_, chunk);
+      chunk.clear();
+    }
+    chunk.append(line);
+    rest.remove_prefix(line.size());
+  }
+  if (!chunk.empty()) write_fully(fd_, chunk);
+  for (const auto& buffer : all) buffer->text.clear();
+  held.clear();
   // Buffers whose thread has ended (the registry's copy and `all`'s are the last) are empty now.
   all.clear();
   std::lock_guard lock(registry_mutex_);

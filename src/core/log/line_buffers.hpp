@@ -17,13 +17,15 @@ namespace deliveryhub::core::log {
 /// - when its buffer passes kFlushBytes, or at once for an urgent line (a warning or worse);
 /// - every `interval` of flush_every(), for every thread;
 /// - at flush_all() (shutdown) and when this object is destroyed.
-/// So a crash loses at most the last interval's non-urgent lines: the log's contract.
+/// So a crash loses at most the last interval's non-urgent lines: the log's contract. flush_all()
+/// merges the threads' lines by their first `order_prefix` bytes (the log's: its `ts`), so what
+/// it writes is in time order across threads.
 class LineBuffers {
  public:
   static constexpr std::size_t kFlushBytes = 4096;
   static constexpr std::size_t kChunkBytes = 4096;
 
-  explicit LineBuffers(int fd);
+  explicit LineBuffers(int fd, std::size_t order_prefix = 0);
   ~LineBuffers();
   LineBuffers(const LineBuffers&) = delete;
   LineBuffers& operator=(const LineBuffers&) = delete;
@@ -42,6 +44,7 @@ class LineBuffers {
   void write_out(ThreadBuffer& buffer);  // the caller holds buffer.mutex
 
   int fd_;
+  std::size_t order_prefix_;
   std::uint64_t id_;           // tells instances apart in the threads' tables
   std::mutex registry_mutex_;  // taken when a thread first logs and by flush_all, never per line
   std::vector<std::shared_ptr<ThreadBuffer>> buffers_;

@@ -24,7 +24,8 @@ constexpr const char* kPattern = R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%
 LineBuffers& stdout_buffers() {
   // Never destroyed (a static logger may log after main); what is buffered leaves at exit().
   static auto* instance = [] {
-    auto* created = new LineBuffers(STDOUT_FILENO);
+    // Lines begin {"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ": merged by those 32 bytes, they are in time order.
+    auto* created = new LineBuffers(STDOUT_FILENO, 32);
     std::atexit([] { stdout_buffers().flush_all(); });
     return created;
   }();
