@@ -40,49 +40,44 @@ class LockCounter {
 /// Every named lock's waits so far, by name (names used at least once).
 std::map<std::string, LockWaits> lock_waits();
 
-/// A std::mutex with a name whose waits are counted. Lockable: std::lock_guard, std::unique_lock
-/// and std::condition_variable_any take it.
-class CountedMutex {
+/// A mutex (std::mutex, std::shared_mutex) with a name whose waits are counted. Lockable:
+/// std::lock_guard, std::unique_lock and std::condition_variable_any take it.
+template <class Mutex>
+class BasicCountedMutex {
  public:
-  explicit CountedMutex(std::string_view name) : counter_(&LockCounter::named(name)) {}
+  explicit BasicCountedMutex(std::string_view name) : counter_(&LockCounter::named(name)) {}
   void lock() {
-    if (mutex_.try_lock()) return;
-    const auto start = std::chrono::steady_clock::now();
-    mutex_.lock();
-    counter_->waited(std::chrono::steady_clock::now() - start);
+    acquire([this] { return mutex_.try_lock(); }, [this] { mutex_.lock(); });
   }
   bool try_lock() { return mutex_.try_lock(); }
   void unlock() { mutex_.unlock(); }
 
+ protected:
+  // Takes the lock through `try_take`, or when that fails through `take`, counting the wait.
+  template <class TryTake, class Take>
+  void acquire(const TryTake& try_take, const Take& take) {
+    if (try_take()) return;
+    const auto start = std::chrono::steady_clock::now();
+    take();
+    counter_->waited(std::chrono::steady_clock::now() - start);
+  }
+  Mutex mutex_;
+
  private:
-  std::mutex mutex_;
   LockCounter* counter_;
 };
 
+using CountedMutex = BasicCountedMutex<std::mutex>;
+
 /// A std::shared_mutex with a name whose waits, shared or exclusive, are counted.
-class CountedSharedMutex {
+class CountedSharedMutex : public BasicCountedMutex<std::shared_mutex> {
  public:
-  explicit CountedSharedMutex(std::string_view name) : counter_(&LockCounter::named(name)) {}
-  void lock() {
-    if (mutex_.try_lock()) return;
-    const auto start = std::chrono::steady_clock::now();
-    mutex_.lock();
-    counter_->waited(std::chrono::steady_clock::now() - start);
-  }
-  bool try_lock() { return mutex_.try_lock(); }
-  void unlock() { mutex_.unlock(); }
+  using BasicCountedMutex::BasicCountedMutex;
   void lock_shared() {
-    if (mutex_.try_lock_shared()) return;
-    const auto start = std::chrono::steady_clock::now();
-    mutex_.lock_shared();
-    counter_->waited(std::chrono::steady_clock::now() - start);
+    acquire([this] { return mutex_.try_lock_shared(); }, [this] { mutex_.lock_shared(); });
   }
   bool try_lock_shared() { return mutex_.try_lock_shared(); }
   void unlock_shared() { mutex_.unlock_shared(); }
-
- private:
-  std::shared_mutex mutex_;
-  LockCounter* counter_;
 };
 
 }  // namespace deliveryhub::core::sync
