@@ -31,15 +31,10 @@ void export_database_metrics(metrics::Metrics& metrics, const Database& db) {
   metrics.on_scrape([&db, exported] {
     const auto now = db.counters();
     std::lock_guard lock(exported->mutex);
-    // Counters only grow, and a snapshot can only be newer than the one shown before.
-    const auto advance = [](prometheus::Counter* counter, std::uint64_t to, std::uint64_t& shown) {
-      if (to > shown) counter->Increment(static_cast<double>(to - shown));
-      shown = std::max(shown, to);
-    };
-    advance(exported->commits, now.commits, exported->shown.commits);
-    advance(exported->writes, now.writes, exported->shown.writes);
-    advance(exported->statements, now.statements, exported->shown.statements);
-    advance(exported->wal_frames, now.wal_frames, exported->shown.wal_frames);
+    metrics::advance_counter(*exported->commits, now.commits, exported->shown.commits);
+    metrics::advance_counter(*exported->writes, now.writes, exported->shown.writes);
+    metrics::advance_counter(*exported->statements, now.statements, exported->shown.statements);
+    metrics::advance_counter(*exported->wal_frames, now.wal_frames, exported->shown.wal_frames);
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <atomic>
 #include <unordered_map>
 
@@ -40,6 +41,11 @@ void Metrics::on_scrape(std::function<void()> refresh) {
   hooks_.push_back(std::move(refresh));
 }
 
+void advance_counter(prometheus::Counter& counter, std::uint64_t to, std::uint64_t& shown, double unit) {
+  if (to > shown) counter.Increment(static_cast<double>(to - shown) * unit);
+  shown = std::max(shown, to);
+}
+
 CountsGauge::CountsGauge(Metrics& metrics, const std::string& name, const std::string& help, std::string label,
                          const std::vector<std::string>& values)
     : family_(prometheus::BuildGauge().Name(name).Help(help).Register(metrics.registry())), label_(std::move(label)) {
@@ -71,7 +77,7 @@ HttpMetrics::HttpMetrics(Metrics& metrics)
                       .Help("Requests being handled now")
                       .Register(metrics.registry())
                       .Add({})),
-      instance_(next_instance()) {}
+      cache_prefix_(std::to_string(next_instance()) + " ") {}
 
 void HttpMetrics::observe(std::string_view method, std::string_view route, int status, double seconds) {
   struct Handles {
@@ -84,7 +90,7 @@ void HttpMetrics::observe(std::string_view method, std::string_view route, int s
   thread_local std::string key;
   const std::string_view route_label = route.empty() ? std::string_view("unmatched") : route;
   key.clear();
-  key.append(std::to_string(instance_)).append(1, ' ').append(method).append(1, ' ').append(route_label);
+  key.append(cache_prefix_).append(method).append(1, ' ').append(route_label);
   key.append(1, ' ').append(std::to_string(status));
   auto found = cache.find(key);
   if (found == cache.end()) {

@@ -33,6 +33,12 @@ class Metrics {
   std::vector<std::function<void()>> hooks_;
 };
 
+/// Shows a count kept elsewhere (an exact uint64 the process counts itself) on a Prometheus
+/// counter: increments `counter` by what `to` has grown past `shown`, then records it. Scrapes may
+/// overlap; a snapshot is never older than one already shown, so nothing is counted twice.
+/// `unit` scales the increment (1e-9: nanoseconds shown as seconds). The caller serialises calls.
+void advance_counter(prometheus::Counter& counter, std::uint64_t to, std::uint64_t& shown, double unit = 1.0);
+
 /// A gauge of how many things are in each value of one label (orders by status, …). Every value
 /// ever seen stays exported, at 0 when it has none now. Thread-safe.
 class CountsGauge {
@@ -61,7 +67,7 @@ class HttpMetrics {
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Gauge* in_flight_;
-  std::uint64_t instance_;  // distinguishes instances in the per-thread handle caches
+  std::string cache_prefix_;  // "<instance> ": tells instances apart in the per-thread handle caches
 };
 
 }  // namespace deliveryhub::core::metrics

@@ -31,12 +31,8 @@ void export_lock_metrics(metrics::Metrics& metrics) {
       const std::map<std::string, std::string> labels{{"lock", name}};
       auto& contended = exported->contended.Add(labels);
       auto& waited = exported->waited.Add(labels);
-      // Counters only grow; scrapes may overlap, and a snapshot is never older than one shown.
-      if (waits.contended > shown.contended)
-        contended.Increment(static_cast<double>(waits.contended - shown.contended));
-      if (waits.wait_ns > shown.wait_ns) waited.Increment(static_cast<double>(waits.wait_ns - shown.wait_ns) / 1e9);
-      shown.contended = std::max(shown.contended, waits.contended);
-      shown.wait_ns = std::max(shown.wait_ns, waits.wait_ns);
+      metrics::advance_counter(contended, waits.contended, shown.contended);
+      metrics::advance_counter(waited, waits.wait_ns, shown.wait_ns, 1e-9);
     }
   });
 }
