@@ -110,8 +110,11 @@ class SplitShape(Endpoint):
                 run = subprocess.run(["bash", SPLIT_SCRIPT, "start", self.dir], env=env, capture_output=True,
                                      text=True, timeout=SCRIPT_TIMEOUT_S)
                 # A port picked free can be taken by a module listening on port 0 before nginx
-                # binds it (split.sh stops what it started): pick another and start again.
+                # binds it (split.sh stops what it started but keeps its directory, which a
+                # second start refuses): remove it, pick another port and start again.
                 if run.returncode != 0 and not chosen and "Address already in use" in run.stderr and attempt < 2:
+                    subprocess.run(["bash", SPLIT_SCRIPT, "stop", self.dir], env=env, capture_output=True,
+                                   text=True, timeout=SCRIPT_TIMEOUT_S, check=True)
                     self.port = 0
                     continue
                 break
