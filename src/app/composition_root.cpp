@@ -90,7 +90,9 @@ std::unique_ptr<core::db::Database> open_store(const core::config::Settings& set
                                                const std::vector<std::string>& selected) {
   try {
     core::db::DatabaseOptions options;
-    options.read_connections = settings.worker_threads;  // a reader for every worker
+    // A reader for every handler thread and two for the background threads (saga, relay,
+    // consumers): each thread finds its own free, so reads never wait for one another.
+    options.read_connections = settings.worker_threads + 2;
     options.pool_size = settings.database_pool_size != 0 ? settings.database_pool_size
                                                          : settings.worker_threads + settings.io_threads + 4;
     options.schemas = selected;

@@ -23,29 +23,20 @@ std::int64_t unix_now() {
 }  // namespace
 
 TokenValidator::TokenValidator(ValidatorOptions options, KeySet keys)
-    : options_(std::move(options)), keys_(std::move(keys)) {}
+    : options_(std::move(options)), keys_(std::move(keys)), cache_(options_.cache_capacity) {}
 
 void TokenValidator::set_keys(KeySet keys) {
   std::unique_lock lock(keys_mutex_);
   keys_ = std::move(keys);
-  ++keys_generation_;
-  std::unique_lock cache_lock(cache_mutex_);
   cache_.clear();
-  cache_generation_ = keys_generation_;
 }
 
 Principal TokenValidator::validate(std::string_view token) const {
-  auto principal = [&] {  // not const: returned below, so moved rather than copied
-    std::shared_lock lock(cache_mutex_);
-    auto found = cache_.find(std::string(token));
-    if (found != cache_.end() && found->second.expires_at + options_.leeway.count() >= unix_now()) {
-      return found->second.principal;
-    }
-    lock.unlock();
-    return verify(token);
-  }();
-  std::shared_lock lock(revoked_mutex_);
-  if (!revoked_.empty()) {
+  auto cached = cache_.find(token, unix_now(), options_.leeway.count());
+  auto principal = cached ? std::move(*cached) : verify(token);
+  // No lock at all until the first revocation: most processes never see one.
+  if (any_revoked_.load(std::memory_order_acquire)) {
+    std::shared_lock lock(revoked_mutex_);
     auto found = revoked_.find(principal.subject);
     if (found != revoked_.end() && principal.issued_at <= found->second) {
       throw invalid_token("The access token was revoked");
@@ -60,6 +51,7 @@ void TokenValidator::revoke_subject(const std::string& subject, std::int64_t iss
   if (revoked_.size() >= 10'000) std::erase_if(revoked_, [&](const auto& e) { return e.second < unix_now() - 86400; });
   auto& until = revoked_[subject];
   until = std::max(until, issued_until);
+  any_revoked_.store(true, std::memory_order_release);
 }
 
 Principal TokenValidator::verify(std::string_view token) const {
@@ -87,7 +79,7 @@ Principal TokenValidator::verify(std::string_view token) const {
   std::uint64_t generation = 0;
   {
     std::shared_lock lock(keys_mutex_);
-    generation = keys_generation_;
+    generation = cache_.generation();
     const PublicKey* found = keys_.find(kid->get<std::string>());
     if (!found) throw invalid_token("The token was signed with an unknown key");
     key = *found;
@@ -147,15 +139,7 @@ Principal TokenValidator::verify(std::string_view token) const {
     }
   }
 
-  std::unique_lock lock(cache_mutex_);
-  // Verified with a key set that has since been replaced: answer, but do not remember it.
-  if (generation != cache_generation_) return principal;
-  if (cache_.size() >= options_.cache_capacity) {
-    std::erase_if(cache_, [&](const auto& entry) { return entry.second.expires_at + leeway < now; });
-    // Still full of live tokens: start over rather than grow without bound.
-    if (cache_.size() >= options_.cache_capacity) cache_.clear();
-  }
-  cache_.insert_or_assign(std::string(token), Cached{principal, exp->get<std::int64_t>()});
+  cache_.insert(token, principal, exp->get<std::int64_t>(), generation, now, leeway);
   return principal;
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 #include "core/auth/keys.hpp"
 #include "core/auth/principal.hpp"
+#include "core/auth/token_cache.hpp"
 #include "core/http/message.hpp"
 #include "core/sync/counted_mutex.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -24,7 +26,7 @@ struct ValidatorOptions {
 /// set (never from the token itself); alg must be ES256 (so never "none" and never HS*); typ
 /// must be at+jwt; exp is required; exp/nbf are checked with the leeway; iss and aud must match.
 /// Tokens already verified are cached until they expire, so a repeated token costs a hash
-/// lookup rather than an ECDSA verification. Thread-safe.
+/// lookup in one shard of a sharded cache rather than an ECDSA verification. Thread-safe.
 class TokenValidator {
  public:
   TokenValidator(ValidatorOptions options, KeySet keys);
@@ -52,14 +54,10 @@ class TokenValidator {
   ValidatorOptions options_;
   mutable sync::CountedSharedMutex keys_mutex_{"auth.keys"};
   KeySet keys_;
-  std::uint64_t keys_generation_ = 0;  // bumped by set_keys; guarded by keys_mutex_
-  struct Cached {
-    Principal principal;
-    std::int64_t expires_at;  // Unix seconds
-  };
-  mutable sync::CountedSharedMutex cache_mutex_{"auth.token_cache"};
-  mutable std::uint64_t cache_generation_ = 0;  // the key generation the cache was filled under
-  mutable std::unordered_map<std::string, Cached> cache_;
+  // Filled by verify() with the cache's generation read under keys_mutex_; set_keys clears it
+  // under keys_mutex_, so nothing verified with a replaced key set is remembered.
+  mutable TokenCache cache_;
+  mutable std::atomic<bool> any_revoked_{false};  // set once revoked_ gains its first entry
   mutable sync::CountedSharedMutex revoked_mutex_{"auth.revoked"};
   mutable std::unordered_map<std::string, std::int64_t> revoked_;  // subject → issued_until
 };

@@ -210,10 +210,12 @@ thread_local UnitOfWorkState* t_unit_of_work = nullptr;
 SqliteDatabase::SqliteDatabase(const std::string& path, const DatabaseOptions& options) {
   writer_ = std::make_unique<SqliteConnection>(path, false, options.busy_timeout_ms, counted_.statements);
   const std::size_t readers = options.read_connections == 0 ? 1 : options.read_connections;
+  std::vector<SqliteConnection*> lent;
   for (std::size_t i = 0; i < readers; ++i) {
     readers_.push_back(std::make_unique<SqliteConnection>(path, true, options.busy_timeout_ms, counted_.statements));
-    idle_readers_.push_back(readers_.back().get());
+    lent.push_back(readers_.back().get());
   }
+  idle_readers_ = std::make_unique<sync::AffinePool<SqliteConnection>>(std::move(lent), "sqlite.readers");
   // Commits no longer checkpoint; the checkpointer does, on its own connection.
   writer_->exec("PRAGMA wal_autocheckpoint=0");
   checkpointer_connection_ =
@@ -458,25 +460,8 @@ void SqliteDatabase::read_transaction(const std::function<void(Transaction&)>& w
     work(*unit->tx);  // read this request's own writes
     return;
   }
-  SqliteConnection* connection = nullptr;
-  {
-    std::unique_lock lock(readers_mutex_);
-    reader_returned_.wait(lock, [&] { return !idle_readers_.empty(); });
-    connection = idle_readers_.back();
-    idle_readers_.pop_back();
-  }
-  struct Return {
-    SqliteDatabase& db;
-    SqliteConnection* connection;
-    ~Return() {
-      {
-        std::lock_guard lock(db.readers_mutex_);
-        db.idle_readers_.push_back(connection);
-      }
-      db.reader_returned_.notify_one();
-    }
-  } give_back{*this, connection};
-  run_read_transaction(*connection, work);
+  auto reader = idle_readers_->take();
+  run_read_transaction(*reader, work);
 }
 
 void SqliteDatabase::execute_script(Transaction& tx, std::string_view sql) {

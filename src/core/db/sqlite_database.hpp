@@ -1,5 +1,6 @@
 #pragma once
 #include "core/db/database.hpp"
+#include "core/sync/affine_pool.hpp"
 #include "core/sync/counted_mutex.hpp"
 
 #include <condition_variable>
@@ -14,7 +15,8 @@ namespace deliveryhub::core::db {
 class SqliteConnection;
 
 /// SQLite in WAL mode: one writer connection (writers take turns behind a mutex) and a pool of
-/// reader connections that read concurrently with the writer. Statements are prepared once per
+/// reader connections that read concurrently with the writer, each thread preferring one of its
+/// own (sync::AffinePool: no lock shared by every read). Statements are prepared once per
 /// connection and cached. The WAL is checkpointed by a thread of its own (PASSIVE, once a commit
 /// leaves kCheckpointPages or more in it, and every second), never by a committing writer: SQLite's
 /// automatic checkpoint would run inside the writer's turn and hold up every queued write.
@@ -56,9 +58,7 @@ class SqliteDatabase final : public Database {
   std::vector<QueuedWrite*> queue_;
   bool leading_ = false;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
-  std::vector<SqliteConnection*> idle_readers_;
-  sync::CountedMutex readers_mutex_{"sqlite.readers"};
-  std::condition_variable_any reader_returned_;
+  std::unique_ptr<sync::AffinePool<SqliteConnection>> idle_readers_;  // lends readers_
   // The checkpointer: its own connection and thread, woken by the writer's WAL hook.
   void checkpoint_loop();
   std::unique_ptr<SqliteConnection> checkpointer_connection_;
