@@ -8,7 +8,6 @@
 #include "orders/events.hpp"
 
 #include <atomic>
-#include <thread>
 #include <utility>
 
 namespace deliveryhub::orders {
@@ -37,18 +36,11 @@ Order record(core::db::Transaction& tx, const core::events::Outbox& outbox, cons
   return next;
 }
 
-// Runs `work` on each item, up to `parallelism` at once (the calling thread among them).
+// Runs `work` on each item, up to `parallelism` at once: the calling thread and the pool's helpers.
 template <class Item, class Work>
-void in_parallel(std::vector<Item*>& items, std::size_t parallelism, const Work& work) {
-  std::atomic<std::size_t> next{0};
-  const auto worker = [&] {
-    for (std::size_t i = next++; i < items.size(); i = next++) work(*items[i]);
-  };
-  std::vector<std::thread> helpers;
-  const auto extra = items.empty() ? 0 : std::min(std::max<std::size_t>(parallelism, 1), items.size()) - 1;
-  for (std::size_t i = 0; i < extra; ++i) helpers.emplace_back(worker);
-  worker();
-  for (auto& helper : helpers) helper.join();
+void in_parallel(core::sync::HelperPool& helpers, std::vector<Item*>& items, std::size_t parallelism,
+                 const Work& work) {
+  helpers.run(items.size(), parallelism, [&](std::size_t i) { work(*items[i]); });
 }
 
 }  // namespace
@@ -72,6 +64,7 @@ OrderSaga::OrderSaga(core::db::Database& db, const core::events::Outbox& outbox,
                     .Name("deliveryhub_saga_duration_seconds")
                     .Help("From placing an order to its saga's outcome (confirmed or rejected), by outcome")
                     .Register(metrics.registry())),
+      helpers_(options_.parallelism > 1 ? options_.parallelism - 1 : 0),
       loop_("saga pass", options.poll_interval, [this] { run_due(); }) {}
 
 void OrderSaga::finished(const Order& order, std::string_view outcome) {
@@ -136,7 +129,7 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
     sagas.reserve(due.size());
     for (const auto& saga : due) sagas.push_back(&saga);
     std::atomic<std::size_t> done{0};
-    in_parallel(sagas, options_.parallelism, [&](const order_repository::SagaRow& saga) {
+    in_parallel(helpers_, sagas, options_.parallelism, [&](const order_repository::SagaRow& saga) {
       if (run(saga.order_id)) ++done;
     });
     return done;
@@ -170,7 +163,7 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
 
   // Authorize: every call (outside any transaction), then every record.
   auto authorizing = select("authorize");
-  in_parallel(authorizing, options_.parallelism, [&](BatchItem& item) {
+  in_parallel(helpers_, authorizing, options_.parallelism, [&](BatchItem& item) {
     core::log::ScopedContext context({item.order.id, item.saga.trace_id, {}});
     try {
       const auto& o = item.order;
@@ -208,7 +201,7 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
 
   // Schedule: every call, then every record.
   auto scheduling = select("schedule");
-  in_parallel(scheduling, options_.parallelism, [&](BatchItem& item) {
+  in_parallel(helpers_, scheduling, options_.parallelism, [&](BatchItem& item) {
     core::log::ScopedContext context({item.order.id, item.saga.trace_id, {}});
     try {
       const auto& o = item.order;
@@ -247,7 +240,7 @@ std::size_t OrderSaga::run_batch(const std::vector<order_repository::SagaRow>& d
     }
   });
   std::atomic<std::size_t> alone_finished{0};
-  in_parallel(alone, options_.parallelism, [&](BatchItem& item) {
+  in_parallel(helpers_, alone, options_.parallelism, [&](BatchItem& item) {
     if (run(item.order.id)) ++alone_finished;
   });
   return settled + alone_finished;
@@ -265,7 +258,7 @@ void OrderSaga::record_all(std::vector<BatchItem*>& items, const Work& work) {
   };
   if (items.empty()) return;
   if (!db_.prefers_joined_writes()) {
-    in_parallel(items, options_.parallelism, guarded);
+    in_parallel(helpers_, items, options_.parallelism, guarded);
     return;
   }
   // One transaction for the whole phase, a savepoint per write (ADR 0027).

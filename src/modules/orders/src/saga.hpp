@@ -2,6 +2,7 @@
 #include "core/db/database.hpp"
 #include "core/events/outbox.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/sync/helper_pool.hpp"
 #include "core/util/background_loop.hpp"
 #include "customers/api.hpp"
 #include "delivery/api.hpp"
@@ -92,7 +93,8 @@ class OrderSaga {
   std::atomic<bool> stopping_{false};
   prometheus::Family<prometheus::Counter>& outcomes_;
   prometheus::Family<prometheus::Histogram>& duration_;
-  core::BackgroundLoop loop_;  // last: stopped first, before anything it uses goes
+  core::sync::HelperPool helpers_;  // parallelism - 1 threads kept for the batches' calls
+  core::BackgroundLoop loop_;       // last: stopped first, before anything it uses goes
 };
 
 }  // namespace deliveryhub::orders
