@@ -7,7 +7,8 @@
 #
 # Usage: bash bench/on_postgres.sh orders_post.sh|orders_get.sh [path/to/deliveryhub]
 # Environment: PGBENCH_SECONDS=30 (0: no pgbench), PGBENCH_SCALE=10, and everything the
-#   chosen script takes (CONNECTIONS as the script's default when unset).
+#   chosen script takes (CONNECTIONS as the script's default when unset; PIN_CPUS pins
+#   PostgreSQL too).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -23,7 +24,11 @@ PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail 
 dir=$(mktemp -d /tmp/dh-bench-pg.XXXXXX)
 chmod 755 "$dir"
 trap '"$root/scripts/local-postgres.sh" stop "$dir"' EXIT
-admin=$("$root/scripts/local-postgres.sh" start "$dir")
+# PIN_CPUS (as for the bench scripts): PostgreSQL runs on the same CPUs as deliveryhub; pgbench
+# and wrk do not.
+pin=()
+[[ -z ${PIN_CPUS:-} ]] || pin=(taskset -c "$PIN_CPUS")
+admin=$("${pin[@]}" "$root/scripts/local-postgres.sh" start "$dir")
 base=${admin%/postgres}
 "$PG_BIN/psql" -q "$admin" -c 'CREATE DATABASE deliveryhub' -c 'CREATE DATABASE pgbench'
 pg_version=$("$PG_BIN/postgres" --version | awk '{ print $NF }')

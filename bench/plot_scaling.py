@@ -1,5 +1,6 @@
 """Plots bench/scaling.sh's CSV: requests per second against CPUs (nginx's GET ceiling,
-deliveryhub's GET and POST), with the settled share of POST on a second axis."""
+deliveryhub's GET and POST, and where measured POST on PostgreSQL beside pgbench), with the
+settled share of POST on a second axis."""
 import csv
 import sys
 
@@ -21,6 +22,10 @@ def main(csv_path: str, png_path: str, machine: str) -> None:
     ax.plot(cpus, series("nginx_get_rps"), "o--", color="grey", label="nginx, same GET body (ceiling)")
     ax.plot(cpus, series("get_rps"), "o-", label="deliveryhub GET /api/v1/orders/{id}")
     ax.plot(cpus, series("post_accepted_per_s"), "s-", label="deliveryhub POST /api/v1/orders (accepted)")
+    if any(r.get("pg_post_accepted_per_s", "n/a") != "n/a" for r in rows):
+        ax.plot(cpus, series("pg_post_accepted_per_s"), "s-", color="tab:purple",
+                label="deliveryhub POST on PostgreSQL (accepted)")
+        ax.plot(cpus, series("pgbench_tps"), "d--", color="tab:brown", label="pgbench TPC-B-like tps (its ceiling)")
     ax.set_xlabel("CPUs (deliveryhub and nginx pinned; wrk shares the machine)")
     ax.set_ylabel("requests per second (median)")
     ax.set_yscale("log")

@@ -90,9 +90,10 @@ std::unique_ptr<core::db::Database> open_store(const core::config::Settings& set
                                                const std::vector<std::string>& selected) {
   try {
     core::db::DatabaseOptions options;
-    // A reader for every handler thread and two for the background threads (saga, relay,
-    // consumers): each thread finds its own free, so reads never wait for one another.
-    options.read_connections = settings.worker_threads + 2;
+    // A reader for every thread that may read at once, so that none waits for another: the
+    // handler threads, and ten for the background (the saga's eight parallel calls, the relay,
+    // the event consumers). An idle reader costs a file handle and a little memory.
+    options.read_connections = settings.worker_threads + 10;
     options.pool_size = settings.database_pool_size != 0 ? settings.database_pool_size
                                                          : settings.worker_threads + settings.io_threads + 4;
     options.schemas = selected;
