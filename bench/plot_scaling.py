@@ -33,6 +33,9 @@ def main(csv_path: str, png_path: str, machine: str) -> None:
     ax.grid(True, which="both", alpha=0.3)
     settled = ax.twinx()
     settled.plot(cpus, series("settled_pct"), "^:", color="tab:green", label="POST settled by +5 s (%)")
+    if any(r.get("pg_settled_pct", "n/a") != "n/a" for r in rows):
+        settled.plot(cpus, series("pg_settled_pct"), "v:", color="tab:purple",
+                     label="PostgreSQL POST settled by +5 s (%)")
     settled.set_ylim(0, 110)
     settled.set_ylabel("settled by +5 s (%)")
     lines = ax.get_legend_handles_labels()
