@@ -403,7 +403,8 @@ int run(const core::config::Settings& settings) {
         } catch (const core::Error&) {
           return false;
         }
-      });
+      },
+      http::CorsPolicy(settings.cors_origins));
   http::ServerOptions options{settings.host, settings.port, settings.io_threads, settings.worker_threads,
                               settings.max_connections};
   options.read_timeout = settings.read_timeout;

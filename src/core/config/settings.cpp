@@ -1,6 +1,7 @@
 #include "core/config/settings.hpp"
 
 #include "core/http/client_address.hpp"
+#include "core/http/cors.hpp"
 #include "core/util/build_info.hpp"
 #include "core/util/cpu_budget.hpp"
 
@@ -213,6 +214,13 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
             }
           },
           "ADDRESS[/PREFIX]"));
+  app.add_option("--cors-origin", s.cors_origins,
+                 "An origin whose browser pages may call the API, e.g. https://shop.example.com (repeatable; none by "
+                 "default: only pages of the API's own origin)")
+      ->envname("DELIVERYHUB_CORS_ORIGINS")
+      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string { return http::invalid_cors_origin(value).value_or(""); }, "ORIGIN"));
   app.add_option("--read-timeout", read_timeout, "Seconds to receive a request body")
       ->envname("DELIVERYHUB_READ_TIMEOUT")
       ->capture_default_str()

@@ -71,6 +71,8 @@ struct Settings {
   std::chrono::seconds header_timeout{10};
   /// Proxies (addresses, CIDR networks) whose X-Forwarded-For names the client: the gateway.
   std::vector<std::string> trusted_proxies;
+  /// Origins whose browser pages may call the API (CORS); none by default.
+  std::vector<std::string> cors_origins;
   std::chrono::seconds read_timeout{15};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds shutdown_grace{10};

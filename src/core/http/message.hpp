@@ -68,4 +68,8 @@ struct Response {
 /// Returns nullopt when a %-escape is malformed.
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view text);
 
+/// `text` percent-encoded for a query string or form value: every byte but RFC 3986's
+/// unreserved characters becomes %XX.
+std::string percent_encode(std::string_view text);
+
 }  // namespace deliveryhub::core::http

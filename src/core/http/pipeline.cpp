@@ -88,6 +88,25 @@ void Pipeline::prepare(Request& request) const {
   if (!log::trace_id_of(traceparent).empty()) request.traceparent = std::string(traceparent);
 }
 
+void Pipeline::route(Request& request, Response& response) const {
+  auto match = router_.match(request.method, request.path);
+  request.route = std::string(match.pattern);
+  switch (match.outcome) {
+    case Router::Match::Outcome::found:
+      request.params = std::move(match.params);
+      response = around_ ? around_(request, *match.handler) : (*match.handler)(request);
+      break;
+    case Router::Match::Outcome::method_not_allowed:
+      response = problem_response(Error(ErrorKind::method_not_allowed, request.method + " is not allowed here")
+                                      .with_header("Allow", match.allow),
+                                  request.request_id);
+      break;
+    case Router::Match::Outcome::not_found:
+      response = problem_response(Error(ErrorKind::not_found, "No resource at " + request.path), request.request_id);
+      break;
+  }
+}
+
 Response Pipeline::handle(Request& request) const {
   const auto started = std::chrono::steady_clock::now();
   prepare(request);
@@ -106,21 +125,11 @@ Response Pipeline::handle(Request& request) const {
     }
     std::optional<ScopedDeadline> deadline_scope;
     if (deadline) deadline_scope.emplace(*deadline);
-    auto match = router_.match(request.method, request.path);
-    request.route = std::string(match.pattern);
-    switch (match.outcome) {
-      case Router::Match::Outcome::found:
-        request.params = std::move(match.params);
-        response = around_ ? around_(request, *match.handler) : (*match.handler)(request);
-        break;
-      case Router::Match::Outcome::method_not_allowed:
-        response = problem_response(Error(ErrorKind::method_not_allowed, request.method + " is not allowed here")
-                                        .with_header("Allow", match.allow),
-                                    request.request_id);
-        break;
-      case Router::Match::Outcome::not_found:
-        response = problem_response(Error(ErrorKind::not_found, "No resource at " + request.path), request.request_id);
-        break;
+    if (auto preflight = cors_.preflight(request)) {
+      request.route = "CORS preflight";
+      response = std::move(*preflight);
+    } else {
+      route(request, response);
     }
   } catch (const Error& error) {
     response = problem_response(error, request.request_id);
@@ -151,6 +160,7 @@ Response Pipeline::reject(Request& request, const Error& error) const {
 
 void Pipeline::finish(const Request& request, Response& response, double seconds) const {
   response.headers.set("X-Request-Id", request.request_id);
+  cors_.decorate(request, response);
   metrics_.observe(method_label(request.method), request.route, response.status, seconds);
   const std::string_view path =
       request.path.size() > 256 ? std::string_view(request.path).substr(0, 256) : request.path;

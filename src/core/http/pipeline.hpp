@@ -1,6 +1,7 @@
 #pragma once
 #include "core/errors.hpp"
 #include "core/http/client_address.hpp"
+#include "core/http/cors.hpp"
 #include "core/http/message.hpp"
 #include "core/http/router.hpp"
 #include "core/metrics/metrics.hpp"
@@ -8,7 +9,7 @@
 namespace deliveryhub::core::http {
 
 /// What happens to every request between the socket and the handler, with no socket in sight:
-/// request id, trace context, routing (404/405), the handler, errors → problem responses,
+/// request id, trace context, CORS, routing (404/405), the handler, errors → problem responses,
 /// metrics, one access-log line. A pure function of the request and the router's handlers.
 class Pipeline {
  public:
@@ -20,13 +21,15 @@ class Pipeline {
   using ServiceCheck = std::function<bool(const Request&)>;
 
   /// `proxies`: whose X-Forwarded-For names the client in `Request::remote_address`.
+  /// `cors`: which other origins' browser pages may call (preflights answered before routing).
   Pipeline(const Router& router, metrics::HttpMetrics& metrics, Around around = {}, TrustedProxies proxies = {},
-           ServiceCheck from_service = {})
+           ServiceCheck from_service = {}, CorsPolicy cors = {})
       : router_(router),
         metrics_(metrics),
         around_(std::move(around)),
         proxies_(std::move(proxies)),
-        from_service_(std::move(from_service)) {}
+        from_service_(std::move(from_service)),
+        cors_(std::move(cors)) {}
 
   /// Handles a parsed request. Never throws.
   Response handle(Request& request) const;
@@ -37,6 +40,8 @@ class Pipeline {
 
  private:
   void prepare(Request& request) const;
+  // Routes the request to its handler, or answers 404/405.
+  void route(Request& request, Response& response) const;
   void finish(const Request& request, Response& response, double seconds) const;
 
   const Router& router_;
@@ -44,6 +49,7 @@ class Pipeline {
   Around around_;
   TrustedProxies proxies_;
   ServiceCheck from_service_;
+  CorsPolicy cors_;
 };
 
 }  // namespace deliveryhub::core::http

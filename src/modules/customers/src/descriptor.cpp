@@ -21,6 +21,10 @@ std::vector<core::config::ModuleSetting> declared() {
        300, 365 * kDay},
       {kRefreshFamilyLifetime, "DELIVERYHUB_REFRESH_FAMILY_LIFETIME", Kind::seconds,
        "Seconds after a login when its refresh tokens end, however often refreshed", 90 * kDay, 1, 3 * 365 * kDay},
+      {kConsoleRedirectUris, "DELIVERYHUB_CONSOLE_REDIRECT_URIS", Kind::list,
+       "Where the browser console may be sent back after sign-in, compared exactly, e.g. "
+       "https://deliveryhub.example.com/app/ (repeatable; none: http://127.0.0.1/app/, http://localhost/app/ and "
+       "http://[::1]/app/ on any port)"},
   };
 }
 

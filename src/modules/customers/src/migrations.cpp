@@ -46,6 +46,19 @@ std::vector<core::db::Migration> migrations() {
        "CREATE INDEX customers_accounts_suspended ON customers_accounts (status, updated_at);"
        "CREATE INDEX customers_refresh_tokens_account ON customers_refresh_tokens (account_id);"},
       core::events::event_pruning_migration("customers", 6),
+      {7, "authorization codes (PKCE); refresh tokens remember their public client",
+       "CREATE TABLE customers_authorization_codes ("
+       " code_hash TEXT PRIMARY KEY,"
+       " client_id TEXT NOT NULL,"
+       " redirect_uri TEXT NOT NULL,"
+       " code_challenge TEXT NOT NULL,"
+       " account_id TEXT NOT NULL REFERENCES customers_accounts (id),"
+       " created_at BIGINT NOT NULL,"
+       " expires_at BIGINT NOT NULL,"
+       " used_at BIGINT,"
+       " family_id TEXT);"
+       "CREATE INDEX customers_authorization_codes_expiry ON customers_authorization_codes (expires_at);"
+       "ALTER TABLE customers_refresh_tokens ADD COLUMN client_id TEXT;"},
   };
 }
 

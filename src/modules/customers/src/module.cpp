@@ -1,6 +1,7 @@
 #include "customers/module.hpp"
 
 #include "core/log/log.hpp"
+#include "identity/authorize_routes.hpp"
 #include "identity/login_throttle.hpp"
 #include "identity/machine_clients.hpp"
 #include "identity/oauth_routes.hpp"
@@ -33,6 +34,7 @@ class Module final : public CustomersModule {
         outbox_("customers", platform.clock, platform.outbox_signal),
         service_(platform.database, outbox_, platform.clock, hasher_),
         clients_(platform.settings.module_values.list(settings::kClients), platform.modules),
+        public_clients_(platform.settings.module_values.list(settings::kConsoleRedirectUris)),
         throttle_(platform.clock),
         registrations_(
             platform.clock,
@@ -46,8 +48,8 @@ class Module final : public CustomersModule {
     service_.on_suspended([&tokens = platform.tokens](const std::string& account_id, core::TimePoint at) {
       tokens.revoke_subject(account_id, core::to_unix_ms(at) / 1000);
     });
-    oauth_.emplace(OAuthServices{service_, *issuer_, clients_, throttle_, platform.database, platform.clock,
-                                 platform.jwks, platform.settings.issuer,
+    oauth_.emplace(OAuthServices{service_, *issuer_, clients_, public_clients_, throttle_, platform.database,
+                                 platform.clock, platform.jwks, platform.settings.issuer,
                                  platform.settings.module_values.seconds(settings::kRefreshTokenTtl),
                                  platform.settings.module_values.seconds(settings::kRefreshFamilyLifetime)});
   }
@@ -61,6 +63,7 @@ class Module final : public CustomersModule {
     add_customer_routes(router, service_, platform_.tokens, registrations_);
     add_internal_routes(router, service_, platform_.tokens);
     add_oauth_routes(router, *oauth_);
+    add_authorize_routes(router, *oauth_);
   }
 
   void start() override {
@@ -89,6 +92,7 @@ class Module final : public CustomersModule {
   PasswordHasher hasher_;
   CustomersService service_;
   MachineClients clients_;
+  PublicClients public_clients_;
   LoginThrottle throttle_;
   LoginThrottle registrations_;  // per address only
   SuspensionFeed suspensions_{service_, platform_.tokens, platform_.clock,

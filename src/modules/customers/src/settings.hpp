@@ -12,6 +12,7 @@ inline constexpr std::string_view kRegistrationsPerAddress = "registrations-per-
 inline constexpr std::string_view kAccessTokenTtl = "access-token-ttl";
 inline constexpr std::string_view kRefreshTokenTtl = "refresh-token-ttl";
 inline constexpr std::string_view kRefreshFamilyLifetime = "refresh-family-lifetime";
+inline constexpr std::string_view kConsoleRedirectUris = "console-redirect-uri";
 
 std::vector<core::config::ModuleSetting> declared();
 

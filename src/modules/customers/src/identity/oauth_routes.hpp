@@ -3,6 +3,7 @@
 #include "core/http/router.hpp"
 #include "identity/login_throttle.hpp"
 #include "identity/machine_clients.hpp"
+#include "identity/public_clients.hpp"
 #include "identity/token_issuer.hpp"
 #include "service.hpp"
 
@@ -12,6 +13,7 @@ struct OAuthServices {
   CustomersService& customers;
   const TokenIssuer& issuer;
   const MachineClients& clients;
+  const PublicClients& public_clients;
   LoginThrottle& throttle;
   core::db::Database& db;
   const core::Clock& clock;
@@ -22,7 +24,8 @@ struct OAuthServices {
   std::chrono::seconds refresh_family_lifetime;
 };
 
-/// POST /oauth/token (RFC 6749: password, client_credentials, refresh_token with rotation),
+/// POST /oauth/token (RFC 6749: password, client_credentials, authorization_code with PKCE for
+/// public clients, refresh_token with rotation), POST /oauth/revoke (RFC 7009: refresh tokens),
 /// GET /.well-known/jwks.json and GET /.well-known/openid-configuration.
 void add_oauth_routes(core::http::Router& router, OAuthServices& services);
 

@@ -36,10 +36,14 @@ std::string TokenIssuer::issue(const std::string& subject, const std::vector<std
   return core::auth::sign_es256(header.dump(), claims.dump(), key_.private_pem());
 }
 
-std::string hash_refresh_token(std::string_view token) {
+std::string sha256_base64url(std::string_view text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
   return core::base64url_encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+}
+
+std::string hash_refresh_token(std::string_view token) {
+  return sha256_base64url(token);
 }
 
 RefreshSecret new_refresh_secret() {

@@ -36,4 +36,8 @@ struct RefreshSecret {
 RefreshSecret new_refresh_secret();
 std::string hash_refresh_token(std::string_view token);
 
+/// base64url (no padding) of the SHA-256 of `text`: how refresh tokens and authorization codes
+/// are stored, and PKCE's S256 transform (RFC 7636 §4.2).
+std::string sha256_base64url(std::string_view text);
+
 }  // namespace deliveryhub::customers
