@@ -1,6 +1,7 @@
 // The composition root: which modules run here, what they are given, and the process's life.
 #include "composition_root.hpp"
 
+#include "console_routes.hpp"
 #include "core/auth/jwks_source.hpp"
 #include "core/auth/keys.hpp"
 #include "core/auth/token_validator.hpp"
@@ -372,6 +373,10 @@ int run(const core::config::Settings& settings) {
   http::OperationalState state;
   http::add_operational_routes(router, state, *database, metrics, openapi_document(), settings.metrics_listen.empty());
   for (const auto& module : modules.here) module->add_routes(router);
+  // The console is served where people sign in (the gateway routes /app/ there): same origin.
+  const bool hosts_sign_in = std::any_of(modules.here.begin(), modules.here.end(),
+                                         [](const auto& module) { return module->name() == "customers"; });
+  if (hosts_sign_in) add_console_routes(router, console_files());
   for (const auto& module : modules.here) module->subscribe(bus);
   for (const auto& module : modules.here) module->start();
   for (const auto& work : modules.background) work->start();

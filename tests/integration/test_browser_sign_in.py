@@ -17,6 +17,7 @@ import pytest
 from conftest import assert_json, assert_problem, describe, in_split, unique_email, strong_password
 
 CLIENT = "deliveryhub-console"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
 def redirect_uri(server) -> str:
@@ -69,7 +70,8 @@ def authorize_query(server, challenge: str, state: str = "st-1", **overrides) ->
 
 def open_sign_in(server, challenge: str, headers=None, **overrides):
     """GET /oauth/authorize → (page response, hidden fields, csrf cookie)."""
-    resp = server.call("GET", "/oauth/authorize?" + authorize_query(server, challenge, **overrides), headers=headers)
+    resp = server.call("GET", "/oauth/authorize?" + authorize_query(server, challenge, **overrides),
+                       headers={**BROWSER, **(headers or {})})
     assert resp.status == 200, describe(resp)
     reader = FormReader()
     reader.feed(resp.raw.decode("utf-8"))
@@ -80,7 +82,7 @@ def open_sign_in(server, challenge: str, headers=None, **overrides):
 
 
 def post_sign_in(server, fields: dict, cookie: str | None, headers=None):
-    hdrs = dict(headers or {})
+    hdrs = {**BROWSER, **(headers or {})}
     if cookie is not None:
         hdrs["Cookie"] = f"other=1; dh_signin={cookie}"
     return server.form("/oauth/authorize", fields, headers=hdrs)
@@ -184,10 +186,12 @@ def test_an_unknown_client_or_redirect_gets_an_error_page_never_a_redirect(serve
         "look-alike-host": authorize_query(server, challenge, redirect_uri="http://127.0.0.1.evil.example/app/"),
         "repeated-parameter": authorize_query(server, challenge) + "&client_id=" + CLIENT,
     }[case]
-    resp = server.call("GET", "/oauth/authorize?" + query)
+    resp = server.call("GET", "/oauth/authorize?" + query, headers=BROWSER)
     assert resp.status == 400, describe(resp)
     assert "location" not in resp.headers
     assert resp.headers["content-type"].startswith("text/html")
+    # A client that does not ask for HTML gets the refusal as a problem document.
+    assert_problem(server.call("GET", "/oauth/authorize?" + query), 400)
 
 
 @pytest.mark.parametrize("case,error", [("no-pkce", "invalid_request"), ("plain-pkce", "invalid_request"),
@@ -216,6 +220,8 @@ def test_the_form_is_refused_without_its_cookie_or_with_another_one(server, cust
         resp = post_sign_in(server, fields, sent_cookie)
         assert resp.status == 403, describe(resp)
         assert "location" not in resp.headers
+        assert_problem(server.form("/oauth/authorize", fields,
+                                   headers={"Cookie": f"dh_signin={sent_cookie}"} if sent_cookie else None), 403)
     # A form rendered for one browser, posted with another browser's cookie: refused too.
     _, _, other_cookie = open_sign_in(server, challenge)
     assert post_sign_in(server, fields, other_cookie).status == 403
@@ -245,7 +251,7 @@ def test_cancel_sends_access_denied_back(server):
 def test_html_in_the_state_is_escaped_on_the_page(server):
     _, challenge = pkce_pair()
     state = '"><script>alert(1)</script>'
-    resp = server.call("GET", "/oauth/authorize?" + authorize_query(server, challenge, state=state))
+    resp = server.call("GET", "/oauth/authorize?" + authorize_query(server, challenge, state=state), headers=BROWSER)
     assert resp.status == 200, describe(resp)
     text = resp.raw.decode("utf-8")
     assert "<script>" not in text and "&lt;script&gt;" in text

@@ -100,7 +100,8 @@ def test_openid_configuration(discovery):
         set(discovery["grant_types_supported"])
     assert {"client_secret_basic", "client_secret_post"} <= \
         set(discovery["token_endpoint_auth_methods_supported"])
-    assert discovery["response_types_supported"] == []
+    # The authorization code grant with PKCE, for the browser console (test_browser_sign_in.py).
+    assert discovery["response_types_supported"] == ["code"]
 
 
 def test_jwks_publishes_public_ec_keys_only(jwks):
@@ -270,7 +271,7 @@ def test_bad_client_is_401_invalid_client(errors_server, how):
 # -- malformed token requests ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("grant", ["authorization_code", "implicit", "urn:ietf:params:oauth:x",
+@pytest.mark.parametrize("grant", ["urn:ietf:params:oauth:grant-type:device_code", "implicit", "urn:ietf:params:oauth:x",
                                    "no-such-grant"])
 def test_unsupported_grant_type(errors_server, grant):
     resp = errors_server.token_request({"grant_type": grant, "code": "abc",

@@ -92,7 +92,7 @@ def test_migrate_applies_the_schema_and_exits():
         first = run(["migrate", "--database", f"sqlite:{db}"], cwd=tmp)
         assert first.returncode == 0, first.stderr
         applied = [json.loads(l) for l in first.stdout.splitlines() if '"migrations checked"' in l]
-        assert applied and applied[0]["module"] == "customers" and applied[0]["applied"] == 6
+        assert applied and applied[0]["module"] == "customers" and applied[0]["applied"] == 7
         again = run(["migrate", "--database", f"sqlite:{db}"], cwd=tmp)
         assert again.returncode == 0
         assert '"applied":0' in again.stdout

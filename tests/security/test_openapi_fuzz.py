@@ -767,7 +767,8 @@ def check_response(op: Operation, req: Request, resp) -> list[str]:
         problems.append(f"5xx: HTTP {status}")
     if status >= 400:
         problems += check_problem(resp, content)
-        if status == 401 and op.op_id != "issueToken" and \
+        # The token and revocation endpoints authenticate clients, not bearers (RFC 6749 §5.2: Basic).
+        if status == 401 and op.op_id not in ("issueToken", "revokeToken") and \
                 not resp.headers.get("www-authenticate", "").startswith("Bearer"):
             problems.append(f"401 without WWW-Authenticate: Bearer ({resp.headers.get('www-authenticate')!r})")
     elif 200 <= status < 300:
@@ -786,6 +787,9 @@ def check_response(op: Operation, req: Request, resp) -> list[str]:
                     problems.append(f"2xx body does not match its declared schema: {errors}")
         elif content and media_type(resp) not in content:
             problems.append(f"2xx Content-Type {resp.headers.get('content-type')!r}, declared {sorted(content)}")
+    elif 300 <= status < 400 and declared is not None:  # the sign-in flow's and the console's redirects
+        if not resp.headers.get("location"):
+            problems.append(f"{status} without Location")
     elif status >= 100:
         problems.append(f"unexpected status {status}")
     return problems

@@ -37,7 +37,7 @@ const core::ModuleDescriptor& descriptor() {
       .calls = {},
       .publishes = {events::kCustomerRegistered, events::kCustomerSuspended, events::kCustomerReactivated},
       .consumes = {},
-      .routes = {"/api/v1/customers", "/oauth/", "/.well-known/"},
+      .routes = {"/api/v1/customers", "/oauth/", "/.well-known/", "/app"},
       .issues_tokens = true,
       .settings = settings::declared(),
       .make =

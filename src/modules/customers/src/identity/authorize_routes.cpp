@@ -80,6 +80,13 @@ void add_page_headers(Response& response, std::string_view redirect_uri) {
   response.headers.add("Cache-Control", "no-store");
 }
 
+// Browsers ask for HTML and get pages; any other client (curl, a test, an API tool) gets the
+// same refusal as an RFC 9457 problem, like every other error of the API.
+bool wants_html(const Request& request) {
+  const auto accept = core::ascii_lower(request.header("Accept"));
+  return accept.find("text/html") != std::string::npos;
+}
+
 Response html(int status, std::string body, std::string_view redirect_uri) {
   Response response = Response::text(status, std::move(body), "text/html; charset=utf-8");
   add_page_headers(response, redirect_uri);
@@ -88,8 +95,9 @@ Response html(int status, std::string body, std::string_view redirect_uri) {
 
 // Sent back to the client: `redirect_uri` with the parameters added (RFC 6749 §4.1.2).
 Response back_to_client(std::string_view redirect_uri, const std::string& parameters_text) {
-  Response response;
-  response.status = 303;  // the browser follows with a GET whatever method brought it here
+  // 303: the browser follows with a GET whatever method brought it here. An empty HTML body, so
+  // that a client asking for HTML gets the media type it asked for.
+  Response response = Response::text(303, "", "text/html; charset=utf-8");
   response.headers.add(
       "Location",
       std::string(redirect_uri) + (redirect_uri.find('?') == std::string_view::npos ? "?" : "&") + parameters_text);
@@ -140,7 +148,11 @@ std::string csrf_cookie(const Request& request, std::string_view value, int max_
          (https ? "; Secure" : "");
 }
 
-Response unknown_client_page(PageLanguage language) {
+Response unknown_client_page(const Request& request, PageLanguage language) {
+  if (!wants_html(request)) {
+    throw Error(ErrorKind::bad_request,
+                "Unknown client_id, a redirect_uri not registered for it, or a repeated parameter");
+  }
   return html(400,
               render_error_page(language,
                                 "The application that sent you here is not registered, or asked to send you back "
@@ -155,7 +167,7 @@ Response show_sign_in(OAuthServices& s, const Request& request) {
   const auto language =
       choose_language(params ? value_of(*params, "ui_locales") : std::string(), request.header("Accept-Language"));
   if (!params || !s.public_clients.allows(value_of(*params, "client_id"), value_of(*params, "redirect_uri"))) {
-    return unknown_client_page(language);
+    return unknown_client_page(request, language);
   }
   if (auto error = request_error(*params, true, s.issuer_name)) return *error;
   const auto csrf = new_refresh_secret().token;
@@ -174,13 +186,16 @@ Response sign_in(OAuthServices& s, const Request& request) {
   const auto language =
       choose_language(params ? value_of(*params, "ui_locales") : std::string(), request.header("Accept-Language"));
   if (!params || !s.public_clients.allows(value_of(*params, "client_id"), value_of(*params, "redirect_uri"))) {
-    return unknown_client_page(language);
+    return unknown_client_page(request, language);
   }
   const auto redirect_uri = value_of(*params, "redirect_uri");
   const auto sent = value_of(*params, "csrf");
   const auto kept = cookie(request, kCsrfCookie);
   if (sent.empty() || sent.size() != kept.size() || CRYPTO_memcmp(sent.data(), kept.data(), sent.size()) != 0) {
     core::log::info("sign-in form refused: its CSRF token does not match the cookie");
+    if (!wants_html(request)) {
+      throw Error(ErrorKind::forbidden, "The sign-in form's token does not match its cookie (or there is no cookie)");
+    }
     return html(403,
                 render_error_page(language,
                                   "This sign-in form has expired or was not sent from this site. Go back to the "
@@ -198,12 +213,25 @@ Response sign_in(OAuthServices& s, const Request& request) {
   const auto email = value_of(*params, "email");
   const auto password = value_of(*params, "password");
   const auto again = [&](int status, SignInProblem problem) {
+    if (!wants_html(request)) {
+      Error error(status == 429 ? ErrorKind::too_many_requests : ErrorKind::bad_request,
+                  problem == SignInProblem::missing_fields ? "email and password are required"
+                  : problem == SignInProblem::suspended    ? "The account is suspended"
+                  : problem == SignInProblem::too_many_attempts
+                      ? "Too many failed sign-ins; try again later"
+                      : "The email or the password is not right");
+      throw error;
+    }
     return html(status, render_sign_in_page(sign_in_request(*params, sent), language, problem, email), redirect_uri);
   };
   if (email.empty() || password.empty()) return again(400, SignInProblem::missing_fields);
   if (email.size() > 254 || password.size() > 512) return again(400, SignInProblem::wrong_credentials);
   const std::string account_key = core::ascii_lower(email);
   if (auto wait = s.throttle.retry_after(account_key, request.remote_address)) {
+    if (!wants_html(request)) {
+      throw Error(ErrorKind::too_many_requests, "Too many failed sign-ins; try again later")
+          .with_header("Retry-After", std::to_string(wait->count()));
+    }
     Response page = again(429, SignInProblem::too_many_attempts);
     page.headers.add("Retry-After", std::to_string(wait->count()));
     return page;

@@ -211,7 +211,8 @@ Response refresh_grant(OAuthServices& s, std::map<std::string, std::string>& for
 Response authorization_code_grant(OAuthServices& s, std::map<std::string, std::string>& form) {
   const auto& client_id = form["client_id"];
   if (!s.public_clients.known(client_id)) {
-    throw oauth_error(ErrorKind::unauthorized, "invalid_client", "Client authentication failed");
+    throw oauth_error(ErrorKind::unauthorized, "invalid_client", "Client authentication failed")
+        .with_header("WWW-Authenticate", R"(Basic realm="deliveryhub")");
   }
   if (form["code"].empty() || form["redirect_uri"].empty() || form["code_verifier"].empty()) {
     throw oauth_error(ErrorKind::bad_request, "invalid_request", "code, redirect_uri and code_verifier are required");
@@ -269,7 +270,8 @@ Response revoke(OAuthServices& s, std::map<std::string, std::string>& form) {
   if (token.empty()) throw oauth_error(ErrorKind::bad_request, "invalid_request", "token is required");
   const auto& client_id = form["client_id"];
   if (!client_id.empty() && !s.public_clients.known(client_id)) {
-    throw oauth_error(ErrorKind::unauthorized, "invalid_client", "Client authentication failed");
+    throw oauth_error(ErrorKind::unauthorized, "invalid_client", "Client authentication failed")
+        .with_header("WWW-Authenticate", R"(Basic realm="deliveryhub")");
   }
   const auto& hint = form["token_type_hint"];
   if (hint == "access_token" || std::count(token.begin(), token.end(), '.') == 2) {
@@ -288,9 +290,12 @@ Response revoke(OAuthServices& s, std::map<std::string, std::string>& form) {
       revoke_family(tx, row->text(0), now);
       return false;
     });
-    if (refused) throw oauth_error(ErrorKind::unauthorized, "invalid_client", "The token was issued to another client");
+    if (refused) {
+      throw oauth_error(ErrorKind::unauthorized, "invalid_client", "The token was issued to another client")
+          .with_header("WWW-Authenticate", R"(Basic realm="deliveryhub")");
+    }
   }
-  Response response = Response::text(200, "", "text/plain");
+  Response response;  // 200 with no body (RFC 7009 §2.2)
   response.headers.add("Cache-Control", "no-store");
   return response;
 }
