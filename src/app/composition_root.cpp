@@ -373,9 +373,11 @@ int run(const core::config::Settings& settings) {
   http::OperationalState state;
   http::add_operational_routes(router, state, *database, metrics, openapi_document(), settings.metrics_listen.empty());
   for (const auto& module : modules.here) module->add_routes(router);
-  // The console is served where people sign in (the gateway routes /app/ there): same origin.
+  // The console is served where people sign in, by the token issuer's process (the gateway routes
+  // /app there, as the issuer's descriptor lists it): same origin.
+  const auto& issuer_name = issuer.name;
   const bool hosts_sign_in = std::any_of(modules.here.begin(), modules.here.end(),
-                                         [](const auto& module) { return module->name() == "customers"; });
+                                         [&](const auto& module) { return module->name() == issuer_name; });
   if (hosts_sign_in) add_console_routes(router, console_files());
   for (const auto& module : modules.here) module->subscribe(bus);
   for (const auto& module : modules.here) module->start();
@@ -448,6 +450,10 @@ int run(const core::config::Settings& settings) {
                                 {"cpus_from", settings.cpus_source},
                                 {"io_threads", settings.io_threads},
                                 {"worker_threads", settings.worker_threads}});
+  if (hosts_sign_in) {
+    const auto host = settings.host == "0.0.0.0" ? std::string("127.0.0.1") : settings.host;
+    core::log::info("console", {{"url", "http://" + host + ":" + std::to_string(port) + "/app/"}});
+  }
   core::log::flush();
 
   const int received = wait_for_signal();

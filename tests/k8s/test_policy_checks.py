@@ -192,7 +192,7 @@ def test_ingress_check_catches_a_host_without_tls(split, nginx_template):
 def test_nginx_routes_are_read_from_the_template(nginx_template):
     routes = policies.nginx_routes(nginx_template)
     assert routes["/oauth/"] == "customers" and routes["/api/v1/orders"] == "orders"
-    assert "/" not in routes and "/livez" not in routes and len(routes) == 10
+    assert "/" not in routes and "/livez" not in routes and len(routes) == 11
 
 
 def test_network_policy_check_catches_an_extra_edge(split, spec):
