@@ -136,6 +136,22 @@ std::optional<Response> request_error(const std::map<std::string, std::string>& 
   return std::nullopt;
 }
 
+// What a client that does not ask for HTML is told (a browser gets the page's sentence).
+std::string problem_sentence(SignInProblem problem) {
+  switch (problem) {
+    case SignInProblem::missing_fields:
+      return "email and password are required";
+    case SignInProblem::suspended:
+      return "The account is suspended";
+    case SignInProblem::too_many_attempts:
+      return "Too many failed sign-ins; try again later";
+    case SignInProblem::wrong_credentials:
+    case SignInProblem::none:
+      break;
+  }
+  return "The email or the password is not right";
+}
+
 SignInRequest sign_in_request(const std::map<std::string, std::string>& params, std::string csrf) {
   return {value_of(params, "client_id"), value_of(params, "redirect_uri"), value_of(params, "state"),
           value_of(params, "code_challenge"), std::move(csrf)};
@@ -214,13 +230,7 @@ Response sign_in(OAuthServices& s, const Request& request) {
   const auto password = value_of(*params, "password");
   const auto again = [&](int status, SignInProblem problem) {
     if (!wants_html(request)) {
-      Error error(status == 429 ? ErrorKind::too_many_requests : ErrorKind::bad_request,
-                  problem == SignInProblem::missing_fields ? "email and password are required"
-                  : problem == SignInProblem::suspended    ? "The account is suspended"
-                  : problem == SignInProblem::too_many_attempts
-                      ? "Too many failed sign-ins; try again later"
-                      : "The email or the password is not right");
-      throw error;
+      throw Error(status == 429 ? ErrorKind::too_many_requests : ErrorKind::bad_request, problem_sentence(problem));
     }
     return html(status, render_sign_in_page(sign_in_request(*params, sent), language, problem, email), redirect_uri);
   };
