@@ -3,6 +3,7 @@
 import { createStore } from './store.js';
 import { language } from './i18n.js';
 import { errorFromResponse, networkError, errorSentence } from './problem.js';
+import { replaceLocation } from './router.js';
 
 const CLIENT_ID = 'deliveryhub-console';
 const PKCE_KEY = 'dh.pkce';
@@ -110,8 +111,9 @@ export async function completeSignIn() {
   const error = params.get('error');
   if (!code && !error) return;
   const stored = readPkce();
-  // The code (or error) leaves the address bar in every case.
-  const clean = (hash) => history.replaceState(null, '', `/app/${hash || ''}`);
+  // The code (or error) leaves the address bar in every case, and the router follows the hash
+  // put back (replaceState fires no hashchange): the page the sign-in started from, not home.
+  const clean = (hash) => replaceLocation(`/app/${hash || ''}`);
   if (!stored || !stored.state || params.get('state') !== stored.state) {
     clean(location.hash);
     session.set({ status: 'anonymous', notice: 'state-mismatch', error: null });

@@ -59,6 +59,13 @@ export function navigate(path, query, { replace = false } = {}) {
   }
 }
 
+// Replaces the whole address (no history entry, no hashchange event) and routes to its hash:
+// how a sign-in leaves `?code=…` and lands on the page it started from.
+export function replaceLocation(url) {
+  history.replaceState(null, '', url);
+  update();
+}
+
 // True once after each navigation: the page heading that asks first takes the focus.
 export function takeFocusRequest() {
   const requested = focusRequested;
