@@ -274,3 +274,29 @@ def test_the_saga_and_the_consumers_log_with_the_trace_of_the_placing_request(se
     assert authorization["trace_id"] == trace_id  # logged on the saga's thread, not the request's
     placed = [r for r in lines if r.get("msg") == "order placed"][0]
     assert placed["trace_id"] == trace_id
+
+
+def test_the_summary_counts_orders_by_status_and_the_saga_backlog_for_operators_only(server, shop):
+    def summary():
+        return assert_json(server.call("GET", "/api/v1/orders/summary", token=server.operator_token()), 200)
+
+    before = summary()
+    assert set(before["by_status"]) == {"pending", "payment_authorized", "confirmed", "dispatched", "delivered",
+                                        "rejected", "cancelled", "delivery_failed"}
+    assert before["saga_backlog_limit"] == 10_000
+    customer, address_id = customer_with_address(server)
+    confirmed = settled(server, customer, assert_json(place(server, customer, address_id, shop["sku"]), 201)["id"])
+    declined = settled(server, customer, assert_json(place(server, customer, address_id, shop["sku"],
+                                                           payment_method="tok_declined"), 201)["id"])
+    assert confirmed["status"] == "confirmed" and declined["status"] == "rejected"
+
+    def counted():
+        after = summary()
+        grown = {s: after["by_status"][s] - before["by_status"][s] for s in after["by_status"]}
+        return after if grown["confirmed"] >= 1 and grown["rejected"] >= 1 and after["saga_backlog"] == 0 else None
+    after = wait_for(counted, 15, "the summary to count both orders and an empty backlog")
+    assert sum(after["by_status"].values()) == sum(before["by_status"].values()) + 2  # tests run one at a time
+    # Only operators: a customer and a courier get 403, no token 401.
+    assert_problem(server.call("GET", "/api/v1/orders/summary", token=customer.token), 403)
+    assert_problem(server.call("GET", "/api/v1/orders/summary", token=shop["courier_token"]), 403)
+    assert_problem(server.call("GET", "/api/v1/orders/summary"), 401)

@@ -262,6 +262,8 @@ export default {
   'dashboard.title': 'Orders',
   'dashboard.byStatus': 'By status',
   'dashboard.inSaga': 'Waiting for payment or delivery scheduling',
+  'dashboard.sagaBacklog': 'Unfinished order sagas (payment or delivery still to settle)',
+  'dashboard.sagaBacklogLimit': '(placement refuses new orders at {limit})',
   'dashboard.allOrders': 'All orders',
   'dashboard.ordersIn': 'Orders: {status}',
   'dashboard.ofCustomer': 'Only the orders of customer',

@@ -262,6 +262,8 @@ export default {
   'dashboard.title': 'Pedidos',
   'dashboard.byStatus': 'Por estado',
   'dashboard.inSaga': 'Esperando el pago o la programación de la entrega',
+  'dashboard.sagaBacklog': 'Sagas de pedido sin terminar (pago o entrega por resolver)',
+  'dashboard.sagaBacklogLimit': '(a partir de {limit} se rechazan pedidos nuevos)',
   'dashboard.allOrders': 'Todos los pedidos',
   'dashboard.ordersIn': 'Pedidos: {status}',
   'dashboard.ofCustomer': 'Solo los pedidos del cliente',

@@ -44,7 +44,7 @@ class Module final : public OrdersModule {
   OrdersApi& api() override { return api_; }
   void add_routes(core::http::Router& router) override {
     add_catalog_routes(router, catalog_, platform_.tokens);
-    add_order_routes(router, orders_, platform_.tokens);
+    add_order_routes(router, orders_, platform_.tokens, backlog_.limit());
     add_internal_routes(router, api_, platform_.tokens);
   }
   void subscribe(core::events::EventBus& bus) override {

@@ -214,4 +214,13 @@ std::int64_t unfinished_sagas(core::db::Transaction& tx) {
   return tx.query_one("SELECT COUNT(*) FROM orders_sagas WHERE finished_at IS NULL")->integer(0);
 }
 
+OrderCounts counts(core::db::Transaction& tx) {
+  OrderCounts result;
+  for (const auto& row : tx.query("SELECT status, COUNT(*) FROM orders_orders GROUP BY status")) {
+    result.by_status.emplace_back(row.text(0), row.integer(1));
+  }
+  result.unfinished_sagas = tx.query_one("SELECT COUNT(*) FROM orders_sagas WHERE finished_at IS NULL")->integer(0);
+  return result;
+}
+
 }  // namespace deliveryhub::orders::order_repository

@@ -21,6 +21,14 @@ std::vector<Order> list(core::db::Transaction& tx, const std::optional<std::stri
                         std::size_t limit);
 std::string payment_method_of(core::db::Transaction& tx, const std::string& order_id);
 
+/// How many orders are in each status (statuses without orders absent), and how many sagas are
+/// unfinished: the operator's dashboard. Scans orders; one GROUP BY per call.
+struct OrderCounts {
+  std::vector<std::pair<std::string, std::int64_t>> by_status;
+  std::int64_t unfinished_sagas = 0;
+};
+OrderCounts counts(core::db::Transaction& tx);
+
 struct SagaRow {
   std::string order_id;
   std::string step;

@@ -29,7 +29,8 @@ bool may_read(const Principal& principal, const Order& order) {
 
 }  // namespace
 
-void add_order_routes(core::http::Router& router, OrderService& orders, const core::auth::TokenValidator& tokens) {
+void add_order_routes(core::http::Router& router, OrderService& orders, const core::auth::TokenValidator& tokens,
+                      std::int64_t saga_backlog_limit) {
   router.add("POST", "/api/v1/orders", [&orders, &tokens](const Request& request) {
     const Principal principal = tokens.authenticate(request);
     core::auth::require_any_role(principal, {"customer"});
@@ -82,6 +83,15 @@ void add_order_routes(core::http::Router& router, OrderService& orders, const co
       reader.throw_if_failed();
     }
     return order_response(200, orders.cancel(std::string(request.param("id")), by));
+  });
+
+  // The operator's dashboard: orders by status and the saga's backlog with its limit (ADR 0030).
+  router.add("GET", "/api/v1/orders/summary", [&orders, &tokens, saga_backlog_limit](const Request& request) {
+    const Principal principal = tokens.authenticate(request);
+    core::auth::require_any_role(principal, {"operator"});
+    auto body = orders.summary();
+    body["saga_backlog_limit"] = saga_backlog_limit;
+    return Response::json(200, body);
   });
 
   router.add("GET", "/api/v1/orders", [&orders, &tokens](const Request& request) {

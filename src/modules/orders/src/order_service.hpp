@@ -57,6 +57,8 @@ class OrderService {
   std::optional<Order> find(const std::string& id);
   OrderPage list(const std::optional<std::string>& customer_id, const std::optional<std::string>& status,
                  std::size_t limit, const std::optional<std::string>& after_id);
+  /// Orders by status (every status, 0 included) and the unfinished sagas, in one snapshot.
+  nlohmann::json summary();
 
  private:
   core::db::Database& db_;
