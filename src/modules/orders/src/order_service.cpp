@@ -209,9 +209,9 @@ OrderPage OrderService::list(const std::optional<std::string>& customer_id, cons
 nlohmann::json OrderService::summary() {
   const auto counts = db_.read([](core::db::Transaction& tx) { return order_repository::counts(tx); });
   nlohmann::json by_status = nlohmann::json::object();
-  for (const auto status : {OrderStatus::pending, OrderStatus::payment_authorized, OrderStatus::confirmed,
-                            OrderStatus::dispatched, OrderStatus::delivered, OrderStatus::rejected,
-                            OrderStatus::cancelled, OrderStatus::delivery_failed}) {
+  for (const auto status :
+       {OrderStatus::pending, OrderStatus::payment_authorized, OrderStatus::confirmed, OrderStatus::dispatched,
+        OrderStatus::delivered, OrderStatus::rejected, OrderStatus::cancelled, OrderStatus::delivery_failed}) {
     by_status[std::string(to_string(status))] = 0;
   }
   for (const auto& [status, count] : counts.by_status) by_status[status] = count;
