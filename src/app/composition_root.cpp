@@ -20,6 +20,7 @@
 #include "core/http/server.hpp"
 #include "core/log/log.hpp"
 #include "core/metrics/metrics.hpp"
+#include "core/metrics/process_metrics.hpp"
 #include "core/remote/http_channel.hpp"
 #include "core/remote/service_tokens.hpp"
 #include "core/sync/lock_metrics.hpp"
@@ -389,6 +390,7 @@ int run(const core::config::Settings& settings) {
   core::events::export_outbox_metrics(metrics, *database, clock, outboxes);
   core::db::export_database_metrics(metrics, *database);
   core::sync::export_lock_metrics(metrics);
+  core::metrics::export_process_metrics(metrics);
   core::events::OutboxRelay relay(*database, outboxes, bus, clock, outbox_signal);
   relay.start();
   core::events::EventPruner pruner(*database, outboxes, clock, metrics,
