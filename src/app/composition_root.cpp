@@ -329,7 +329,14 @@ int run(const core::config::Settings& settings) {
   if (settings.command == "modules") return print_modules(settings, std::cout);
   const auto& modules_known = registry();
   const auto selected = select_modules(settings, modules_known);
-  core::log::init(*core::log::parse_level(settings.log_level));
+  // Every line names the process: its module, `a+b` for several, `deliveryhub` for all of them.
+  std::string service;
+  if (selected.size() == modules_known.size()) {
+    service = "deliveryhub";
+  } else {
+    for (const auto& name : selected) service += (service.empty() ? "" : "+") + name;
+  }
+  core::log::init(*core::log::parse_level(settings.log_level), service);
   const auto& issuer = token_issuer(modules_known);
   const bool issuer_here = contains(selected, issuer.name);
   const auto issuer_url = remote_url_of(settings, issuer.name);

@@ -249,3 +249,20 @@ def test_the_caller_is_logged_and_only_a_service_may_name_another(server):
         resp = server.call("GET", f"/api/v1/customers/{other.id}", token=server.service_token(),
                            headers={"X-Request-Id": f"edge-{marker}", "X-Deliveryhub-Caller": other.id})
         assert caller_of(f"edge-{marker}") == "svc-test"  # through the gateway: the header is gone
+
+
+
+@pytest.mark.remote
+def test_every_log_line_names_its_service(server):
+    """What a log aggregator groups by: `deliveryhub` for the whole process, the module for each
+    of the split shape's processes."""
+    if in_split():
+        from split_shape import MODULES  # imports conftest: only in the split shape
+        by_service = {m: server._records(server.module_log_lines(m)) for m in MODULES}
+    else:
+        by_service = {"deliveryhub": server.log_records()}
+    for service, records in by_service.items():
+        records = [r for r in records if "msg" in r]
+        assert records, service
+        assert {r.get("service") for r in records} == {service}, \
+            [r for r in records if r.get("service") != service][:3]

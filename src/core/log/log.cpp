@@ -70,7 +70,18 @@ std::optional<Level> parse_level(std::string_view text) {
   return std::nullopt;
 }
 
-void init(Level level) {
+namespace {
+// `"service":"…",` for every line, or empty; written once by init() before other threads log.
+std::string g_service_member;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+}  // namespace
+
+void init(Level level, std::string_view service) {
+  const bool plain =
+      !service.empty() && service.size() <= 128 && std::all_of(service.begin(), service.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+               c == '+';
+      });
+  g_service_member = plain ? R"("service":")" + std::string(service) + R"(",)" : std::string();
   logger()->set_level(to_spdlog(level));
   stdout_buffers().flush_every(std::chrono::seconds(1));
 }
@@ -111,15 +122,18 @@ void write(Level level, std::string_view message, const nlohmann::json& fields) 
   if (!t_context.caller.empty()) line["caller"] = t_context.caller;
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   // Drop the outer braces: the pattern supplies them around ts and level.
-  sink.log(to_spdlog(level), std::string_view(text).substr(1, text.size() - 2));
+  text.front() = ' ';
+  text.pop_back();
+  text.replace(0, 1, g_service_member);
+  sink.log(to_spdlog(level), text);
 }
 
 void write_preformatted(Level level, std::string_view message, std::string_view json_members) {
   auto& sink = *logger();
   if (!sink.should_log(to_spdlog(level))) return;
   std::string text;
-  text.reserve(json_members.size() + message.size() + 96);
-  text.append(json_members).append(R"(,"msg":")").append(message).push_back('"');
+  text.reserve(g_service_member.size() + json_members.size() + message.size() + 96);
+  text.append(g_service_member).append(json_members).append(R"(,"msg":")").append(message).push_back('"');
   // Both ids are checked where they are set: [A-Za-z0-9._-] and lower-case hex.
   if (!t_context.request_id.empty()) text.append(R"(,"request_id":")").append(t_context.request_id).push_back('"');
   if (!t_context.trace_id.empty()) text.append(R"(,"trace_id":")").append(t_context.trace_id).push_back('"');

@@ -10,8 +10,10 @@ enum class Level { trace, debug, info, warn, error, critical, off };
 /// Parses "trace|debug|info|warn|error|critical|off"; nullopt otherwise.
 std::optional<Level> parse_level(std::string_view text);
 
-/// Sets up the process logger: one JSON object per line on stdout, UTC timestamps.
-void init(Level level);
+/// Sets up the process logger: one JSON object per line on stdout, UTC timestamps. `service`
+/// names the process on every line from then on (`"service":"orders"`): what a log aggregator
+/// groups by. Call before other threads log; letters, digits, '-', '_' and '+' only (else unset).
+void init(Level level, std::string_view service = {});
 /// Flushes buffered lines (shutdown).
 void flush();
 
