@@ -3,7 +3,11 @@
 #include "core/db/postgres_database.hpp"
 #include "core/db/sqlite_database.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <random>
+#include <thread>
 
 namespace deliveryhub::core::db {
 
@@ -92,6 +96,12 @@ std::unique_ptr<Database> open_database(const std::string& url, const DatabaseOp
     return std::make_unique<PostgresDatabase>(url, options);
   }
   throw std::invalid_argument("unsupported database URL '" + url + "': expected sqlite:PATH or postgresql://…");
+}
+
+void pause_before_retry(int attempt) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  const int ceiling_ms = std::min(2 << std::clamp(attempt, 1, 16), 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1 + random() % static_cast<unsigned long>(ceiling_ms)));
 }
 
 }  // namespace deliveryhub::core::db

@@ -58,6 +58,11 @@ class TransientError : public DatabaseError {
   using DatabaseError::DatabaseError;
 };
 
+/// Sleeps before retry number `attempt` + 1 of work that lost a conflict: a random time (full
+/// jitter) under a ceiling that doubles with each attempt, 4 ms at the first, 200 ms at most — so
+/// the transactions that collided do not collide again at once.
+void pause_before_retry(int attempt);
+
 /// An open transaction. SQL uses $1, $2 … placeholders on every backend.
 /// Not thread-safe: it belongs to the thread running the transaction.
 class Transaction {

@@ -5,9 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <pqxx/pqxx>
-#include <random>
 #include <regex>
-#include <thread>
 #include <unordered_map>
 
 namespace deliveryhub::core::db {
@@ -346,10 +344,7 @@ void PostgresDatabase::write_transaction(const std::function<void(Transaction&)>
       }
     }
     if (!is_transient(failure) || attempt >= kWriteAttempts) std::rethrow_exception(failure);
-    // Full jitter, growing: the transactions that collided should not collide again.
-    thread_local std::minstd_rand random(std::random_device{}());
-    const int ceiling_ms = std::min(2 << attempt, 200);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1 + random() % static_cast<unsigned long>(ceiling_ms)));
+    pause_before_retry(attempt);
   }
 }
 

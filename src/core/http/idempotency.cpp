@@ -10,7 +10,7 @@ namespace deliveryhub::core::http {
 namespace {
 
 constexpr std::string_view kHeader = "Idempotency-Key";
-constexpr int kUnitOfWorkAttempts = 3;
+constexpr int kUnitOfWorkAttempts = 5;
 // The response headers a replay repeats; the others are per response (X-Request-Id, Date…).
 constexpr std::string_view kReplayedHeaders[] = {"Content-Type", "Location", "ETag"};
 
@@ -224,7 +224,8 @@ Response Idempotency::handle(Request& request, const Handler& handler) {
   std::optional<Error> failure;
   Response response;
   // A unit of work that loses a serialization conflict (PostgreSQL) committed nothing: the
-  // handler runs again from the start, as the client would, a few times before the 503.
+  // handler runs again from the start, as the client would, after a growing random pause, a few
+  // times before the 503.
   for (int attempt = 1;; ++attempt) {
     failure.reset();
     try {
@@ -246,6 +247,9 @@ Response Idempotency::handle(Request& request, const Handler& handler) {
       throw;
     } catch (const db::TransientError&) {
       if (attempt >= kUnitOfWorkAttempts) throw;
+      // Not at once: run back to back, the units of work that collided collided again (under load
+      // in the split shape, 503s on keyed POSTs; bench/RESULTS.md, the Locust run of 2026-12-05).
+      db::pause_before_retry(attempt);
     }
   }
   if (failure) {
