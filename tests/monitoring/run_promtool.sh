@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The alerts of k8s/components/monitoring/alerts.yaml (a PrometheusRule) checked by Prometheus's
 # own promtool: `promtool check rules` on its groups, then `promtool test rules` with
-# alerts_test.yaml — every alert fires when it should and stays silent when it should not.
+# alerts_test.yaml (and alerts_test_15s.yaml, evaluated every 15 s) — every alert fires when it should and stays silent when it should not.
 # promtool comes with Debian's prometheus package (scripts/install-deps.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +18,7 @@ assert rule["kind"] == "PrometheusRule", rule["kind"]
 with open(sys.argv[2], "w") as f:
     yaml.safe_dump(rule["spec"], f, sort_keys=False)
 PY
-cp "$here/alerts_test.yaml" "$work/"
+cp "$here/alerts_test.yaml" "$here/alerts_test_15s.yaml" "$work/"
 # Every alert of the rule file must have a test: fires, and stays silent.
 python3 - "$work/alerts.rules.yaml" "$work/alerts_test.yaml" <<'PY'
 import sys, yaml
@@ -35,4 +35,4 @@ print(f"{len(alerts)} alerts, each with a firing and a silent case")
 PY
 cd "$work"
 promtool check rules alerts.rules.yaml
-promtool test rules alerts_test.yaml
+promtool test rules alerts_test.yaml alerts_test_15s.yaml
