@@ -19,8 +19,8 @@ serving LOAD_POSTAL_PREFIX, three products and the couriers (offline until their
 paid with tok_declined ends rejected/payment_declined, 409 on cancelling a picked-up order, 409 on
 resolving an incident already settled or whose capture has not landed yet, 429 on registration)
 count as successes; they are tallied in the outcomes file (LOAD_OUTCOMES) instead. Optional
-per-request log (LOAD_REQUEST_LOG, CSV) and a log of 5xx answers and unexpected failures with
-their bodies (LOAD_ERROR_LOG).
+per-request log (LOAD_REQUEST_LOG, CSV), a log of 5xx answers and unexpected failures with
+their bodies (LOAD_ERROR_LOG), and a log of the orders the server acknowledged (LOAD_ORDER_LOG).
 """
 import csv
 import gc
@@ -132,12 +132,13 @@ def _housekeeping():
 _request_log = None
 _error_log = None
 _error_lines = 0
+_order_log = None
 ERROR_LOG_MAX = 200
 
 
 @events.init.add_listener
 def _open_logs(environment, **_):
-    global _request_log, _error_log
+    global _request_log, _error_log, _order_log
     path = os.environ.get("LOAD_REQUEST_LOG")
     if path:
         f = open(path, "w", newline="", buffering=1 << 16)
@@ -146,6 +147,18 @@ def _open_logs(environment, **_):
     path = os.environ.get("LOAD_ERROR_LOG")
     if path:
         _error_log = open(path, "w", buffering=1)
+    path = os.environ.get("LOAD_ORDER_LOG")
+    if path:
+        f = open(path, "w", newline="", buffering=1)
+        _order_log = csv.writer(f)
+        _order_log.writerow(["t", "event", "order_id", "payment"])
+
+
+def log_order(event, order_id, payment=""):
+    """What the server acknowledged about an order (LOAD_ORDER_LOG): `placed` for a 201, `cancelled`
+    for a 200 on cancel; chaos/ checks afterwards that every one of them is in the database so."""
+    if _order_log is not None:
+        _order_log.writerow([f"{time.time():.3f}", event, order_id, payment])
 
 
 def _log_error(kind, method, url, status, body, request_id, note=""):
@@ -466,6 +479,7 @@ class CustomerUser(_SignedIn):
             return
         placed = time.time()
         outcome("orders_placed")
+        log_order("placed", order_id, "tok_declined" if declined else "tok_visa")
         self.wait_for_saga(order_id, declined, placed)
 
     def wait_for_saga(self, order_id, declined, placed):
@@ -509,6 +523,7 @@ class CustomerUser(_SignedIn):
         def judge(r):
             if r.status_code == 200:
                 outcome("cancelled")
+                log_order("cancelled", order_id)
             elif r.status_code == 409 and _problem(r).get("current_status") in ("dispatched", "delivered",
                                                                                    "delivery_failed"):
                 r.success()  # the courier got there first: the business's correct answer

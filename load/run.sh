@@ -16,6 +16,14 @@
 #   OPERATOR_EMAIL, OPERATOR_PASSWORD: the bootstrap operator made for the run
 #   LOAD_* : the locustfile's knobs (LOAD_WEIGHTS, LOAD_COURIERS, … see load/locustfile.py)
 #   KEEP_TMP=1: keep the temp folder (database, full server logs)
+#   PROMETHEUS=1: also a local Prometheus scraping every process with the alert rules loaded
+#     (scripts/local-prometheus.sh), kept in OUT/prometheus.url's run only
+# Hooks (chaos/ uses them), each a command line run with LOAD_SHAPE, LOAD_URL, LOAD_OUT, LOAD_TMP,
+# LOAD_T0 (when Locust started, epoch s), SPLIT_DIR (split), DATABASE_URL and PROMETHEUS_URL set:
+#   SETUP_HOOK   once the shape is ready, before Locust starts (a failure ends the run)
+#   FAULT_HOOK   in the background while Locust runs (its exit status is reported)
+#   VERIFY_HOOK  after the load and the sampler stop, before the shape stops; its exit status
+#                becomes the run's
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shape=${1:?usage: load/run.sh single|split BINARY [USERS] [DURATION]}
@@ -42,12 +50,14 @@ tmp=$(mktemp -d /tmp/deliveryhub-load-XXXXXX)
 note() { echo "run: $*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-server_pid="" split_dir="" locust_pid="" sampler_pid="" server_exit=""
+server_pid="" split_dir="" locust_pid="" sampler_pid="" server_exit="" fault_pid="" prometheus_dir=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [[ -n $locust_pid ]]; then kill -INT "$locust_pid" 2>/dev/null || true; fi
   if [[ -n $sampler_pid ]]; then kill -TERM "$sampler_pid" 2>/dev/null || true; fi
+  if [[ -n $fault_pid ]]; then kill -TERM "$fault_pid" 2>/dev/null || true; fi
+  if [[ -n $prometheus_dir ]]; then bash "$root/scripts/local-prometheus.sh" stop "$prometheus_dir" >/dev/null 2>&1 || true; fi
   stop_server
   if [[ -n $locust_pid ]]; then sleep 1; kill -KILL "$locust_pid" 2>/dev/null || true; fi
   if [[ ${KEEP_TMP:-} == 1 ]]; then note "kept $tmp"; else rm -rf "$tmp"; fi
@@ -103,7 +113,7 @@ else
   [[ $url == http://* ]] || { note "split.sh start gave no gateway URL"; exit 1; }
   mapfile -t modules < "$split_dir/modules"
   for m in "${modules[@]}"; do
-    samples+=( --proc "$m=$(cat "$split_dir/$m.pid")" )
+    samples+=( --pidfile "$m=$split_dir/$m.pid" )  # a pidfile: a module killed and revived is followed
     logs+=( "$m=$split_dir/$m.log" )
   done
   samples+=( --tree "nginx=$(cat "$split_dir/nginx/nginx.pid")" --metrics "http://127.0.0.1:$(cat "$split_dir/orders.port")/metrics" )
@@ -114,6 +124,21 @@ else
   server_display="RATE=${RATE:-1000000} BURST=${BURST:-1000000} SPLIT_EXTRA_ARGS=\"--registrations-per-address 100000 ${SERVER_ARGS:-}\" bash scripts/split.sh start \$TMP/split"
 fi
 note "$shape shape ready at $url"
+export LOAD_SHAPE=$shape LOAD_URL=$url LOAD_OUT=$out LOAD_TMP=$tmp SPLIT_DIR=$split_dir
+if [[ $shape == split ]]; then DATABASE_URL=$(cat "$split_dir/database"); else DATABASE_URL=sqlite:$tmp/db.sqlite; fi
+export DATABASE_URL PROMETHEUS_URL=""
+if [[ -n ${SETUP_HOOK:-} ]]; then
+  bash -c "$SETUP_HOOK" || { note "SETUP_HOOK failed"; exit 1; }
+fi
+if [[ ${PROMETHEUS:-} == 1 ]]; then
+  prometheus_dir=$tmp/prometheus
+  if [[ $shape == split ]]; then
+    PROMETHEUS_URL=$(bash "$root/scripts/local-prometheus.sh" split "$prometheus_dir" "$split_dir")
+  else
+    PROMETHEUS_URL=$(bash "$root/scripts/local-prometheus.sh" start "$prometheus_dir" "deliveryhub=127.0.0.1:$port")
+  fi
+  note "prometheus at $PROMETHEUS_URL"
+fi
 version_url=$url/version
 [[ $shape == split ]] && version_url="http://127.0.0.1:$(cat "$split_dir/orders.port")/version"
 version=$(curl -fsS --max-time 5 "$version_url" 2>/dev/null || echo '{}')
@@ -122,12 +147,17 @@ locust_cmd=( "$LOCUST" --headless -f "$root/load/locustfile.py" --host "$url" -u
              -t "${duration}s" --csv "$out/locust" --csv-full-history --html "$out/report.html"
              --only-summary --loglevel INFO --logfile "$out/locust.log" )
 started=$(date +%s)
-LOAD_REQUEST_LOG=$out/requests.csv LOAD_LAG_LOG=$out/lag.csv LOAD_ERROR_LOG=$out/errors.jsonl LOAD_OUTCOMES=$out/outcomes.json \
+export LOAD_T0=$started
+LOAD_ORDER_LOG=$out/orders.csv LOAD_REQUEST_LOG=$out/requests.csv LOAD_LAG_LOG=$out/lag.csv LOAD_ERROR_LOG=$out/errors.jsonl LOAD_OUTCOMES=$out/outcomes.json \
   timeout --signal=INT --kill-after=30 $(( duration + 90 )) "${locust_cmd[@]}" >"$out/locust.out" 2>&1 &
 locust_pid=$!
 "$PY" "$root/load/sample.py" --url "$url" --out "$out/samples.csv" --duration $(( duration + 120 + settle )) \
   "${samples[@]}" --tree "locust=$locust_pid" >"$out/sampler.log" 2>&1 &
 sampler_pid=$!
+if [[ -n ${FAULT_HOOK:-} ]]; then
+  bash -c "$FAULT_HOOK" > "$out/fault.log" 2>&1 &
+  fault_pid=$!
+fi
 note "locust: ${users} users at ${spawn_rate}/s for ${duration}s (pid $locust_pid); sampler pid $sampler_pid; output $out"
 locust_rc=0
 wait "$locust_pid" || locust_rc=$?
@@ -137,6 +167,17 @@ sleep "$settle"
 kill -TERM "$sampler_pid" 2>/dev/null || true
 wait "$sampler_pid" 2>/dev/null || true
 sampler_pid=""
+fault_rc=n/a
+if [[ -n $fault_pid ]]; then
+  fault_rc=0; wait "$fault_pid" || fault_rc=$?
+  fault_pid=""
+  note "FAULT_HOOK exited $fault_rc"
+fi
+verify_rc=0
+if [[ -n ${VERIFY_HOOK:-} ]]; then
+  FAULT_RC=$fault_rc bash -c "$VERIFY_HOOK" || verify_rc=$?
+  note "VERIFY_HOOK exited $verify_rc"
+fi
 
 "$PY" "$root/load/logscan.py" "${logs[@]}" > "$out/server-logs.json" || true
 stop_server
@@ -168,4 +209,5 @@ print(f"Outcomes: `{json.dumps(d['outcomes'], separators=(',', ':'))}`; the saga
 PY
 } > "$out/summary.md"
 cat "$out/summary.md"
+(( verify_rc == 0 )) || { note "verification failed ($verify_rc); outputs in $out"; exit "$verify_rc"; }
 note "outputs in $out; plot $( [[ $plot == - ]] && echo "$out/plot.png" || echo "$plot" )"

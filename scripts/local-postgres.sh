@@ -2,12 +2,13 @@
 # A throw-away PostgreSQL 15 on 127.0.0.1 for tests and benchmarks: data, socket and log in DIR.
 #   scripts/local-postgres.sh start DIR [PORT]   initdb + start; prints the admin URL on stdout
 #   scripts/local-postgres.sh stop DIR           fast shutdown (by the PID in DIR), then rm -rf DIR
+#   scripts/local-postgres.sh restart DIR        fast shutdown and start again, data kept (chaos/)
 # Trust authentication on 127.0.0.1 only; never for anything but a test machine. As root, the
 # server runs as the `postgres` user (initdb refuses root).
 set -euo pipefail
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 [[ -x $PG_BIN/initdb ]] || { echo "local-postgres: no PostgreSQL server binaries (apt-get install postgresql)" >&2; exit 1; }
-cmd=${1:?usage: $0 start|stop DIR [PORT]}
+cmd=${1:?usage: $0 start|stop|restart DIR [PORT]}
 dir=${2:?usage: $0 start|stop DIR [PORT]}
 as_owner=(); [[ $(id -u) == 0 ]] && as_owner=(runuser -u postgres --)
 
@@ -28,5 +29,8 @@ case $cmd in
     [[ -f $dir/data/postmaster.pid ]] && "${as_owner[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start|stop DIR [PORT]" >&2; exit 2 ;;
+  restart)
+    "${as_owner[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
+    ;;
+  *) echo "usage: $0 start|stop|restart DIR [PORT]" >&2; exit 2 ;;
 esac

@@ -82,6 +82,8 @@ case $cmd in
       database=$("$root/scripts/local-postgres.sh" start "$pg_dir")
     fi
     bus=${DELIVERYHUB_BUS:-$("$root/scripts/local-rabbitmq.sh" start "$dir/rabbitmq")}
+    echo "$database" > "$dir/database"   # for tools run beside the shape (invariants, chaos/)
+    echo "$bus" > "$dir/bus"
     # One machine client per calling module, acting for that module only (ADR 0022): a module's
     # secret opens only the internal routes that module calls. Customers lists them all.
     declare -A secret
