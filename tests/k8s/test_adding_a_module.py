@@ -56,6 +56,9 @@ def test_the_sixth_module_gets_its_deployment_edges_and_remote_flags(tree):
     istio = objects_of(tree / "k8s/components/istio/generated/orders.yaml")
     assert "deliveryhub-loyalty" in json.dumps(istio)
     assert "loyalty.yaml" in (tree / "k8s/components/istio/generated/kustomization.yaml").read_text()
+    own = {o["kind"]: o for o in objects_of(tree / "k8s/components/istio/generated/loyalty.yaml")}
+    assert {"DestinationRule", "AuthorizationPolicy", "VirtualService"} <= set(own)
+    assert own["VirtualService"]["spec"]["hosts"] == ["loyalty", "loyalty.deliveryhub.svc.cluster.local"]
 
 
 def test_the_gateway_routes_it_and_the_secret_template_has_its_client(tree):

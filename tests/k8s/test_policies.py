@@ -78,6 +78,39 @@ def test_istio_authorization_follows_the_dependency_graph(renders, variant, spec
     assert policies.istio_edge_violations(renders[variant], spec) == []
 
 
+ISTIO = [v for v in VARIANTS if "istio" in v[0]]
+CHAOS = "istio-chaos"
+
+
+@pytest.mark.parametrize("variant", ISTIO, ids=lambda v: "+".join(v))
+def test_every_module_service_has_one_virtual_service(renders, variant):
+    assert policies.virtual_service_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", ISTIO, ids=lambda v: "+".join(v))
+def test_mesh_timeouts_never_cut_a_call_its_caller_still_waits_for(renders, variant):
+    # The modules' own per-attempt timeout and slack, read from the code (ADR 0014, 0034).
+    attempt_ms, slack_ms = policies.app_remote_timeouts(ROOT)
+    assert policies.mesh_timeout_violations(renders[variant], attempt_ms, slack_ms) == []
+
+
+@pytest.mark.parametrize("variant", ISTIO, ids=lambda v: "+".join(v))
+def test_mesh_retries_only_requests_that_never_reached_a_module(renders, variant):
+    assert policies.mesh_retry_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_faults_are_injected_by_the_chaos_component_only_for_orders_to_payments(renders, variant):
+    objects = renders[variant]
+    if CHAOS in variant:
+        assert policies.fault_violations(objects, source="orders", host="payments") == []
+        faults = [r for _, _, r in policies.http_routes(objects) if "fault" in r]
+        assert len(faults) == 1, "the chaos component's patch found no payments VirtualService to patch"
+        assert {"delay", "abort"} <= set(faults[0]["fault"])
+    else:
+        assert policies.fault_violations(objects) == []
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=ids)
 def test_every_secret_key_read_is_in_the_secret_template(renders, variant, secret_template):
     assert policies.secret_key_violations(renders[variant], secret_template) == []

@@ -9,9 +9,11 @@ import re
 import pytest
 
 import policies
+from renders import ROOT
 
 SPLIT = ("split-istio", "monitoring")
 SINGLE = ("single",)
+CHAOS = ("split-istio", "istio-chaos")
 
 
 @pytest.fixture
@@ -22,6 +24,11 @@ def split(renders):
 @pytest.fixture
 def single(renders):
     return copy.deepcopy(renders[SINGLE])
+
+
+@pytest.fixture
+def chaos(renders):
+    return copy.deepcopy(renders[CHAOS])
 
 
 def deployment(objects, name):
@@ -315,3 +322,113 @@ def test_istio_check_catches_a_rule_open_to_everyone(split, spec):
     rules.append({"to": [{"operation": {"paths": ["/internal/*"]}}]})
     assert "AuthorizationPolicy lets * call incidents, not an edge of k8s/modules.yaml" in \
         policies.istio_edge_violations(split, spec)
+
+
+def virtual_service(objects, name):
+    return policies.named(objects, "VirtualService", name)
+
+
+def route(objects, service, name):
+    return next(r for r in virtual_service(objects, service)["spec"]["http"] if r["name"] == name)
+
+
+def test_virtual_service_check_catches_a_missing_a_second_and_a_wrong_one(split):
+    assert policies.virtual_service_violations(split) == []
+    split.remove(virtual_service(split, "orders"))
+    second = copy.deepcopy(virtual_service(split, "payments"))
+    second["metadata"]["name"] = "payments-too"
+    second["spec"]["hosts"] = ["payments.deliveryhub.svc.cluster.local"]
+    split.append(second)
+    delivery = virtual_service(split, "delivery")["spec"]
+    delivery["hosts"] = ["delivery"]
+    delivery["gateways"] = ["deliveryhub-gateway"]
+    delivery["http"][0]["route"][0]["destination"]["host"] = "customers"
+    violations = policies.virtual_service_violations(split)
+    assert "Service orders: 0 VirtualServices, not one" in violations
+    assert "Service payments: 2 VirtualServices, not one" in violations
+    assert any("VirtualService delivery: hosts ['delivery']" in v for v in violations)
+    assert "VirtualService delivery: not on the mesh gateway (the sidecars)" in violations
+    assert "VirtualService delivery route module-calls: sends to customers, not delivery" in violations
+
+
+def test_the_apps_timeouts_are_read_from_the_code():
+    assert policies.app_remote_timeouts(ROOT) == (2000, 100)
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda r: r.update(timeout="2s"), "timeout 2 s is not longer than the modules' own attempt (2100 ms)"),
+    (lambda r: r.pop("timeout"), "no timeout"),
+    (lambda r: r.update(timeout="0s"), "no timeout"),
+    (lambda r: r["retries"].update(perTryTimeout="1500ms"), "perTryTimeout 1.5 s is not longer than"),
+])
+def test_timeout_check_catches_a_mesh_that_cuts_module_calls(split, breakage, expected):
+    assert policies.mesh_timeout_violations(split, 2000, 100) == []
+    breakage(route(split, "payments", "module-calls"))
+    violations = policies.mesh_timeout_violations(split, 2000, 100)
+    assert any(v.startswith("VirtualService payments route module-calls: " + expected) for v in violations), violations
+
+
+def test_timeout_check_reads_the_apps_timeout_from_the_render_and_the_ingress(split):
+    config = policies.named(split, "ConfigMap", "deliveryhub-config")
+    config["data"]["DELIVERYHUB_REMOTE_TIMEOUT"] = "5000"
+    violations = policies.mesh_timeout_violations(split, 2000, 100)
+    assert len([v for v in violations if "module-calls: timeout" in v]) == 5, violations
+    config["data"].pop("DELIVERYHUB_REMOTE_TIMEOUT")
+    container(split, "orders")["args"] += ["--remote-timeout", "4000"]
+    assert any("(4100 ms)" in v for v in policies.mesh_timeout_violations(split, 2000, 100))
+    container(split, "orders")["args"] = container(split, "orders")["args"][:-2]
+    policies.named(split, "Ingress", "orders")["metadata"]["annotations"][
+        "nginx.ingress.kubernetes.io/proxy-read-timeout"] = "60"
+    violations = policies.mesh_timeout_violations(split, 2000, 100)
+    assert any("route default: timeout 35 s is not longer than the ingress controller's read timeout" in v
+               for v in violations), violations
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda r: r["retries"].update(retryOn="connect-failure,5xx"), "retries on 5xx"),
+    (lambda r: r["retries"].update(retryOn="503"), "retries on 503"),
+    (lambda r: r["retries"].update(retryOn="gateway-error,reset"), "retries on gateway-error"),
+    (lambda r: r["retries"].update(retryOn="retriable-status-codes"), "retries on retriable-status-codes"),
+    (lambda r: r["retries"].pop("retryOn"), "retries without retryOn"),
+    (lambda r: r["retries"].update(attempts=3), "3 retry attempts"),
+    (lambda r: r.pop("retries"), "no retries set"),
+])
+def test_retry_check_catches_retries_that_may_repeat_a_request(split, breakage, expected):
+    assert policies.mesh_retry_violations(split) == []
+    breakage(route(split, "customers", "module-calls"))
+    violations = policies.mesh_retry_violations(split)
+    assert any(v.startswith("VirtualService customers route module-calls: " + expected) for v in violations), violations
+
+
+def test_retry_check_accepts_no_retries(split):
+    route(split, "customers", "module-calls")["retries"] = {"attempts": 0}
+    assert policies.mesh_retry_violations(split) == []
+
+
+def test_fault_check_catches_a_fault_outside_the_chaos_component(split, chaos):
+    assert policies.fault_violations(split) == []
+    assert policies.fault_violations(chaos) == [
+        "VirtualService payments route chaos-orders-to-payments: injects faults outside the chaos component"]
+    route(split, "delivery", "default")["fault"] = {"abort": {"httpStatus": 503, "percentage": {"value": 1}}}
+    assert policies.fault_violations(split) == [
+        "VirtualService delivery route default: injects faults outside the chaos component"]
+
+
+def test_fault_check_catches_a_fault_for_other_callers(chaos):
+    assert policies.fault_violations(chaos, source="orders", host="payments") == []
+    fault = route(chaos, "payments", "chaos-orders-to-payments")
+    fault["match"].append({"uri": {"prefix": "/internal/"}})
+    fault["match"][0]["sourceLabels"]["app.kubernetes.io/component"] = "incidents"
+    violations = policies.fault_violations(chaos, source="orders", host="payments")
+    assert any("a match with sourceLabels None" in v for v in violations), violations
+    assert any("'incidents'" in v for v in violations), violations
+    fault.pop("match")
+    assert "VirtualService payments route chaos-orders-to-payments: injects faults for every caller (no match)" in \
+        policies.fault_violations(chaos, source="orders", host="payments")
+    assert any("not on delivery" in v for v in policies.fault_violations(chaos, source="orders", host="delivery"))
+
+
+def test_fault_check_catches_a_fault_route_that_others_shadow(chaos):
+    http = virtual_service(chaos, "payments")["spec"]["http"]
+    http.append(http.pop(0))
+    assert any("comes after route module-calls" in v for v in policies.fault_violations(chaos, "orders", "payments"))

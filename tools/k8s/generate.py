@@ -19,8 +19,8 @@ k8s/overlays/split/generated/<module>.yaml (ServiceAccount, Deployment, Service,
 PodDisruptionBudget, HorizontalPodAutoscaler when the module has `hpa`, the NetworkPolicy of its
 call edges, the Ingress of its routes); k8s/overlays/single/generated/deliveryhub.yaml (the same
 for the one Deployment of every module); k8s/components/istio/generated/ (a Component: a
-DestinationRule and an AuthorizationPolicy per Service, and the Ingress annotations for the
-mesh). Python 3.11 standard library and PyYAML (Debian's python3-yaml) only.
+DestinationRule, an AuthorizationPolicy and a VirtualService per Service, and the Ingress
+annotations for the mesh). Python 3.11 standard library and PyYAML (Debian's python3-yaml) only.
 """
 from __future__ import annotations
 
@@ -54,6 +54,24 @@ PATHS_FOR_REASON = {
     "jwks": (["GET"], ["/.well-known/jwks.json"]),
     "suspensions": (["GET"], ["/internal/v1/customers/suspensions"]),
 }
+# ingress-nginx waits this long between two reads of a module's answer (proxy-read-timeout).
+INGRESS_READ_TIMEOUT_S = 30
+# The mesh's timeouts and retries per route (ADR 0034). The modules' own client (ADR 0014,
+# src/core/remote) waits 2 s per attempt (DELIVERYHUB_REMOTE_TIMEOUT, plus 100 ms for its I/O loop
+# to stop), retries idempotent calls only, on a 5xx or no answer, within a retry budget, and
+# judges every attempt in a breaker per remote. So on /internal/ the mesh's timeout is a
+# backstop the app's own always beats (3 s > 2.1 s), and on the rest (the public API behind
+# the ingress, and customers' /oauth/token and JWKS, which modules fetch within 2 s and 10 s) it
+# is longer than the ingress's read timeout: the caller gives up first and answers its own error.
+MODULE_CALL_TIMEOUT = "3s"
+DEFAULT_ROUTE_TIMEOUT = f"{INGRESS_READ_TIMEOUT_S + 5}s"
+# One more try only where the request never reached a module (no connection, or a stream
+# refused before it was read), which Envoy sends to another pod: safe for any method, the
+# non-idempotent POSTs included. Never on a 5xx or a reset: those may come after the module
+# acted, the app already retries what is idempotent, and two layers retrying 5xx multiply (3 x 3
+# attempts, past the app's budget and breaker). Set on every route: a route without `retries`
+# gets Istio's default, two retries on 503 too.
+MESH_RETRY_ON = "connect-failure,refused-stream"
 
 
 def service_client_key(module: str) -> str:
@@ -272,7 +290,7 @@ def ingress(spec: dict, name: str, component: str, routes: list[str]) -> dict:
         "nginx.ingress.kubernetes.io/proxy-body-size": "1m",
         "nginx.ingress.kubernetes.io/proxy-connect-timeout": "2",
         "nginx.ingress.kubernetes.io/proxy-send-timeout": "15",
-        "nginx.ingress.kubernetes.io/proxy-read-timeout": "30",
+        "nginx.ingress.kubernetes.io/proxy-read-timeout": str(INGRESS_READ_TIMEOUT_S),
         "nginx.ingress.kubernetes.io/limit-rps": "200",
         "nginx.ingress.kubernetes.io/limit-burst-multiplier": "2",
         "nginx.ingress.kubernetes.io/ssl-redirect": "true",
@@ -304,6 +322,31 @@ def destination_rule(host: str, component: str) -> dict:
                 # Ejects one bad replica, which each caller's breaker (ADR 0014) cannot tell apart.
                 "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s",
                                      "baseEjectionTime": "30s", "maxEjectionPercent": 50}}}}
+
+
+def mesh_route(name: str, host: str, timeout: str, prefix: str | None = None) -> dict:
+    route = {"name": name}
+    if prefix:
+        route["match"] = [{"uri": {"prefix": prefix}}]
+    route.update({
+        # No port: the request keeps the Service port it was sent to (http, or metrics).
+        "route": [{"destination": {"host": host}}],
+        "timeout": timeout,
+        "retries": {"attempts": 1, "perTryTimeout": timeout, "retryOn": MESH_RETRY_ON},
+    })
+    return route
+
+
+def virtual_service(host: str, component: str, module_calls: bool) -> dict:
+    """In-mesh routing to one Service (ADR 0034): the module calls (/internal/, split shape only)
+    and everything else, each with its timeout and the retries that cannot repeat a request."""
+    http = []
+    if module_calls:
+        http.append(mesh_route("module-calls", host, MODULE_CALL_TIMEOUT, "/internal/"))
+    http.append(mesh_route("default", host, DEFAULT_ROUTE_TIMEOUT))
+    return {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": meta(host, component),
+            "spec": {"hosts": [host, f"{host}.{NAMESPACE}.svc.cluster.local"], "gateways": ["mesh"],
+                     "http": http}}
 
 
 def route_paths(routes: list[str]) -> list[str]:
@@ -398,11 +441,13 @@ def outputs(spec: dict) -> dict[Path, str]:
         files[split_dir / f"{module}.yaml"] = dump(split_objects(spec, module))
         files[istio_dir / f"{module}.yaml"] = dump([
             destination_rule(module, module),
-            authorization_policy(module, module, m["routes"], callers_of(spec, module))])
+            authorization_policy(module, module, m["routes"], callers_of(spec, module)),
+            virtual_service(module, module, module_calls=True)])
     files[single_dir / "deliveryhub.yaml"] = dump(single_objects(spec))
     routes = [r for m in spec["modules"].values() for r in m["routes"]]
     files[istio_dir / "single.yaml"] = dump(
-        [destination_rule("deliveryhub", "all"), authorization_policy("deliveryhub", "all", routes, {})],
+        [destination_rule("deliveryhub", "all"), authorization_policy("deliveryhub", "all", routes, {}),
+         virtual_service("deliveryhub", "all", module_calls=False)],
         "# The single shape's pod (component all): the ingress controller to the public paths only.\n")
     files[istio_dir / "kustomization.yaml"] = dump([istio_kustomization(spec)])
     return files
