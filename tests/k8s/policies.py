@@ -518,15 +518,26 @@ def postgres_connection_violations(objects: list[dict]) -> list[str]:
     return [] if need <= limit else [f"PostgreSQL max_connections {limit} < {need} that the processes may open"]
 
 
-def namespace_violations(objects: list[dict], namespace: str = "deliveryhub") -> list[str]:
-    """Everything in one namespace, which enforces Pod Security "restricted"."""
+def namespace_violations(objects: list[dict], namespace: str = "deliveryhub",
+                         node_agents: tuple[str, ...] = ("logging",)) -> list[str]:
+    """Everything in one namespace, which enforces Pod Security "restricted". The exception is
+    the log collector's stack (k8s/components/logging, ADR 0035), in a namespace of its own
+    (`node_agents`) that enforces "privileged" because the collector mounts a node path; only
+    DaemonSets and StatefulSets run pods there (log_policies.py and container_violations check
+    them)."""
     out = []
     for o in objects:
+        md = o["metadata"]
         if o["kind"] == "Namespace":
-            if o["metadata"].get("labels", {}).get("pod-security.kubernetes.io/enforce") != "restricted":
-                out.append(f"Namespace {o['metadata']['name']}: Pod Security restricted not enforced")
-        elif o["metadata"].get("namespace") != namespace:
-            out.append(f"{o['kind']} {o['metadata']['name']}: namespace {o['metadata'].get('namespace')}")
+            want = "privileged" if md["name"] in node_agents else "restricted"
+            if md.get("labels", {}).get("pod-security.kubernetes.io/enforce") != want:
+                out.append(f"Namespace {md['name']}: Pod Security {want} not enforced")
+        elif md.get("namespace") in node_agents:
+            if o["kind"] in ("Deployment", "Job", "CronJob", "ReplicaSet", "Pod"):
+                out.append(f"{o['kind']} {md['name']}: runs pods in {md['namespace']}, whose Pod Security is "
+                           "privileged for the log collector's sake")
+        elif md.get("namespace") != namespace:
+            out.append(f"{o['kind']} {md['name']}: namespace {md.get('namespace')}")
     return out
 
 
@@ -587,4 +598,164 @@ def istio_edge_violations(objects: list[dict], spec: dict) -> list[str]:
         if routes.get(module, set()) != want:
             out.append(f"AuthorizationPolicy {module}: the ingress may reach {sorted(routes.get(module, set()))}, "
                        f"not {sorted(want)}")
+    return out
+
+
+# --- the mesh's routes (ADR 0034) -----------------------------------------------------------
+
+# Retry conditions under which the request never reached a module: a failed connection, an
+# HTTP/2 stream refused before it was read. Everything else Envoy retries on (5xx, gateway-error,
+# reset, retriable-status-codes, a status code) may follow a request the module acted on.
+SAFE_RETRY_ON = {"connect-failure", "refused-stream"}
+MODULE_CALLS_PREFIX = "/internal/"
+
+
+def app_remote_timeouts(root: Path) -> tuple[int, int]:
+    """(per-attempt timeout, slack) in ms of the modules' own client, as the code states them: the
+    default of ChannelOptions::timeout (src/core/remote/channel_options.hpp, DELIVERYHUB_REMOTE_TIMEOUT
+    overrides it) and the time HttpChannel's I/O loop runs past it (src/core/remote/http_channel.cpp)."""
+    options = (root / "src/core/remote/channel_options.hpp").read_text()
+    channel = (root / "src/core/remote/http_channel.cpp").read_text()
+    timeout = re.search(r"std::chrono::milliseconds\s+timeout\{([\d']+)\}", options)
+    slack = re.search(r"run_for\(timeout \+ std::chrono::milliseconds\((\d+)\)\)", channel)
+    if not timeout or not slack:
+        raise ValueError("the remote client's timeout is no longer stated where tests/k8s/policies.py reads it")
+    return int(timeout.group(1).replace("'", "")), int(slack.group(1))
+
+
+def remote_timeout_ms(objects: list[dict], default_ms: int) -> int:
+    """The longest per-attempt timeout any module process of the render calls others with: its
+    --remote-timeout or DELIVERYHUB_REMOTE_TIMEOUT, else the code's default."""
+    longest = 0
+    for d in of_kind(objects, "Deployment"):
+        for c in [c for c in containers(d) if is_deliveryhub(c)]:
+            args = c.get("args", [])
+            value = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--remote-timeout"), None) or next(
+                (a.split("=", 1)[1] for a in args if a.startswith("--remote-timeout=")), None)
+            value = value or config_value(objects, c, "DELIVERYHUB_REMOTE_TIMEOUT")
+            longest = max(longest, int(value) if value else default_ms)
+    return longest
+
+
+def http_routes(objects: list[dict]) -> list[tuple[dict, int, dict]]:
+    """(VirtualService, index, route) for every HTTP route."""
+    return [(vs, i, r) for vs in of_kind(objects, "VirtualService") for i, r in enumerate(vs["spec"].get("http", []))]
+
+
+def route_name(vs: dict, i: int, route: dict) -> str:
+    return f"VirtualService {vs['metadata']['name']} route {route.get('name', i)}"
+
+
+def is_module_call_route(route: dict) -> bool:
+    """A route that only /internal/ requests, the calls between modules, can take."""
+    matches_ = route.get("match") or []
+    return bool(matches_) and all(
+        (m.get("uri") or {}).get("prefix", (m.get("uri") or {}).get("exact", "")).startswith(MODULE_CALLS_PREFIX)
+        for m in matches_)
+
+
+def virtual_service_violations(objects: list[dict], namespace: str = "deliveryhub") -> list[str]:
+    """Each module Service (label name=deliveryhub) has exactly one VirtualService, for its short
+    and its cluster name, on the mesh (sidecars), routing to that Service only: two for one host
+    conflict in Istio, and a Service without one gets Istio's default retries."""
+    out = []
+    services = [s["metadata"]["name"] for s in of_kind(objects, "Service")
+                if s["metadata"].get("labels", {}).get(NAME) == "deliveryhub"]
+    for name in services:
+        names = {name, f"{name}.{namespace}.svc.cluster.local"}
+        found = [vs for vs in of_kind(objects, "VirtualService") if names & set(vs["spec"].get("hosts", []))]
+        if len(found) != 1:
+            out.append(f"Service {name}: {len(found)} VirtualServices, not one")
+            continue
+        vs = found[0]
+        spec = vs["spec"]
+        if not names <= set(spec.get("hosts", [])):
+            out.append(f"VirtualService {vs['metadata']['name']}: hosts {spec.get('hosts')} are not {sorted(names)}")
+        if "mesh" not in spec.get("gateways", ["mesh"]):
+            out.append(f"VirtualService {vs['metadata']['name']}: not on the mesh gateway (the sidecars)")
+        if not spec.get("http"):
+            out.append(f"VirtualService {vs['metadata']['name']}: no http routes")
+        for i, route in enumerate(spec.get("http", [])):
+            for target in route.get("route", []):
+                if target["destination"]["host"] not in names:
+                    out.append(f"{route_name(vs, i, route)}: sends to {target['destination']['host']}, not {name}")
+    return out
+
+
+def mesh_timeout_violations(objects: list[dict], attempt_ms: int, slack_ms: int) -> list[str]:
+    """Every route has a timeout (and a perTryTimeout no shorter) that never cuts a call its
+    caller still waits for: on /internal/, longer than the modules' own attempt (their
+    per-attempt timeout, `attempt_ms` or the render's longer setting, plus `slack_ms`), so the
+    app's timer fires first and it judges the attempt itself; elsewhere, longer than the ingress
+    controller's read timeout."""
+    out = []
+    app_ms = remote_timeout_ms(objects, attempt_ms) + slack_ms
+    ingress_ms = max([int(i["metadata"].get("annotations", {}).get(
+        "nginx.ingress.kubernetes.io/proxy-read-timeout", 60)) * 1000 for i in of_kind(objects, "Ingress")] or [0])
+    for vs, i, route in http_routes(objects):
+        at = route_name(vs, i, route)
+        want_ms, why = (app_ms, "the modules' own attempt") if is_module_call_route(route) else (
+            ingress_ms, "the ingress controller's read timeout")
+        timeout = go_duration_seconds(str(route.get("timeout", "")))
+        if timeout is None or timeout == 0:
+            out.append(f"{at}: no timeout")
+            continue
+        per_try = go_duration_seconds(str(route.get("retries", {}).get("perTryTimeout", route["timeout"])))
+        for what, seconds in (("timeout", timeout), ("perTryTimeout", per_try)):
+            if seconds is None or seconds * 1000 <= want_ms:
+                out.append(f"{at}: {what} {seconds:g} s is not longer than {why} ({want_ms} ms)"
+                           if seconds is not None else f"{at}: {what} is not a duration")
+    return out
+
+
+def mesh_retry_violations(objects: list[dict]) -> list[str]:
+    """Every route sets its retries (without, Istio retries twice, on 503 too), at most one, and
+    only when the request never reached a module: the modules retry idempotent calls themselves
+    (ADR 0014), a mesh retry after a 5xx or a reset could repeat a non-idempotent POST, and two
+    layers retrying would multiply the attempts past the app's retry budget and breaker."""
+    out = []
+    for vs, i, route in http_routes(objects):
+        at = route_name(vs, i, route)
+        retries = route.get("retries")
+        if retries is None:
+            out.append(f"{at}: no retries set: Istio's default retries 503s twice")
+            continue
+        attempts = retries.get("attempts", 0)
+        if attempts > 1:
+            out.append(f"{at}: {attempts} retry attempts, more than one")
+        if attempts == 0:
+            continue
+        conditions = [c.strip() for c in str(retries.get("retryOn", "")).split(",") if c.strip()]
+        if not conditions:
+            out.append(f"{at}: retries without retryOn: Istio's default retries 503s")
+        for c in conditions:
+            if c not in SAFE_RETRY_ON:
+                out.append(f"{at}: retries on {c}, after which the module may have acted")
+    return out
+
+
+def fault_violations(objects: list[dict], source: str | None = None, host: str | None = None) -> list[str]:
+    """Fault injection only where asked (`source` calling `host`, the chaos component), and there
+    only for that caller's pods: every match of a route with a fault names the caller's labels
+    (sourceLabels), and such a route comes before every route that matches all callers, which
+    would take its requests otherwise. Without `source`, no route may inject faults."""
+    out = []
+    for vs, i, route in http_routes(objects):
+        if "fault" not in route:
+            continue
+        at = route_name(vs, i, route)
+        if source is None:
+            out.append(f"{at}: injects faults outside the chaos component")
+            continue
+        if vs["metadata"]["name"] != host:
+            out.append(f"{at}: injects faults on {vs['metadata']['name']}, not on {host}")
+        want = {NAME: "deliveryhub", COMPONENT: source}
+        if not route.get("match"):
+            out.append(f"{at}: injects faults for every caller (no match)")
+        for m in route.get("match", []):
+            if m.get("sourceLabels") != want:
+                out.append(f"{at}: a match with sourceLabels {m.get('sourceLabels')}, not {want}")
+        earlier = [r for r in vs["spec"]["http"][:i] if not all(m.get("sourceLabels") for m in r.get("match") or [{}])]
+        if earlier:
+            out.append(f"{at}: comes after route {earlier[0].get('name')}, which takes its requests first")
     return out

