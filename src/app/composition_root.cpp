@@ -1,6 +1,7 @@
 // The composition root: which modules run here, what they are given, and the process's life.
 #include "composition_root.hpp"
 
+#include "backup_commands.hpp"
 #include "console_routes.hpp"
 #include "core/auth/jwks_source.hpp"
 #include "core/auth/keys.hpp"
@@ -327,6 +328,9 @@ std::vector<std::string> select_modules(const core::config::Settings& settings, 
 int run(const core::config::Settings& settings) {
   namespace http = core::http;
   if (settings.command == "modules") return print_modules(settings, std::cout);
+  if (settings.command == "backup" || settings.command == "restore") {
+    return run_backup_command(settings, std::cout, std::cerr);
+  }
   const auto& modules_known = registry();
   const auto selected = select_modules(settings, modules_known);
   // Every line names the process: its module, `a+b` for several, `deliveryhub` for all of them.

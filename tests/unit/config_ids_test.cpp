@@ -44,6 +44,24 @@ TEST_CASE("flags parse, lists split, migrate is a command") {
   CHECK(outcome.settings->shutdown_grace == std::chrono::seconds(3));
 }
 
+TEST_CASE("backup and restore are commands that need their file, also in production") {
+  auto backup = parse({"backup", "--to", "b.sqlite", "--database", "sqlite:d.db", "--env", "production"});
+  REQUIRE(backup.settings);
+  CHECK(backup.settings->command == "backup");
+  CHECK(backup.settings->backup_to == "b.sqlite");
+  auto restore = parse({"restore", "--from", "b.sqlite"});
+  REQUIRE(restore.settings);
+  CHECK(restore.settings->command == "restore");
+  CHECK(restore.settings->restore_from == "b.sqlite");
+  std::string err;
+  CHECK(parse({"backup"}, &err).exit_code == 2);
+  CHECK_THAT(err, Catch::Contains("--to"));
+  CHECK(parse({"restore"}, &err).exit_code == 2);
+  CHECK_THAT(err, Catch::Contains("--from"));
+  // serve in production still needs its separate metrics address
+  CHECK(parse({"serve", "--env", "production"}, &err).exit_code == 2);
+}
+
 TEST_CASE("event retentions take a unit (seconds without one) and default to 7 and 14 days") {
   auto defaults = parse({"serve"});
   REQUIRE(defaults.settings);

@@ -64,6 +64,14 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   auto* migrate = app.add_subcommand("migrate", "Apply the selected modules' schema migrations and exit");
   auto* modules = app.add_subcommand("modules", "Print the modules this binary knows, in dependency order, and exit");
   modules->add_flag("--json", s.json, "The module graph as JSON: calls, events, routes, settings");
+  auto* backup = app.add_subcommand(
+      "backup", "Copy the SQLite database (--database), in use or not, to a new file, check the copy and exit");
+  backup->add_option("--to", s.backup_to, "The file to write; it must not exist")->required();
+  auto* restore = app.add_subcommand(
+      "restore", "Replace the SQLite database (--database) with a checked backup; refused while a server uses it");
+  restore->add_option("--from", s.restore_from, "The backup to restore")->required();
+  backup->fallthrough();
+  restore->fallthrough();
   serve->fallthrough();
   migrate->fallthrough();
 
@@ -322,6 +330,8 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   }
   if (migrate->parsed()) s.command = "migrate";
   if (modules->parsed()) s.command = "modules";
+  if (backup->parsed()) s.command = "backup";
+  if (restore->parsed()) s.command = "restore";
   for (std::size_t i = 0, number = 0; i < module_settings.size(); ++i) {
     const auto& setting = module_settings[i];
     if (setting.kind == ModuleSetting::Kind::list) {
@@ -338,7 +348,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
     err << "deliveryhub: invalid setting: --metrics-listen must be HOST:PORT, got '" << s.metrics_listen << "'\n";
     return {std::nullopt, 2};
   }
-  if (s.environment == "production" && s.command != "migrate") {
+  if (s.environment == "production" && s.command == "serve") {
     if (s.metrics_listen.empty()) {
       err << "deliveryhub: invalid setting: --env production needs --metrics-listen (no public /metrics)\n";
       return {std::nullopt, 2};

@@ -14,7 +14,9 @@ namespace deliveryhub::core::config {
 /// Everything a process is told at start-up: flags, DELIVERYHUB_* environment twins, and an
 /// optional config file (TOML/INI), in that order of precedence.
 struct Settings {
-  std::string command = "serve";  // serve | migrate | modules
+  std::string command = "serve";  // serve | migrate | modules | backup | restore
+  std::string backup_to;          // backup --to PATH
+  std::string restore_from;       // restore --from PATH
   bool json = false;              // modules --json: the module graph as JSON
   std::vector<std::string> modules{"all"};
   std::string listen = "127.0.0.1:8080";

@@ -208,6 +208,13 @@ thread_local UnitOfWorkState* t_unit_of_work = nullptr;
 }  // namespace
 
 SqliteDatabase::SqliteDatabase(const std::string& path, const DatabaseOptions& options) {
+  if (path != ":memory:" && path.rfind("file:", 0) != 0) {
+    try {
+      serve_lock_ = std::make_unique<SqliteServeLock>(path, SqliteServeLock::Mode::shared);
+    } catch (const std::runtime_error& error) {
+      throw DatabaseError(error.what());
+    }
+  }
   writer_ = std::make_unique<SqliteConnection>(path, false, options.busy_timeout_ms, counted_.statements);
   const std::size_t readers = options.read_connections == 0 ? 1 : options.read_connections;
   std::vector<SqliteConnection*> lent;

@@ -1,5 +1,6 @@
 #pragma once
 #include "core/db/database.hpp"
+#include "core/db/sqlite_backup.hpp"
 #include "core/sync/affine_pool.hpp"
 #include "core/sync/counted_mutex.hpp"
 
@@ -45,6 +46,8 @@ class SqliteDatabase final : public Database {
   void note_wal_pages(int pages);
 
  private:
+  // Held shared while this is open (first made, last dropped): a restore refuses meanwhile.
+  std::unique_ptr<SqliteServeLock> serve_lock_;
   // Runs `batch` in one transaction, each in a savepoint, and commits; records each one's error.
   // The caller holds writer_mutex_.
   void commit_group(const std::vector<QueuedWrite*>& batch);
