@@ -9,6 +9,7 @@
 #include "core/db/database.hpp"
 #include "core/db/database_metrics.hpp"
 #include "core/db/migrations.hpp"
+#include "core/db/scheduled_backups.hpp"
 #include "core/events/amqp_bus.hpp"
 #include "core/events/bus.hpp"
 #include "core/events/outbox.hpp"
@@ -407,6 +408,14 @@ int run(const core::config::Settings& settings) {
   core::events::EventPruner pruner(*database, outboxes, clock, metrics,
                                    {settings.outbox_retention, settings.inbox_retention});
   pruner.start();
+  std::optional<core::db::ScheduledBackups> backups;
+  if (!settings.backup_dir.empty()) {
+    backups.emplace(
+        core::db::ScheduledBackupOptions{settings.database.substr(std::string_view("sqlite:").size()),
+                                         settings.backup_dir, settings.backup_interval, settings.backup_keep},
+        metrics);
+    backups->start();
+  }
 
   core::metrics::HttpMetrics http_metrics(metrics);
   http::Idempotency idempotency(*database, tokens, clock, settings.idempotency_retention,
@@ -477,6 +486,7 @@ int run(const core::config::Settings& settings) {
   const bool drained = server.wait_idle(std::chrono::steady_clock::now() + settings.shutdown_grace);
   server.stop();
   if (metrics_server) metrics_server->stop();
+  if (backups) backups->stop();
   pruner.stop();
   relay.stop();
   bus.stop();

@@ -169,3 +169,26 @@ def test_backup_and_restore_refuse_what_they_cannot_do_safely(make_server, tmp_p
                                  capture_output=True, text=True, timeout=30, cwd=server.workdir)
         assert started.returncode == 1 and "being restored" in started.stderr, started.stderr
     server.start()
+
+
+def test_the_server_backs_itself_up_on_a_schedule(make_server, tmp_path):
+    folder = tmp_path / "backups"
+    server = make_server(extra_args=["--backup-dir", str(folder), "--backup-interval", "10s", "--backup-keep", "2"])
+    setup_shop(server)
+
+    def copies():
+        return sorted(p for p in folder.glob("deliveryhub-*.sqlite")) if folder.exists() else []
+    wait_for(lambda: len(copies()) >= 1, 20, "the backup taken at start")
+    wait_for(lambda: len(copies()) == 2, 30, "the next one, an interval later")
+    metrics = server.call("GET", "/metrics").body
+    assert 'deliveryhub_backups_total{outcome="ok"}' in metrics and "deliveryhub_backup_interval_seconds 10" in metrics
+    last = [line for line in metrics.splitlines() if line.startswith("deliveryhub_backup_last_success_timestamp_seconds")]
+    assert last and abs(float(last[0].split()[1]) - time.time()) < 60, last
+    newest = str(copies()[-1])
+    assert deliveryhub("backup", "--to", str(tmp_path / "check.sqlite"), "--database", f"sqlite:{newest}").returncode == 0
+    wait_for(lambda: len(copies()) == 2 and str(copies()[-1]) != newest, 30, "a third, with the oldest deleted")
+
+
+def test_scheduled_backups_are_for_sqlite_only(tmp_path):
+    run = deliveryhub("serve", "--backup-dir", str(tmp_path), "--database", "postgresql://u@127.0.0.1:1/d")
+    assert run.returncode == 2 and "--backup-dir backs up the SQLite database only" in run.stderr, run.stderr

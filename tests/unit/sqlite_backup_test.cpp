@@ -5,8 +5,11 @@
 
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
+#include "core/db/scheduled_backups.hpp"
+#include "core/metrics/metrics.hpp"
 #include "core/util/ids.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -122,4 +125,58 @@ TEST_CASE("a restore refuses while the database is open, and keeps the database 
   restored.reset();
   const core::db::SqliteServeLock restoring(file.string(), core::db::SqliteServeLock::Mode::exclusive);
   CHECK_THROWS_WITH(core::db::open_database("sqlite:" + file.string()), Catch::Contains("being restored"));
+}
+
+TEST_CASE("scheduled backups keep the newest copies and count their outcomes") {
+  TempDir dir;
+  const auto file = dir.path / "db.db";
+  auto db = make_database(file);
+  const auto copies = dir.path / "backups";
+  core::metrics::Metrics metrics;
+  core::db::ScheduledBackups backups({file.string(), copies.string(), std::chrono::seconds(3600), 2}, metrics);
+  std::vector<std::string> written;
+  for (int i = 0; i < 4; ++i) {
+    written.push_back(backups.run_once().path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // names differ by the millisecond
+  }
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(copies)) left.push_back(entry.path().string());
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{written[2], written[3]});
+  for (const auto& copy : left) CHECK(core::db::check_sqlite_copy(copy).schema.at("pairs") == 1);
+
+  backups.start();  // the first backup comes at start
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string text;
+  while (std::chrono::steady_clock::now() < deadline) {
+    text = metrics.serialize();
+    if (text.find("deliveryhub_backups_total{outcome=\"ok\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  backups.stop();
+  CHECK_THAT(text, Catch::Contains("deliveryhub_backups_total{outcome=\"ok\"} 1"));
+  CHECK_THAT(text, Catch::Contains("deliveryhub_backup_interval_seconds 3600"));
+  CHECK_THAT(text, !Catch::Contains("deliveryhub_backup_last_success_timestamp_seconds 0\n"));
+}
+
+TEST_CASE("a scheduled backup that fails is counted, and the server's database is untouched") {
+  TempDir dir;
+  const auto file = dir.path / "db.db";
+  auto db = make_database(file);
+  const auto not_a_folder = dir.path / "file";
+  std::ofstream(not_a_folder) << "x";
+  core::metrics::Metrics metrics;
+  core::db::ScheduledBackups backups({file.string(), not_a_folder.string(), std::chrono::seconds(3600), 2}, metrics);
+  CHECK_THROWS(backups.run_once());
+  backups.start();
+  std::string text;
+  for (int i = 0; i < 500; ++i) {
+    text = metrics.serialize();
+    if (text.find("deliveryhub_backups_total{outcome=\"failed\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  backups.stop();
+  CHECK_THAT(text, Catch::Contains("deliveryhub_backups_total{outcome=\"failed\"} 1"));
+  CHECK_THAT(text, Catch::Contains("deliveryhub_backup_last_success_timestamp_seconds 0"));
+  CHECK(db->read([](core::db::Transaction& tx) { return tx.query("SELECT COUNT(*) FROM pairs")[0].integer(0); }) == 0);
 }

@@ -184,6 +184,21 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->transform(duration_units)
       ->type_name("DURATION")
       ->check(CLI::Range(3600L, 365L * 86400L));
+  long backup_interval = s.backup_interval.count();
+  app.add_option("--backup-dir", s.backup_dir,
+                 "SQLite only: take a backup at start and every --backup-interval into this folder "
+                 "(deliveryhub-<UTC time>.sqlite), keeping the newest --backup-keep")
+      ->envname("DELIVERYHUB_BACKUP_DIR");
+  app.add_option("--backup-interval", backup_interval, "How often a scheduled backup is taken (10s to 7d; e.g. 1h)")
+      ->envname("DELIVERYHUB_BACKUP_INTERVAL")
+      ->default_str("1h")
+      ->transform(duration_units)
+      ->type_name("DURATION")
+      ->check(CLI::Range(10L, 7L * 86400L));
+  app.add_option("--backup-keep", s.backup_keep, "How many scheduled backups are kept (the newest; 1 to 10000)")
+      ->envname("DELIVERYHUB_BACKUP_KEEP")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   app.add_option("--jwks-refresh", jwks_refresh, "Seconds between refetches of --external-jwks-url")
       ->envname("DELIVERYHUB_JWKS_REFRESH")
       ->capture_default_str()
@@ -396,6 +411,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   s.idempotency_retention = std::chrono::hours(idempotency_hours);
   s.outbox_retention = std::chrono::seconds(outbox_retention);
   s.inbox_retention = std::chrono::seconds(inbox_retention);
+  s.backup_interval = std::chrono::seconds(backup_interval);
+  if (!s.backup_dir.empty() && s.database.rfind("sqlite:", 0) != 0) {
+    err << "deliveryhub: invalid setting: --backup-dir backs up the SQLite database only; PostgreSQL is backed "
+           "up with its own tools\n";
+    return {std::nullopt, 2};
+  }
   s.log_level = level;
   s.shutdown_grace = std::chrono::seconds(grace);
   s.read_timeout = std::chrono::seconds(read_timeout);

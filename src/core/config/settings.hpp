@@ -14,10 +14,13 @@ namespace deliveryhub::core::config {
 /// Everything a process is told at start-up: flags, DELIVERYHUB_* environment twins, and an
 /// optional config file (TOML/INI), in that order of precedence.
 struct Settings {
-  std::string command = "serve";  // serve | migrate | modules | backup | restore
-  std::string backup_to;          // backup --to PATH
-  std::string restore_from;       // restore --from PATH
-  bool json = false;              // modules --json: the module graph as JSON
+  std::string command = "serve";               // serve | migrate | modules | backup | restore
+  std::string backup_to;                       // backup --to PATH
+  std::string restore_from;                    // restore --from PATH
+  std::string backup_dir;                      // --backup-dir: scheduled SQLite backups go here (empty: none)
+  std::chrono::seconds backup_interval{3600};  // --backup-interval
+  int backup_keep = 24;                        // --backup-keep
+  bool json = false;                           // modules --json: the module graph as JSON
   std::vector<std::string> modules{"all"};
   std::string listen = "127.0.0.1:8080";
   std::string host = "127.0.0.1";
