@@ -225,25 +225,11 @@ def node_agent_violations(objects: list[dict]) -> list[str]:
             for probe in ("livenessProbe", "readinessProbe"):
                 if probe not in c:
                     out.append(f"{at}: no {probe}")
-            for kind in ("requests", "limits"):
-                for resource in ("cpu", "memory"):
-                    if resource not in c.get("resources", {}).get(kind, {}):
-                        out.append(f"{at}: no {resource} in resources.{kind}")
             if sc.get("privileged"):
                 out.append(f"{at}: privileged")
-            if sc.get("allowPrivilegeEscalation") is not False:
-                out.append(f"{at}: allowPrivilegeEscalation is not false")
-            if "ALL" not in sc.get("capabilities", {}).get("drop", []):
-                out.append(f"{at}: capabilities do not drop ALL")
-            if sc.get("capabilities", {}).get("add"):
-                out.append(f"{at}: adds capabilities")
             if sc.get("readOnlyRootFilesystem") is not True:
                 out.append(f"{at}: root filesystem not read-only")
-            if (sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}).get("type") != "RuntimeDefault":
-                out.append(f"{at}: seccompProfile is not RuntimeDefault")
-            problem = policies.image_problem(c["image"])
-            if problem:
-                out.append(f"{at}: image {c['image']} {problem}")
+            out += policies.container_hardening_violations(c, pod_sc, at)
     return out
 
 

@@ -93,25 +93,35 @@ def container_violations(objects: list[dict]) -> list[str]:
                     out.append(f"{at}: no preStop")
             if is_deliveryhub(c) and sc.get("readOnlyRootFilesystem") is not True:
                 out.append(f"{at}: root filesystem not read-only")
-            for kind in ("requests", "limits"):
-                for resource in ("cpu", "memory"):
-                    if resource not in c.get("resources", {}).get(kind, {}):
-                        out.append(f"{at}: no {resource} in resources.{kind}")
             if effective("runAsNonRoot") is not True:
                 out.append(f"{at}: runAsNonRoot is not true")
             if effective("runAsUser") == 0:
                 out.append(f"{at}: runs as uid 0")
-            if sc.get("allowPrivilegeEscalation") is not False:
-                out.append(f"{at}: allowPrivilegeEscalation is not false")
-            if "ALL" not in sc.get("capabilities", {}).get("drop", []):
-                out.append(f"{at}: capabilities do not drop ALL")
-            if sc.get("capabilities", {}).get("add"):
-                out.append(f"{at}: adds capabilities")
-            if (effective("seccompProfile") or {}).get("type") != "RuntimeDefault":
-                out.append(f"{at}: seccompProfile is not RuntimeDefault")
-            problem = image_problem(c["image"])
-            if problem:
-                out.append(f"{at}: image {c['image']} {problem}")
+            out += container_hardening_violations(c, pod_sc, at)
+    return out
+
+
+def container_hardening_violations(c: dict, pod_sc: dict, at: str) -> list[str]:
+    """What every container must have, whoever it runs as: requests and limits for CPU and
+    memory, no privilege escalation, every capability dropped and none added, the runtime's
+    seccomp profile, and an image pinned as image_problem wants."""
+    out = []
+    sc = c.get("securityContext", {})
+    for kind in ("requests", "limits"):
+        for resource in ("cpu", "memory"):
+            if resource not in c.get("resources", {}).get(kind, {}):
+                out.append(f"{at}: no {resource} in resources.{kind}")
+    if sc.get("allowPrivilegeEscalation") is not False:
+        out.append(f"{at}: allowPrivilegeEscalation is not false")
+    if "ALL" not in sc.get("capabilities", {}).get("drop", []):
+        out.append(f"{at}: capabilities do not drop ALL")
+    if sc.get("capabilities", {}).get("add"):
+        out.append(f"{at}: adds capabilities")
+    if (sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}).get("type") != "RuntimeDefault":
+        out.append(f"{at}: seccompProfile is not RuntimeDefault")
+    problem = image_problem(c["image"])
+    if problem:
+        out.append(f"{at}: image {c['image']} {problem}")
     return out
 
 

@@ -19,6 +19,8 @@ import uuid
 
 import pytest
 
+from plain_http import http
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DASHBOARD = os.path.join(ROOT, "k8s", "components", "monitoring", "dashboard.json")
 OPERATOR = "ops-monitoring@example.com"
@@ -27,21 +29,6 @@ OPERATOR = "ops-monitoring@example.com"
 RATIOS = {"5xx ratio, by module"}
 
 
-def http(method, url, body=None, token=None, form=False, headers=None):
-    data, hdrs = None, dict(headers or {})
-    if body is not None:
-        data = (urllib.parse.urlencode(body) if form else json.dumps(body)).encode()
-        hdrs["Content-Type"] = "application/x-www-form-urlencoded" if form else "application/json"
-    if token:
-        hdrs["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=data, method=method, headers=hdrs)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            text = resp.read()
-            return resp.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as error:
-        text = error.read()
-        return error.code, (json.loads(text) if text else None)
 
 
 def wait_for(predicate, seconds, what):

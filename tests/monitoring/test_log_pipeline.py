@@ -19,14 +19,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
+
+import plain_http
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import log_pipeline  # noqa: E402
@@ -49,20 +48,7 @@ def left() -> float:
 
 
 def http(method, url, body=None, token=None, form=False, headers=None):
-    data, hdrs = None, dict(headers or {})
-    if body is not None:
-        data = (urllib.parse.urlencode(body) if form else json.dumps(body)).encode()
-        hdrs["Content-Type"] = "application/x-www-form-urlencoded" if form else "application/json"
-    if token:
-        hdrs["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=data, method=method, headers=hdrs)
-    try:
-        with urllib.request.urlopen(request, timeout=min(10, left())) as resp:
-            text = resp.read()
-            return resp.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as error:
-        text = error.read()
-        return error.code, (json.loads(text) if text else None)
+    return plain_http.http(method, url, body, token, form, headers, timeout=min(10, left()))
 
 
 def rendered_config() -> dict:
