@@ -10,7 +10,7 @@ build_packages=(
 )
 test_packages=(
   catch2 python3 python3-pytest python3-yaml python3-psycopg2 python3-pika python3-hypothesis python3-jsonschema postgresql rabbitmq-server curl clang clang-format clang-tidy libclang-rt-14-dev nodejs npm
-  chromium prometheus python3-locust python3-matplotlib
+  chromium prometheus python3-locust python3-matplotlib pgbackrest
 )
 bench_packages=(wrk nginx)
 

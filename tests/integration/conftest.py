@@ -420,9 +420,11 @@ class Server(Endpoint):
     PostgreSQL database, see DELIVERYHUB_TEST_POSTGRES)."""
 
     def __init__(self, extra_args: list[str] | tuple[str, ...] = (),
-                 extra_env: dict[str, str] | None = None, replica_of: "Server | None" = None) -> None:
+                 extra_env: dict[str, str] | None = None, replica_of: "Server | None" = None,
+                 database_url: str | None = None) -> None:
         """replica_of: run as another replica of that server: same database, same operator and
-        service client, same JWT signing key (so tokens from either are good on both)."""
+        service client, same JWT signing key (so tokens from either are good on both).
+        database_url: this database instead of a fresh one (tests/backup's restored PostgreSQL)."""
         self.binary = binary_path()
         self._tmp = tempfile.TemporaryDirectory(prefix="deliveryhub-it-")
         self.workdir = self._tmp.name
@@ -438,7 +440,7 @@ class Server(Endpoint):
             self.bus_namespace = namespace
             self.bus_args = ["--bus", AMQP_URL, "--bus-namespace", namespace]
         if replica_of is None:
-            self.database_url = fresh_database_url(self.db_path)
+            self.database_url = database_url or fresh_database_url(self.db_path)
         else:
             self.database_url = replica_of.database_url
             self.operator_password = replica_of.operator_password
@@ -460,7 +462,8 @@ class Server(Endpoint):
 
     def signing_key_path(self) -> str:
         """Where the process keeps its development JWT signing key (data/ beside SQLite's file)."""
-        folder = os.path.dirname(self.db_path) if not on_postgres() else os.path.join(self.workdir, "data")
+        on_sqlite = self.database_url.startswith("sqlite:")
+        folder = os.path.dirname(self.db_path) if on_sqlite else os.path.join(self.workdir, "data")
         return os.path.join(folder, "jwt-signing-key.pem")
 
     # -- lifecycle -----------------------------------------------------------------------
