@@ -769,3 +769,304 @@ def fault_violations(objects: list[dict], source: str | None = None, host: str |
         if earlier:
             out.append(f"{at}: comes after route {earlier[0].get('name')}, which takes its requests first")
     return out
+
+
+# --- PostgreSQL's backups (ADR 0038) ---------------------------------------------------------
+
+PGBACKREST_CONFIG = "/etc/pgbackrest/pgbackrest.conf"  # pgBackRest's default path
+ARCHIVE_PUSH = re.compile(r"^pgbackrest(?:\s+--[\w-]+(?:=\S+)?)*\s+--stanza=(\S+)(?:\s+--[\w-]+(?:=\S+)?)*\s+archive-push\s+%p$")
+DEFAULT_PGDATA = "/var/lib/postgresql/data"
+OBJECT_STORES = {"s3": "repo1-s3-bucket", "gcs": "repo1-gcs-bucket", "azure": "repo1-azure-container"}
+
+
+def postgres_settings(container: dict) -> dict[str, str]:
+    """The server settings of a container's `postgres -c NAME=VALUE` (or `--NAME=VALUE`) args."""
+    args = container.get("command", []) + container.get("args", [])
+    settings = {}
+    for i, a in enumerate(args):
+        if a == "-c" and i + 1 < len(args):
+            pair = args[i + 1]
+        elif a.startswith("-c") and len(a) > 2:
+            pair = a[2:]
+        elif a.startswith("--") and "=" in a:
+            pair = a[2:]
+        else:
+            continue
+        name, _, value = pair.partition("=")
+        settings[name.strip().replace("-", "_")] = value.strip()
+    return settings
+
+
+def env_value(container: dict, name: str) -> str | None:
+    return next((e.get("value") for e in container.get("env", []) if e["name"] == name), None)
+
+
+def mount_of(container: dict, path: str) -> dict | None:
+    """The volumeMount that holds `path` in the container (the longest mountPath above it)."""
+    found = [m for m in container.get("volumeMounts", [])
+             if path == m["mountPath"].rstrip("/") or path.startswith(m["mountPath"].rstrip("/") + "/")]
+    return max(found, key=lambda m: len(m["mountPath"]), default=None)
+
+
+def volume_source(workload: dict, name: str) -> tuple[str, str]:
+    """What a pod volume is: ("claim", claim name) for a PersistentVolumeClaim or a claim template
+    (named as the StatefulSet's first pod's claim), ("emptyDir", name), ("configMap", ConfigMap
+    name), or (another kind, name)."""
+    for t in workload["spec"].get("volumeClaimTemplates", []):
+        if t["metadata"]["name"] == name:
+            return "claim", f"{name}-{workload['metadata']['name']}-0"
+    volume = next((v for v in pod_spec(workload).get("volumes", []) if v["name"] == name), None)
+    if volume is None:
+        return "missing", name
+    if "persistentVolumeClaim" in volume:
+        return "claim", volume["persistentVolumeClaim"]["claimName"]
+    if "configMap" in volume:
+        return "configMap", volume["configMap"]["name"]
+    kind = next((k for k in volume if k != "name"), "unknown")
+    return kind, name
+
+
+def mounted_text(objects: list[dict], workload: dict, container: dict, path: str) -> str | None:
+    """The text a ConfigMap volume puts at `path` in the container; None when none does."""
+    mount = mount_of(container, path)
+    if mount is None:
+        return None
+    kind, name = volume_source(workload, mount["name"])
+    cm = named(objects, "ConfigMap", name) if kind == "configMap" else None
+    if cm is None:
+        return None
+    relative = mount.get("subPath") or path[len(mount["mountPath"].rstrip("/")) + 1:]
+    volume = next(v for v in pod_spec(workload)["volumes"] if v["name"] == mount["name"])
+    items = volume["configMap"].get("items")
+    key = next((i["key"] for i in items if i["path"] == relative), None) if items else relative
+    return cm.get("data", {}).get(key)
+
+
+def parse_pgbackrest_conf(text: str) -> dict[str, dict[str, str]]:
+    """pgBackRest's INI file: [section] then key=value lines, # comments."""
+    sections: dict[str, dict[str, str]] = {}
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1].strip(), {})
+        elif "=" in line and current is not None:
+            key, _, value = line.partition("=")
+            current[key.strip()] = value.strip()
+    return sections
+
+
+def pgbackrest_conf(objects: list[dict], workload: dict, container: dict) -> dict[str, dict[str, str]] | None:
+    path = env_value(container, "PGBACKREST_CONFIG") or PGBACKREST_CONFIG
+    text = mounted_text(objects, workload, container, path)
+    return None if text is None else parse_pgbackrest_conf(text)
+
+
+def pgbackrest_option(conf: dict, stanza: str, key: str) -> str | None:
+    return conf.get(stanza, {}).get(key, conf.get("global", {}).get(key))
+
+
+def postgres_server(objects: list[dict]) -> tuple[dict | None, dict | None]:
+    """(StatefulSet postgres, its server container: the one named postgres, else the first)."""
+    sts = named(objects, "StatefulSet", "postgres")
+    if sts is None:
+        return None, None
+    cs = pod_spec(sts)["containers"]
+    return sts, next((c for c in cs if c["name"] == "postgres"), cs[0])
+
+
+def archive_stanza(server: dict) -> str | None:
+    m = ARCHIVE_PUSH.match(postgres_settings(server).get("archive_command", "").strip())
+    return m.group(1) if m else None
+
+
+def archiving_violations(objects: list[dict]) -> list[str]:
+    """The server archives every WAL segment with pgBackRest: archive_mode on, archive_command
+    `pgbackrest … --stanza=S … archive-push %p`, pgBackRest's configuration mounted in that
+    container (archive_command runs there) with a section [S] whose pg1-path is the container's
+    PGDATA."""
+    sts, server = postgres_server(objects)
+    if sts is None:
+        return ["no StatefulSet postgres"]
+    at = where(sts, server)
+    settings = postgres_settings(server)
+    out = []
+    if settings.get("archive_mode") not in ("on", "always"):
+        out.append(f"{at}: archive_mode is {settings.get('archive_mode', 'off (the default)')}, not on")
+    stanza = archive_stanza(server)
+    if stanza is None:
+        out.append(f"{at}: archive_command {settings.get('archive_command')!r} is not "
+                   "`pgbackrest --stanza=… archive-push %p`")
+    conf = pgbackrest_conf(objects, sts, server)
+    if conf is None:
+        out.append(f"{at}: no pgBackRest configuration at {PGBACKREST_CONFIG} (a ConfigMap volume)")
+    elif stanza is not None:
+        if stanza not in conf:
+            out.append(f"{at}: pgBackRest's configuration has no section [{stanza}], the archive_command's stanza")
+        pgdata = env_value(server, "PGDATA") or DEFAULT_PGDATA
+        if pgbackrest_option(conf, stanza, "pg1-path") != pgdata:
+            out.append(f"{at}: stanza {stanza}'s pg1-path {pgbackrest_option(conf, stanza, 'pg1-path')} is not "
+                       f"PGDATA {pgdata}")
+    return out
+
+
+def repository_violations(objects: list[dict]) -> list[str]:
+    """pgBackRest's repository is an object store (with its bucket), or a path on a
+    PersistentVolumeClaim of the render that the server's container mounts (archive-push writes
+    there), never the claim of the data directory nor a volume that dies with the pod."""
+    sts, server = postgres_server(objects)
+    if sts is None:
+        return ["no StatefulSet postgres"]
+    conf = pgbackrest_conf(objects, sts, server)
+    stanza = archive_stanza(server) or "global"
+    if conf is None:
+        return [f"{where(sts, server)}: no pgBackRest configuration, so no repository"]
+    kind = pgbackrest_option(conf, stanza, "repo1-type") or "posix"
+    if kind in OBJECT_STORES:
+        bucket = OBJECT_STORES[kind]
+        return [] if pgbackrest_option(conf, stanza, bucket) else [f"pgBackRest: repo1-type={kind} without {bucket}"]
+    path = pgbackrest_option(conf, stanza, "repo1-path") or "/var/lib/pgbackrest"
+    mount = mount_of(server, path)
+    if mount is None:
+        return [f"pgBackRest: the repository {path} is on no volume of {where(sts, server)} (its read-only root)"]
+    source, name = volume_source(sts, mount["name"])
+    data = mount_of(server, pgbackrest_option(conf, stanza, "pg1-path") or DEFAULT_PGDATA)
+    out = []
+    if source != "claim":
+        out.append(f"pgBackRest: the repository {path} is on volume {mount['name']} ({source}), not a "
+                   "PersistentVolumeClaim: it would go with the pod")
+    elif data is not None and volume_source(sts, data["name"]) == (source, name):
+        out.append(f"pgBackRest: the repository {path} is on the data volume ({name}): one lost disk loses both")
+    elif not any(t["metadata"]["name"] == mount["name"] for t in sts["spec"].get("volumeClaimTemplates", [])) \
+            and named(objects, "PersistentVolumeClaim", name) is None:
+        out.append(f"pgBackRest: the repository's claim {name} is not in the render")
+    return out
+
+
+def retention_violations(objects: list[dict]) -> list[str]:
+    """pgBackRest expires old backups and their WAL: repo1-retention-full is set (a count of full
+    backups, or days with repo1-retention-full-type=time). Without it pgBackRest keeps
+    everything and the repository fills up."""
+    sts, server = postgres_server(objects)
+    if sts is None:
+        return ["no StatefulSet postgres"]
+    conf = pgbackrest_conf(objects, sts, server) or {}
+    stanza = archive_stanza(server) or "global"
+    value = pgbackrest_option(conf, stanza, "repo1-retention-full")
+    kind = pgbackrest_option(conf, stanza, "repo1-retention-full-type") or "count"
+    if value is None:
+        return ["pgBackRest: no repo1-retention-full: backups and WAL are never expired"]
+    if not value.isdigit() or int(value) < 1 or kind not in ("count", "time"):
+        return [f"pgBackRest: repo1-retention-full={value} (type {kind}) is not a positive count or number of days"]
+    return []
+
+
+def backup_schedule_violations(objects: list[dict]) -> list[str]:
+    """A container beside the server takes the base backups on a schedule: it runs a script of
+    pgBackRest's ConfigMap that calls `pgbackrest … backup`, with BACKUP_AT (HH:MM, UTC) and
+    FULL_BACKUP_WEEKDAY (1-7), and it sees what pgBackRest needs: the data volume at the server's
+    path, the server's socket folder, the repository's volume and the same configuration. (A
+    CronJob's pod could reach none of the first three; pgBackRest talks to PostgreSQL through the
+    socket only.)"""
+    sts, server = postgres_server(objects)
+    if sts is None:
+        return ["no StatefulSet postgres"]
+    conf = pgbackrest_conf(objects, sts, server) or {}
+    stanza = archive_stanza(server) or "global"
+    schedulers = []
+    for c in [c for c in pod_spec(sts)["containers"] if c is not server]:
+        words = c.get("command", []) + c.get("args", [])
+        script = next((mounted_text(objects, sts, c, w) for w in words if w.startswith("/")
+                       and mounted_text(objects, sts, c, w)), None)
+        if script and re.search(r"\bpgbackrest\b.*\bbackup\b", script):
+            schedulers.append((c, script))
+    if not schedulers:
+        return [f"{sts['kind']} postgres: no container runs a backup schedule (a script of pgBackRest's "
+                "ConfigMap calling `pgbackrest … backup`)"]
+    out = []
+    for c, script in schedulers:
+        at = where(sts, c)
+        if stanza != "global" and f"--stanza={stanza}" not in script:
+            out.append(f"{at}: its schedule never names the stanza {stanza} (pgBackRest requires --stanza)")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", env_value(c, "BACKUP_AT") or ""):
+            out.append(f"{at}: BACKUP_AT {env_value(c, 'BACKUP_AT')!r} is not HH:MM")
+        if not re.fullmatch(r"[1-7]", env_value(c, "FULL_BACKUP_WEEKDAY") or ""):
+            out.append(f"{at}: FULL_BACKUP_WEEKDAY {env_value(c, 'FULL_BACKUP_WEEKDAY')!r} is not 1-7")
+        if pgbackrest_conf(objects, sts, c) != conf:
+            out.append(f"{at}: does not mount the server's pgBackRest configuration")
+        paths = {"the data directory": pgbackrest_option(conf, stanza, "pg1-path") or DEFAULT_PGDATA,
+                 "the server's socket": pgbackrest_option(conf, stanza, "pg1-socket-path") or "/var/run/postgresql"}
+        if (pgbackrest_option(conf, stanza, "repo1-type") or "posix") not in OBJECT_STORES:
+            paths["the repository"] = pgbackrest_option(conf, stanza, "repo1-path") or "/var/lib/pgbackrest"
+        for what, path in paths.items():
+            theirs, ours = mount_of(server, path), mount_of(c, path)
+            if ours is None or theirs is None or ours["mountPath"] != theirs["mountPath"] or \
+                    volume_source(sts, ours["name"]) != volume_source(sts, theirs["name"]):
+                out.append(f"{at}: does not see {what} ({path}) as the server does")
+    return out
+
+
+def dockerfile_args(dockerfile: str) -> dict[str, str]:
+    return dict(re.findall(r"^ARG\s+(\w+)=(\S+)", dockerfile, re.M))
+
+
+def postgres_image_violations(objects: list[dict], dockerfile: str) -> list[str]:
+    """The image with pgBackRest (k8s/images/postgres/Dockerfile) is built from a pinned base
+    with a pinned pgbackrest, and every container of the postgres StatefulSet runs it, tagged
+    with the Dockerfile's VERSION: CI builds and pushes the tag the manifests name only when the
+    registry lacks it, so a Dockerfile changed without a new tag would never be built."""
+    out = []
+    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
+    for base in bases:
+        problem = image_problem(base)
+        if problem:
+            out.append(f"the PostgreSQL image's base {base} {problem}")
+    args = dockerfile_args(dockerfile)
+    install = re.search(r"apt-get install[^\n]*?\bpgbackrest(=\S+)?", dockerfile)
+    if not install:
+        out.append("the PostgreSQL image does not install pgbackrest")
+    elif not install.group(1):
+        out.append("the PostgreSQL image's pgbackrest is not pinned to a version (pgbackrest=…)")
+    version = args.get("VERSION")
+    if not version:
+        out.append("the PostgreSQL image's Dockerfile has no ARG VERSION=…, its tag")
+    sts = named(objects, "StatefulSet", "postgres")
+    for c in containers(sts) if sts else []:
+        tag = c["image"].rsplit("/", 1)[-1].partition(":")[2]
+        if tag != version:
+            out.append(f"{where(sts, c)}: image {c['image']} is not the pgBackRest image's version {version}")
+    return out
+
+
+def restore_job_violations(job: dict, objects: list[dict]) -> list[str]:
+    """The restore Job (a template, applied by hand) restores into the StatefulSet's data claim,
+    from the server's repository claim, with the server's image and configuration, a time
+    target and the archive_command's stanza."""
+    sts, server = postgres_server(objects)
+    if sts is None:
+        return ["no StatefulSet postgres"]
+    restore = pod_spec(job)["containers"][0]
+    at = where(job, restore)
+    out = []
+    if restore["image"] != server["image"]:
+        out.append(f"{at}: image {restore['image']} is not the server's {server['image']}")
+    conf = pgbackrest_conf(objects, sts, server) or {}
+    if pgbackrest_conf(objects, job, restore) != conf:
+        out.append(f"{at}: does not mount the server's pgBackRest configuration")
+    stanza = archive_stanza(server) or "global"
+    paths = {"data": pgbackrest_option(conf, stanza, "pg1-path") or DEFAULT_PGDATA}
+    if (pgbackrest_option(conf, stanza, "repo1-type") or "posix") not in OBJECT_STORES:
+        paths["repository"] = pgbackrest_option(conf, stanza, "repo1-path") or "/var/lib/pgbackrest"
+    for what, path in paths.items():
+        theirs, ours = mount_of(server, path), mount_of(restore, path)
+        if ours is None or theirs is None or ours["mountPath"] != theirs["mountPath"] or \
+                volume_source(job, ours["name"]) != volume_source(sts, theirs["name"]):
+            want = volume_source(sts, theirs["name"])[1] if theirs else "?"
+            out.append(f"{at}: the {what} ({path}) is not the server's claim {want}")
+    script = " ".join(restore.get("command", []) + restore.get("args", []))
+    for word in ("restore", "--type=time", "--target=", f"--stanza={stanza}"):
+        if word not in script:
+            out.append(f"{at}: its pgbackrest command lacks {word}")
+    return out

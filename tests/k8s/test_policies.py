@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 import policies
 from renders import ROOT, variants
@@ -119,6 +120,42 @@ def test_every_secret_key_read_is_in_the_secret_template(renders, variant, secre
 @pytest.mark.parametrize("variant", VARIANTS, ids=ids)
 def test_postgres_accepts_every_connection_the_processes_may_open(renders, variant):
     assert policies.postgres_connection_violations(renders[variant]) == []
+
+
+# PostgreSQL's backups (ADR 0038). Every overlay deploys the base's StatefulSet, so every variant
+# CI renders (the split overlay is the one CI deploys) must archive and back up.
+POSTGRES_DOCKERFILE = ROOT / "k8s/images/postgres/Dockerfile"
+RESTORE_JOB = ROOT / "k8s/base/postgres-restore.template.yaml"
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_postgres_archives_every_wal_segment_with_pgbackrest(renders, variant):
+    assert policies.archiving_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_the_backup_repository_is_a_claim_of_its_own_with_a_retention(renders, variant):
+    assert policies.repository_violations(renders[variant]) == []
+    assert policies.retention_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_base_backups_run_on_a_schedule_beside_the_server(renders, variant):
+    assert policies.backup_schedule_violations(renders[variant]) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=ids)
+def test_postgres_runs_the_pinned_image_with_pgbackrest(renders, variant):
+    assert policies.postgres_image_violations(renders[variant], POSTGRES_DOCKERFILE.read_text()) == []
+
+
+def test_the_restore_job_template_restores_the_servers_claims_as_the_workloads_run(renders):
+    job = yaml.safe_load(RESTORE_JOB.read_text())
+    objects = renders[("split",)]
+    assert policies.restore_job_violations(job, objects) == []
+    assert policies.container_violations([job]) == []
+    assert policies.service_account_violations(objects + [job]) == []
+    assert policies.namespace_violations([job]) == []
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=ids)

@@ -7,6 +7,7 @@ import copy
 import re
 
 import pytest
+import yaml
 
 import policies
 from renders import ROOT
@@ -432,3 +433,198 @@ def test_fault_check_catches_a_fault_route_that_others_shadow(chaos):
     http = virtual_service(chaos, "payments")["spec"]["http"]
     http.append(http.pop(0))
     assert any("comes after route module-calls" in v for v in policies.fault_violations(chaos, "orders", "payments"))
+
+
+# --- PostgreSQL's backups (ADR 0038) ---------------------------------------------------------
+
+POSTGRES_DOCKERFILE = (ROOT / "k8s/images/postgres/Dockerfile").read_text()
+RESTORE_JOB = ROOT / "k8s/base/postgres-restore.template.yaml"
+
+
+def postgres_pod(objects):
+    return policies.pod_spec(policies.named(objects, "StatefulSet", "postgres"))
+
+
+def postgres_container(objects, name="postgres"):
+    return next(c for c in postgres_pod(objects)["containers"] if c["name"] == name)
+
+
+def pgbackrest_conf(objects):
+    return policies.named(objects, "ConfigMap", "pgbackrest")["data"]
+
+
+def edit_conf(objects, old, new):
+    data = pgbackrest_conf(objects)
+    assert old in data["pgbackrest.conf"], old
+    data["pgbackrest.conf"] = data["pgbackrest.conf"].replace(old, new)
+
+
+def set_setting(objects, name, value):
+    args = postgres_container(objects)["args"]
+    i = next(i for i, a in enumerate(args) if a.startswith(name + "="))
+    if value is None:
+        del args[i - 1:i + 1]
+    else:
+        args[i] = f"{name}={value}"
+
+
+def test_the_backup_checks_pass_the_unbroken_render(split):
+    assert policies.archiving_violations(split) == []
+    assert policies.repository_violations(split) == []
+    assert policies.retention_violations(split) == []
+    assert policies.backup_schedule_violations(split) == []
+    assert policies.postgres_image_violations(split, POSTGRES_DOCKERFILE) == []
+
+
+def test_the_server_settings_are_read_as_postgres_reads_them():
+    c = {"args": ["postgres", "-c", "archive_mode=on", "-carchive_timeout=60s", "--max-connections=300"]}
+    assert policies.postgres_settings(c) == {"archive_mode": "on", "archive_timeout": "60s", "max_connections": "300"}
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda o: set_setting(o, "archive_mode", "off"), "archive_mode is off, not on"),
+    (lambda o: set_setting(o, "archive_mode", None), "archive_mode is off (the default), not on"),
+    (lambda o: set_setting(o, "archive_command", "cp %p /archive/%f"), "is not `pgbackrest --stanza=… archive-push %p`"),
+    (lambda o: set_setting(o, "archive_command", "pgbackrest archive-push %p"), "is not `pgbackrest"),
+    (lambda o: set_setting(o, "archive_command", "/bin/true"), "is not `pgbackrest"),
+    (lambda o: set_setting(o, "archive_command", "pgbackrest --stanza=orders archive-push %p"), "no section [orders]"),
+    (lambda o: edit_conf(o, "pg1-path=/var/lib/postgresql/data/pgdata", "pg1-path=/var/lib/postgresql/data"),
+     "pg1-path /var/lib/postgresql/data is not PGDATA /var/lib/postgresql/data/pgdata"),
+    (lambda o: postgres_container(o)["volumeMounts"].remove(
+        next(m for m in postgres_container(o)["volumeMounts"] if m["name"] == "pgbackrest-config")),
+     "no pgBackRest configuration at /etc/pgbackrest/pgbackrest.conf"),
+    (lambda o: o.remove(policies.named(o, "ConfigMap", "pgbackrest")), "no pgBackRest configuration"),
+])
+def test_archiving_check_catches(split, breakage, expected):
+    breakage(split)
+    violations = policies.archiving_violations(split)
+    assert any(expected in v for v in violations), violations
+
+
+def test_archiving_check_wants_the_stateful_set(split):
+    split.remove(policies.named(split, "StatefulSet", "postgres"))
+    assert policies.archiving_violations(split) == ["no StatefulSet postgres"]
+
+
+def move_repository_volume_to(objects, volume):
+    for c in postgres_pod(objects)["containers"]:
+        for m in c["volumeMounts"]:
+            if m["name"] == "backup":
+                m["name"] = volume
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    # On the data volume: a path below the data mount, or the repository volume swapped for it.
+    (lambda o: edit_conf(o, "repo1-path=/var/lib/pgbackrest", "repo1-path=/var/lib/postgresql/data/backup"),
+     "is on the data volume (data-postgres-0)"),
+    (lambda o: move_repository_volume_to(o, "data"), "is on the data volume (data-postgres-0)"),
+    (lambda o: move_repository_volume_to(o, "tmp"), "(emptyDir), not a PersistentVolumeClaim"),
+    (lambda o: edit_conf(o, "repo1-path=/var/lib/pgbackrest", "repo1-path=/srv/backup"), "is on no volume"),
+    (lambda o: o.remove(policies.named(o, "PersistentVolumeClaim", "postgres-backup")),
+     "the repository's claim postgres-backup is not in the render"),
+    (lambda o: edit_conf(o, "repo1-path=/var/lib/pgbackrest", "repo1-type=s3\nrepo1-path=/deliveryhub"),
+     "repo1-type=s3 without repo1-s3-bucket"),
+])
+def test_repository_check_catches(split, breakage, expected):
+    breakage(split)
+    violations = policies.repository_violations(split)
+    assert any(expected in v for v in violations), violations
+
+
+def test_repository_check_accepts_an_object_store(split):
+    edit_conf(split, "repo1-path=/var/lib/pgbackrest",
+              "repo1-type=s3\nrepo1-path=/deliveryhub\nrepo1-s3-bucket=b\nrepo1-s3-region=r\nrepo1-s3-endpoint=e")
+    assert policies.repository_violations(split) == []
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("repo1-retention-full=2\n", "", "no repo1-retention-full"),
+    ("repo1-retention-full=2\n", "# repo1-retention-full=2\n", "no repo1-retention-full"),
+    ("repo1-retention-full=2\n", "repo1-retention-full=0\n", "is not a positive count"),
+    ("repo1-retention-full=2\n", "repo1-retention-full=two\n", "is not a positive count"),
+])
+def test_retention_check_catches(split, old, new, expected):
+    edit_conf(split, old, new)
+    violations = policies.retention_violations(split)
+    assert any(expected in v for v in violations), violations
+
+
+def sidecar(objects):
+    return postgres_container(objects, "pgbackrest")
+
+
+def unmount(objects, container, volume):
+    container["volumeMounts"] = [m for m in container["volumeMounts"] if m["name"] != volume]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda o: postgres_pod(o)["containers"].remove(sidecar(o)), "no container runs a backup schedule"),
+    (lambda o: sidecar(o).update(command=["bash", "-c", "sleep infinity"]), "no container runs a backup schedule"),
+    (lambda o: pgbackrest_conf(o).update({"backup-schedule.sh": "sleep infinity\n"}), "no container runs a backup schedule"),
+    (lambda o: pgbackrest_conf(o).update({"backup-schedule.sh": pgbackrest_conf(o)["backup-schedule.sh"].replace(
+        "--stanza=deliveryhub", "")}), "never names the stanza deliveryhub"),
+    (lambda o: sidecar(o)["env"][0].update(value="25:00"), "BACKUP_AT '25:00' is not HH:MM"),
+    (lambda o: sidecar(o)["env"].pop(0), "BACKUP_AT None is not HH:MM"),
+    (lambda o: sidecar(o)["env"][1].update(value="0"), "FULL_BACKUP_WEEKDAY '0' is not 1-7"),
+    (lambda o: unmount(o, sidecar(o), "data"), "does not see the data directory"),
+    (lambda o: unmount(o, sidecar(o), "run"), "does not see the server's socket"),
+    (lambda o: unmount(o, sidecar(o), "backup"), "does not see the repository"),
+    (lambda o: next(m for m in sidecar(o)["volumeMounts"] if m["name"] == "data").update(
+        mountPath="/data"), "does not see the data directory"),
+])
+def test_backup_schedule_check_catches(split, breakage, expected):
+    breakage(split)
+    violations = policies.backup_schedule_violations(split)
+    assert any(expected in v for v in violations), violations
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("FROM postgres:15-bookworm", "FROM postgres", "base postgres has no tag"),
+    ("FROM postgres:15-bookworm", "FROM postgres:latest", "base postgres:latest is tagged latest"),
+    ('"pgbackrest=${PGBACKREST_VERSION}"', "pgbackrest", "pgbackrest is not pinned"),
+    ('"pgbackrest=${PGBACKREST_VERSION}"', "postgresql-client", "does not install pgbackrest"),
+    ("ARG VERSION=15-bookworm-pgbackrest-2.45-r1", "ARG VERSION=15-bookworm-pgbackrest-2.45-r2",
+     "is not the pgBackRest image's version 15-bookworm-pgbackrest-2.45-r2"),
+])
+def test_postgres_image_check_catches_a_dockerfile(split, old, new, expected):
+    assert old in POSTGRES_DOCKERFILE
+    violations = policies.postgres_image_violations(split, POSTGRES_DOCKERFILE.replace(old, new))
+    assert any(expected in v for v in violations), violations
+
+
+def test_postgres_image_check_catches_a_container_without_pgbackrest(split):
+    sidecar(split)["image"] = "postgres:15-bookworm"
+    assert policies.postgres_image_violations(split, POSTGRES_DOCKERFILE) == [
+        "StatefulSet postgres, container pgbackrest: image postgres:15-bookworm is not the pgBackRest image's "
+        "version 15-bookworm-pgbackrest-2.45-r1"]
+    postgres_container(split)["image"] = "ghcr.io/deliveryhub/postgres-pgbackrest:latest"
+    assert any("container postgres: image ghcr.io/deliveryhub/postgres-pgbackrest:latest is tagged latest" in v
+               for v in policies.container_violations(split))
+
+
+@pytest.fixture
+def restore_job():
+    return yaml.safe_load(RESTORE_JOB.read_text())
+
+
+def restore_container(job):
+    return policies.pod_spec(job)["containers"][0]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda j: restore_container(j).update(image="postgres:15-bookworm"), "is not the server's"),
+    (lambda j: policies.pod_spec(j)["volumes"][0]["persistentVolumeClaim"].update(claimName="data-postgres-1"),
+     "the data (/var/lib/postgresql/data/pgdata) is not the server's claim data-postgres-0"),
+    (lambda j: policies.pod_spec(j)["volumes"][2]["persistentVolumeClaim"].update(claimName="data-postgres-0"),
+     "the repository (/var/lib/pgbackrest) is not the server's claim postgres-backup"),
+    (lambda j: unmount(j, restore_container(j), "pgbackrest-config"), "does not mount the server's pgBackRest"),
+    (lambda j: restore_container(j).update(args=[restore_container(j)["args"][0].replace("--type=time", "")]),
+     "lacks --type=time"),
+    (lambda j: restore_container(j).update(args=[restore_container(j)["args"][0].replace(
+        "--stanza=deliveryhub", "--stanza=orders")]), "lacks --stanza=deliveryhub"),
+])
+def test_restore_job_check_catches(split, restore_job, breakage, expected):
+    assert policies.restore_job_violations(restore_job, split) == []
+    breakage(restore_job)
+    violations = policies.restore_job_violations(restore_job, split)
+    assert any(expected in v for v in violations), violations

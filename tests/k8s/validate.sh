@@ -2,10 +2,10 @@
 # Renders every variant in tests/k8s/variants.txt with the pinned kustomize (render.sh), and each
 # overlay with `kubectl kustomize` when kubectl is installed, and validates every object offline
 # against the Kubernetes, prometheus-operator and Istio schemas, unknown fields included
-# (tools/k8s-validate/validate.mjs); also the Secret template, which no overlay renders. First it
-# shows that the validator rejects each broken object in fixtures/ (a `portz` typo, an unknown
-# kind, typos in custom resources, a wrong type) with the message on the fixture's `# expect:`
-# line. Exits non-zero on any failure.
+# (tools/k8s-validate/validate.mjs); also the templates that no overlay renders (the Secret, the
+# PostgreSQL restore Job). First it shows that the validator rejects each broken object in
+# fixtures/ (a `portz` typo, an unknown kind, typos in custom resources, a wrong type) with the
+# message on the fixture's `# expect:` line. Exits non-zero on any failure.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -52,7 +52,7 @@ if command -v kubectl >/dev/null; then
 else
   echo "kubectl not installed: its renders are not checked (the pinned kustomize's are)"
 fi
-files+=("$root/k8s/base/secret.template.yaml")
+files+=("$root/k8s/base/secret.template.yaml" "$root/k8s/base/postgres-restore.template.yaml")
 "${validate[@]}" "${files[@]}" | grep -v '^ok ' || failures=$((failures + 1))
 
 if ((failures)); then echo "k8s validation: $failures failed"; exit 1; fi
