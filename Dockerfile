@@ -31,6 +31,9 @@ COPY scripts/install-deps.sh scripts/install-deps.sh
 RUN scripts/install-deps.sh build
 COPY . .
 RUN cmake --preset release && cmake --build --preset release
+# No symbols at runtime (nothing reads them: no stack traces); 8.4 → 5.4 MB, and the image within
+# its 100 MB budget (scripts/image.sh measures it).
+RUN strip --strip-unneeded build/release/src/app/deliveryhub
 
 FROM debian:12-slim
 ARG VERSION=0.1.0
@@ -61,7 +64,8 @@ RUN apt-get update \
       libsqlite3-0 \
       libssl3 \
       libstdc++6 \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
+      /var/cache/debconf/*-old /var/lib/dpkg/*-old
 
 RUN groupadd --system --gid 10001 deliveryhub \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/deliveryhub --no-create-home \
