@@ -23,9 +23,9 @@ import time
 
 import pytest
 
-from conftest import Server, assert_json, wait_for  # tests/integration's harness (./conftest.py)
-from test_backup import Orders
-from test_invariants import consistent, setup_shop
+from conftest import Server, wait_for  # tests/integration's harness (./conftest.py)
+from test_backup import Orders, assert_restored
+from test_invariants import setup_shop
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
@@ -145,24 +145,11 @@ def drill(folder, admin, database, server):
     server.start()
     rto_s = time.monotonic() - lost_at
 
-    operator = server.operator_token()
-    for oid in before:
-        assert_json(server.call("GET", f"/api/v1/orders/{oid}", token=operator), 200)
-    for oid in after:
-        assert server.call("GET", f"/api/v1/orders/{oid}", token=operator).status == 404, oid
     # Nothing created after T at all (orders in flight at T included): created_at is set before
     # the commit, on this machine's clock, in milliseconds.
     newest_ms = int(psql(database, "SELECT max(created_at) FROM orders.orders_orders"))
     assert newest_ms <= target * 1000 + 1, (newest_ms, target)
-
-    def settled():  # the sagas in flight at T finish on the restored database
-        page = assert_json(server.call("GET", "/api/v1/orders/summary", token=operator), 200)
-        return page["saga_backlog"] == 0
-    wait_for(settled, 60, "the sagas restored mid-flight to finish")
-    for oid in before:
-        assert assert_json(server.call("GET", f"/api/v1/orders/{oid}", token=operator), 200)["status"] not in (
-            "pending", "payment_authorized"), oid
-    consistent(server)  # sagas done, outboxes drained, invariants clean
+    assert_restored(server, before, after)  # present, absent, sagas finish, invariants clean
 
     # The promoted cluster is on a new timeline and archives it: the next backup has its WAL.
     assert int(psql(admin, "SELECT timeline_id FROM pg_control_checkpoint()")) >= 2

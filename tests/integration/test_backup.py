@@ -66,6 +66,26 @@ class Orders:
             t.join(30)
 
 
+def assert_restored(server, before, after):
+    """After a restore (SQLite's drill and PostgreSQL's): every order in `before` is there, none
+    in `after`; the sagas in flight at the restore point finish; the outboxes drain and the
+    invariant checker is clean."""
+    operator = server.operator_token()
+    for oid in before:
+        assert_json(server.call("GET", f"/api/v1/orders/{oid}", token=operator), 200)
+    for oid in after:
+        assert server.call("GET", f"/api/v1/orders/{oid}", token=operator).status == 404, oid
+
+    def settled():
+        page = assert_json(server.call("GET", "/api/v1/orders/summary", token=operator), 200)
+        return page["saga_backlog"] == 0
+    wait_for(settled, 60, "the sagas restored mid-flight to finish")
+    for oid in before:
+        assert assert_json(server.call("GET", f"/api/v1/orders/{oid}", token=operator), 200)["status"] not in (
+            "pending", "payment_authorized"), oid
+    consistent(server)  # sagas done, outboxes drained, invariants clean
+
+
 def test_the_restore_drill_keeps_what_was_acknowledged_before_the_backup(make_server, tmp_path):
     server = make_server()
     shop = setup_shop(server)
@@ -113,20 +133,7 @@ def test_the_restore_drill_keeps_what_was_acknowledged_before_the_backup(make_se
           f"then start to ready); backup {report['bytes']} bytes in {report['seconds']:.2f} s under load; "
           f"RPO: the {len(lost)} orders acknowledged after the backup began, "
           f"{orders.acknowledged[-1][1] - began:.1f} s of writes")
-    operator = server.operator_token()
-    for oid in before:
-        assert_json(server.call("GET", f"/api/v1/orders/{oid}", token=operator), 200)
-    for oid in after:
-        assert server.call("GET", f"/api/v1/orders/{oid}", token=operator).status == 404, oid
-
-    def settled():  # the sagas in flight at the backup point finish after the restore
-        page = assert_json(server.call("GET", "/api/v1/orders/summary", token=operator), 200)
-        return page["saga_backlog"] == 0
-    wait_for(settled, 60, "the sagas restored mid-flight to finish")
-    for oid in before:
-        assert assert_json(server.call("GET", f"/api/v1/orders/{oid}", token=operator), 200)["status"] not in (
-            "pending", "payment_authorized"), oid
-    consistent(server)  # sagas done, outboxes drained, invariants clean
+    assert_restored(server, before, after)
 
 
 def test_a_restore_keeps_the_database_it_replaces(make_server, tmp_path):
