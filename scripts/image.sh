@@ -28,6 +28,13 @@
 #      size docker-library/repo-info records for the official debian:12-slim (74.83 MB).
 #   4. A start: the image's entrypoint run as its user (`--version`, `--help`, `id`) with
 #      `buildah run --isolation chroot`.
+#   5. With --test: tests/image/test_container.py against it (the single overlay's container
+#      with podman: its user, read-only root, probes, the README walkthroughs, SIGTERM; and the
+#      default command on SQLite), then the SBOM: sbom/deliveryhub-VERSION.cdx.json made by
+#      cdxgen from the image's dpkg database and checked (no package for building only, each
+#      package needed by a runtime package or in the base), and tests/image/last-verified.json,
+#      the record that ctest deploy.dockerfile compares the tree with. Commit both. ≈ 1 minute
+#      more (the first time also `npm install` of tools/sbom, ≈ 10 s).
 #
 # This sandbox (a Firecracker VM: root, all capabilities but CAP_SYS_RESOURCE, RLIMIT_NOFILE
 # 20000, cgroup v1 with a v2 `unified` hierarchy), and what works in it:
@@ -50,7 +57,9 @@
 #   - Root: podman and buildah run as root (the script re-runs itself with sudo); rootless would
 #     need /etc/subuid ranges and fuse-overlayfs.
 #
-# Usage: scripts/image.sh [--tag NAME] [--bases-only] [--rebuild-bases] [--no-cache] [--budget-mb MB]
+# Usage: scripts/image.sh [--test] [--tag NAME] [--bases-only] [--rebuild-bases] [--no-cache] [--budget-mb MB]
+#   --test            then test it, make its SBOM and record both (step 5); required before a
+#                     change to the Dockerfile, scripts/install-deps.sh or the libraries lands
 #   --tag NAME        the image's name (default deliveryhub:dev)
 #   --bases-only      make the missing base images and stop
 #   --rebuild-bases   remake the Debian base images even if they are present
@@ -72,8 +81,10 @@ bases_only=""
 rebuild_bases=""
 no_cache=()
 budget_mb=100
+run_tests=""
 while (($#)); do
   case "$1" in
+    --test) run_tests=1; shift ;;
     --tag) tag="$2"; shift 2 ;;
     --bases-only) bases_only=1; shift ;;
     --rebuild-bases) rebuild_bases=1; shift ;;
@@ -92,6 +103,9 @@ die() { printf 'image.sh: %s\n' "$*" >&2; exit 1; }
 
 # --- Tools ----------------------------------------------------------------------------------------
 tools=(buildah podman runc debootstrap debuerreotype wget)  # runc: podman run here (see above)
+[[ -z $run_tests ]] || tools+=(postgresql python3-pytest python3-yaml binutils openssl)
+# Node.js for cdxgen; a machine with node and npm outside dpkg keeps them (as install-deps.sh).
+[[ -z $run_tests ]] || { command -v node > /dev/null && command -v npm > /dev/null; } || tools+=(nodejs npm)
 missing=()
 for p in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -126,8 +140,10 @@ from_images() {
 
 work=""
 ctr=""
+mounted=()
 cleanup() {
   [[ -z $ctr ]] || buildah rm "$ctr" > /dev/null 2>&1 || true
+  for image in "${mounted[@]}"; do podman image unmount "$image" > /dev/null 2>&1 || true; done
   [[ -z $work ]] || rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
@@ -259,3 +275,31 @@ if awk -v b="$bytes" -v budget="$budget_mb" 'BEGIN { exit !(b > budget * 1e6) }'
   exit 1
 fi
 echo "$tag is within the ${budget_mb} MB budget"
+[[ -n $run_tests ]] || exit 0
+
+# --- Its tests, its SBOM, the record --------------------------------------------------------------
+python=/usr/bin/python3  # Debian's, with the packages installed above
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/deliveryhub-image-test.XXXXXX")
+log "tests/image against $tag"
+DELIVERYHUB_IMAGE="$tag" PYTHONDONTWRITEBYTECODE=1 "$python" -m pytest -q -p no:cacheprovider tests/image \
+  | tee "$work/tests.log"
+tests_summary=$(grep -E '^[0-9]+ passed' "$work/tests.log" | tail -1)
+if [[ -z $tests_summary ]] || grep -qE '(failed|error|skipped)' <<< "$tests_summary"; then
+  die "tests/image did not all pass: $(tail -1 "$work/tests.log")"
+fi
+final_base=$(awk 'toupper($1) == "FROM" { i = 2; while ($i ~ /^--/) i++; image = $i } END { print image }' Dockerfile)
+final_base="${final_base#docker.io/}"; final_base="docker.io/library/${final_base#library/}"
+image_root=$(podman image mount "$tag"); mounted+=("$tag")
+base_root=$(podman image mount "$final_base"); mounted+=("$final_base")
+dpkg-query --admindir="$base_root/var/lib/dpkg" -W -f '${Package}\n' | sort > "$work/base-packages"
+sbom="sbom/deliveryhub-$version.cdx.json"
+mkdir -p sbom
+log "SBOM of $tag with cdxgen (tools/sbom)"
+"$python" scripts/sbom.py generate "$image_root" "$work/sbom.json" --version "$version"
+"$python" scripts/sbom.py check "$work/sbom.json" --base-packages "$work/base-packages" \
+  || die "the SBOM's check failed (above): the image holds what it should not"
+cp "$work/sbom.json" "$sbom"
+"$python" scripts/sbom.py record tests/image/last-verified.json --image "$tag" --sbom "$sbom" \
+  --binary "$image_root/usr/local/bin/deliveryhub" --base-packages "$work/base-packages" \
+  --size-podman "$bytes" ${docker_bytes:+--size-docker "$docker_bytes"} --tests "$tests_summary"
+echo "tests/image: $tests_summary; $sbom ($(grep -c '"aquasecurity:trivy:PkgType"' "$sbom") installed packages) and tests/image/last-verified.json written: commit them"

@@ -24,10 +24,20 @@ def run_block(server, block: str) -> str:
     return result.stdout
 
 
+# The operator account the walkthrough signs in as.
+WALKTHROUGH_OPERATOR = {"DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL": "ops@example.com",
+                        "DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD": "change me please"}
+
+
 @pytest.mark.walkthrough
 def test_readme_walkthroughs(make_server):
-    srv = make_server(extra_env={"DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL": "ops@example.com",
-                                 "DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD": "change me please"})
+    check_walkthroughs(make_server(extra_env=WALKTHROUGH_OPERATOR))
+
+
+def check_walkthroughs(srv) -> None:
+    """Runs both walkthroughs against srv (anything with .host and .port, started with
+    WALKTHROUGH_OPERATOR; tests/image runs them against the container) and checks what they
+    print."""
     first = run_block(srv, shell_blocks_after("## Walkthrough with curl"))
     assert '"email": "ana@example.com"' in first
     assert "precondition-failed" in first
