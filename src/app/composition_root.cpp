@@ -16,6 +16,7 @@
 #include "core/events/outbox_metrics.hpp"
 #include "core/events/pruning.hpp"
 #include "core/events/relay.hpp"
+#include "core/http/database_monitor.hpp"
 #include "core/http/idempotency.hpp"
 #include "core/http/operational_routes.hpp"
 #include "core/http/pipeline.hpp"
@@ -105,6 +106,48 @@ std::unique_ptr<core::db::Database> open_store(const core::config::Settings& set
     return core::db::open_database(settings.database, options);
   } catch (const std::invalid_argument& e) {
     throw ConfigurationError(e.what());
+  }
+}
+
+// A signal that arrived while start-up waited (SIGTERM and SIGINT are blocked, main.cpp), or 0
+// once `pause` has passed without one.
+int wait_for_signal_or(std::chrono::milliseconds pause) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  timespec timeout{static_cast<time_t>(pause.count() / 1000), static_cast<long>(pause.count() % 1000) * 1000000L};
+  const int received = sigtimedwait(&signals, nullptr, &timeout);
+  return received > 0 ? received : 0;
+}
+
+// Thrown when a signal asks the process to stop before it serves: run() returns 0.
+struct StoppedWhileStarting {
+  int signal;
+};
+
+// Step 1 as a first install needs it: PostgreSQL may not accept connections yet (its pod starts
+// beside ours). Tries again, with pauses growing to 5 s, until --database-wait has passed; then
+// the last error goes up (exit 1). A wrong URL fails the same way, just later. SQLite: one try.
+std::unique_ptr<core::db::Database> open_store_waiting(const core::config::Settings& settings,
+                                                       const std::vector<std::string>& selected) {
+  const auto deadline = std::chrono::steady_clock::now() + settings.database_wait;
+  const bool on_sqlite = settings.database.rfind("sqlite:", 0) == 0;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return open_store(settings, selected);
+    } catch (const core::db::DatabaseError& e) {
+      const auto now = std::chrono::steady_clock::now();
+      if (on_sqlite || now >= deadline) throw;
+      const auto pause =
+          std::min({std::chrono::milliseconds(250 << std::min(attempt, 5)), std::chrono::milliseconds(5000),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)});
+      core::log::warn("waiting for the database",
+                      {{"error", e.what()},
+                       {"attempt", attempt},
+                       {"gives_up_in_s", std::chrono::duration_cast<std::chrono::seconds>(deadline - now).count()}});
+      if (const int received = wait_for_signal_or(pause)) throw StoppedWhileStarting{received};
+    }
   }
 }
 
@@ -346,7 +389,35 @@ int run(const core::config::Settings& settings) {
   const bool issuer_here = contains(selected, issuer.name);
   const auto issuer_url = remote_url_of(settings, issuer.name);
 
-  const auto database = open_store(settings, selected);
+  // Step 0: the operations address (--metrics-listen) first, on threads of its own: the
+  // kubelet's probes are answered from here on, through the waits for the database and for
+  // other processes' migrations (/livez 200, /readyz 503 with the phase), and later while the
+  // API's workers are all busy.
+  core::metrics::Metrics metrics;
+  http::OperationalState state;
+  state.phase = http::Phase::waiting_for_database;
+  http::Router metrics_router;
+  http::add_metrics_routes(metrics_router, state, metrics);
+  core::metrics::HttpMetrics metrics_http_metrics(metrics);
+  http::Pipeline metrics_pipeline(metrics_router, metrics_http_metrics);
+  std::optional<http::Server> metrics_server;
+  if (!settings.metrics_listen.empty() && settings.command != "migrate") {
+    metrics_server.emplace(http::ServerOptions{settings.metrics_host, settings.metrics_port, 1, 2, 64},
+                           metrics_pipeline);
+    const auto metrics_port = metrics_server->start();
+    core::log::info("metrics listening", {{"address", settings.metrics_host + ":" + std::to_string(metrics_port)}});
+  }
+
+  std::unique_ptr<core::db::Database> database;
+  try {
+    database = open_store_waiting(settings, selected);
+  } catch (const StoppedWhileStarting& stopped) {
+    core::log::info("stopped before the database answered",
+                    {{"signal", stopped.signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    core::log::flush();
+    return 0;
+  }
+  state.phase = http::Phase::migrating;
   auto keys = load_token_keys(settings, issuer_here, issuer_url);
   core::auth::TokenValidator tokens({settings.issuer, settings.audience}, std::move(keys.trusted));
   std::optional<core::auth::JwksRefresher> jwks_refresher;
@@ -354,7 +425,6 @@ int run(const core::config::Settings& settings) {
     jwks_refresher.emplace(keys.jwks_url, tokens, settings.jwks_refresh);
     jwks_refresher->start();
   }
-  core::metrics::Metrics metrics;
   core::SystemClock clock;
   const auto bus_owner = make_bus(settings, metrics);
   core::events::EventBus& bus = *bus_owner;
@@ -379,12 +449,12 @@ int run(const core::config::Settings& settings) {
     core::log::flush();
     return 0;
   }
+  state.phase = http::Phase::starting;
 
   // Step 7: serve. Routes, consumers and background work first; the bus delivers once every
   // module it calls into has started; then the outbox relay and the listening sockets.
   http::Router router;
-  http::OperationalState state;
-  http::add_operational_routes(router, state, *database, metrics, openapi_document(), settings.metrics_listen.empty());
+  http::add_operational_routes(router, state, metrics, openapi_document(), settings.metrics_listen.empty());
   for (const auto& module : modules.here) module->add_routes(router);
   // The console is served where people sign in, by the token issuer's process (the gateway routes
   // /app there, as the issuer's descriptor lists it): same origin.
@@ -444,23 +514,13 @@ int run(const core::config::Settings& settings) {
                                           std::string_view address) { return proxies.trusts(address); };
   http::Server server(options, pipeline);
   const auto port = server.start();
-  // /metrics apart from the API when asked: scrapers reach it, clients of the API do not.
-  http::Router metrics_router;
-  http::add_metrics_routes(metrics_router, metrics);
-  core::metrics::HttpMetrics metrics_http_metrics(metrics);
-  http::Pipeline metrics_pipeline(metrics_router, metrics_http_metrics);
-  std::optional<http::Server> metrics_server;
-  if (!settings.metrics_listen.empty()) {
-    metrics_server.emplace(http::ServerOptions{settings.metrics_host, settings.metrics_port, 1, 1, 64},
-                           metrics_pipeline);
-    const auto metrics_port = metrics_server->start();
-    core::log::info("metrics listening", {{"address", settings.metrics_host + ":" + std::to_string(metrics_port)}});
-  }
   if (remote.any() && !remote.have_tokens()) {  // the issuer is here: its token endpoint is ours
     remote.fetch_tokens_from("http://" + (settings.host == "0.0.0.0" ? std::string("127.0.0.1") : settings.host) + ":" +
                                  std::to_string(port),
                              issuer.name);
   }
+  http::DatabaseMonitor database_monitor(*database, state);
+  database_monitor.start();
   state.phase = http::Phase::ready;
   std::string modules_text;
   for (const auto& name : selected) modules_text += (modules_text.empty() ? "" : ",") + name;
@@ -485,6 +545,7 @@ int run(const core::config::Settings& settings) {
   server.begin_drain();
   const bool drained = server.wait_idle(std::chrono::steady_clock::now() + settings.shutdown_grace);
   server.stop();
+  database_monitor.stop();
   if (metrics_server) metrics_server->stop();
   if (backups) backups->stop();
   pruner.stop();

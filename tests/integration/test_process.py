@@ -2,9 +2,12 @@
 import http.client
 import json
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -18,6 +21,12 @@ def run(args, env_extra=None, cwd=None, timeout=30):
     env.update(env_extra or {})
     return subprocess.run([binary_path(), *args], capture_output=True, text=True, timeout=timeout,
                           env=env, cwd=cwd or tempfile.gettempdir(), stdin=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_serve_with_only_customers_starts(make_server):
@@ -201,4 +210,68 @@ def test_metrics_apart_from_the_api(make_server):
     other = conn.getresponse()
     other.read()
     assert other.status == 404
+    # The probes are served there too (the manifests' probes ask that port, ADR 0041).
+    for path in ("/livez", "/readyz"):
+        conn.request("GET", path)
+        probe = conn.getresponse()
+        probe.read()
+        assert probe.status == 200, path
     conn.close()
+
+
+UNREACHABLE_DATABASE = "postgresql://dh:secret@127.0.0.1:1/dh"  # port 1: refused at once
+
+
+def test_an_unreachable_database_is_waited_for_then_exit_1():
+    started = time.monotonic()
+    result = run(["serve", "--listen", "127.0.0.1:0", "--database", UNREACHABLE_DATABASE, "--database-wait", "3"])
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    waits = [json.loads(line) for line in result.stdout.splitlines() if "waiting for the database" in line]
+    assert len(waits) >= 2 and "secret" not in result.stdout + result.stderr, result.stdout
+    assert 3 <= elapsed < 15, elapsed
+    assert "cannot connect" in result.stderr
+
+
+def test_database_wait_0_tries_once():
+    started = time.monotonic()
+    result = run(["serve", "--listen", "127.0.0.1:0", "--database", UNREACHABLE_DATABASE, "--database-wait", "0"])
+    assert result.returncode == 1 and time.monotonic() - started < 5, result.stderr
+    assert "waiting for the database" not in result.stdout
+
+
+def test_sigterm_while_waiting_for_the_database_exits_0_and_probes_say_why():
+    metrics_port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DELIVERYHUB_")}
+    proc = subprocess.Popen([binary_path(), "serve", "--listen", "127.0.0.1:0", "--database", UNREACHABLE_DATABASE,
+                             "--metrics-listen", f"127.0.0.1:{metrics_port}"],
+                            env=env, cwd=tempfile.gettempdir(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        statuses = {}
+        while time.monotonic() < deadline and len(statuses) < 2:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", metrics_port, timeout=2)
+                for path in ("/livez", "/readyz"):
+                    conn.request("GET", path)
+                    resp = conn.getresponse()
+                    statuses[path] = (resp.status, json.loads(resp.read()))
+                conn.close()
+            except OSError:
+                time.sleep(0.1)
+        assert statuses["/livez"][0] == 200
+        assert statuses["/readyz"][0] == 503 and statuses["/readyz"][1]["state"] == "waiting_for_database"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert "stopped before the database answered" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:  # a failed test's process, not a crash under test
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.mark.parametrize("value", ["-1", "3601", "soon"])
+def test_database_wait_is_validated(value):
+    result = run(["serve", "--database-wait", value])
+    assert result.returncode == 2 and "--database-wait" in result.stderr, result.stderr

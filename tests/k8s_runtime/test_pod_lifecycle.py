@@ -28,7 +28,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -142,7 +141,7 @@ class Cluster:
             if "secret" not in volume:
                 continue
             assert volume["secret"]["secretName"] == "deliveryhub-secrets", volume
-            folder = self.workdir / ("secret-" + mount["name"])
+            folder = self.workdir / f"secret-{mount['name']}-{secrets.token_hex(3)}"  # one per pod
             folder.mkdir()
             for item in volume["secret"]["items"]:
                 if item["key"] not in secret:
@@ -200,22 +199,22 @@ class Pod:
     """The single overlay's pod on this machine: its migrations Job run to completion first, then
     its container started with the Deployment's args, environment and Secret files."""
 
-    def __init__(self, tmp_path: Path, secret: dict[str, str]) -> None:
+    def __init__(self, tmp_path: Path, secret: dict[str, str], cluster: "Cluster | None" = None,
+                 run_job: bool = True, env_overrides: dict[str, str] | None = None) -> None:
+        """cluster: share another pod's (its database); run_job False: start the container at
+        once, as the kubelet may while the Job still runs; env_overrides: after the manifests'."""
         objs = objects()
         deployment = find(objs, "Deployment", "deliveryhub")
         self.spec = deployment["spec"]["template"]["spec"]
         self.container = next(c for c in self.spec["containers"] if c["name"] == "deliveryhub")
-        job = next(o for o in objs if o["kind"] == "Job")
-        job_container = job["spec"]["template"]["spec"]["containers"][0]
-        self.cluster = Cluster(objs, tmp_path)
-
-        # The migrations Job, as its manifest says, to completion.
-        self.root_fs = tmp_path / "rootfs"  # the working directory: must stay empty (read-only root)
+        self.job = next(o for o in objs if o["kind"] == "Job")
+        self.cluster = cluster or Cluster(objs, tmp_path)
+        self.root_fs = tmp_path / f"rootfs-{secrets.token_hex(3)}"  # the working directory: must stay empty
         self.root_fs.mkdir()
-        job_env = self.cluster.resolve(container_environment(job_container, objs, secret))
-        cmd, env = pod_command(job_container, job_env, {}, free_port())
-        migrated = subprocess.run(cmd, env=env, cwd=self.root_fs, capture_output=True, text=True, timeout=60)
-        assert migrated.returncode == 0, migrated.stderr
+        if run_job:  # the migrations Job, as its manifest says, to completion
+            cmd, env = self.job_command(secret)
+            migrated = subprocess.run(cmd, env=env, cwd=self.root_fs, capture_output=True, text=True, timeout=60)
+            assert migrated.returncode == 0, migrated.stderr
 
         # The pod.
         env = self.cluster.resolve(container_environment(self.container, objs, secret))
@@ -223,6 +222,7 @@ class Pod:
         self.port = free_port()
         self.metrics_port = free_port()
         cmd, env = pod_command(self.container, env, mounts, self.port, self.metrics_port)
+        env.update(env_overrides or {})
         self.env = env
         self.started = time.monotonic()
         self.proc = subprocess.Popen(cmd, env=env, cwd=self.root_fs, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -231,6 +231,25 @@ class Pod:
             target=lambda: self.output.extend(line.decode(errors="replace") for line in self.proc.stdout), daemon=True)
         self.reader.start()
 
+    def job_command(self, secret: dict[str, str]) -> tuple[list[str], dict]:
+        """The migrations Job's container: its command line and environment here."""
+        job_container = self.job["spec"]["template"]["spec"]["containers"][0]
+        job_env = self.cluster.resolve(container_environment(job_container, objects(), secret))
+        return pod_command(job_container, job_env, {}, free_port())
+
+    def probe_port(self, probe_spec: dict) -> int:
+        """The port a probe's httpGet names (a container port's name, or its number) on this host."""
+        named = probe_spec["httpGet"]["port"]
+        ports = {p["name"]: p["containerPort"] for p in self.container["ports"]}
+        number = ports.get(named, named)
+        here = {ports.get("http"): self.port, ports.get("metrics"): self.metrics_port}
+        assert number in here, f"the probe's port {named!r} is none of the container's"
+        return here[number]
+
+    def probe(self, probe_spec: dict) -> int | None:
+        """What the kubelet's httpGet probe would see: the status, None after its timeoutSeconds."""
+        return probe(self.probe_port(probe_spec), probe_spec)
+
     def tail(self) -> str:
         return "".join(self.output[-30:])
 
@@ -238,14 +257,14 @@ class Pod:
         """Through the startup probe's budget to live, then to ready, as the kubelet probes."""
         startup = self.container["startupProbe"]
         budget = startup["failureThreshold"] * startup["periodSeconds"]
-        while probe(self.port, startup) != 200:
+        while self.probe(startup) != 200:
             assert self.proc.poll() is None, self.tail()
             assert time.monotonic() - self.started < budget, f"the startup probe failed for {budget}s"
             time.sleep(0.2)
-        assert probe(self.port, self.container["livenessProbe"]) == 200
+        assert self.probe(self.container["livenessProbe"]) == 200
         readiness = self.container["readinessProbe"]
         deadline = time.monotonic() + readiness["failureThreshold"] * readiness["periodSeconds"] + 10
-        while probe(self.port, readiness) != 200:
+        while self.probe(readiness) != 200:
             assert time.monotonic() < deadline, "never ready"
             time.sleep(0.2)
 
@@ -359,12 +378,12 @@ def test_the_single_pod_starts_serves_and_drains_as_its_manifests_say(tmp_path):
             time.sleep(1.5)
             # Termination as the kubelet does it: the preStop hook (the pod still serves), then SIGTERM.
             time.sleep(container["lifecycle"]["preStop"]["sleep"]["seconds"])
-            assert probe(port, readiness) == 200, "ready until SIGTERM"
+            assert running.probe(readiness) == 200, "ready until SIGTERM"
             before = len(acknowledged)
             terminated = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             time.sleep(0.3)
-            assert probe(port, readiness) in (503, None), "not ready once terminating"
+            assert running.probe(readiness) in (503, None), "not ready once terminating"
             grace = pod["terminationGracePeriodSeconds"] - container["lifecycle"]["preStop"]["sleep"]["seconds"]
             code = proc.wait(timeout=grace)
             stop_load.set()

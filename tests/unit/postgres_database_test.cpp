@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cctype>
+#include <cstdlib>
 #include <thread>
 
 using namespace deliveryhub::core;
@@ -183,4 +185,45 @@ TEST_CASE("a unit of work commits all its writes at once, or none", "[postgresql
     return found;
   });
   CHECK(whats == std::vector<std::string>{"one", "two", "last"});
+}
+
+TEST_CASE("processes starting at once on an empty database apply each migration once, and none fails", "[postgresql]") {
+  // Pods of a release and its migrations Job start together: before schema_change, the losers
+  // failed on duplicate DDL (CREATE TABLE, CREATE SCHEMA, the schema_migrations row).
+  const auto admin = deliveryhub::testing::test_postgres_url();
+  REQUIRE_FALSE(admin.empty());
+  for (int round = 0; round < 3; ++round) {
+    std::string name = "unit_" + new_id("db").substr(3);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    deliveryhub::testing::postgres_admin(admin, "CREATE DATABASE " + name);
+    const auto url = admin.substr(0, admin.rfind('/') + 1) + name;
+    constexpr int kProcesses = 6;
+    std::atomic<int> applied{0};
+    std::atomic<int> failed{0};
+    std::vector<std::string> errors(kProcesses);
+    std::vector<std::thread> processes;
+    for (int i = 0; i < kProcesses; ++i) {
+      processes.emplace_back([&, i] {
+        try {
+          db::DatabaseOptions options;
+          options.schemas = {"alpha", "beta"};
+          auto database = db::open_database(url, options);
+          // Every process migrates a shared module, as each does "core", then its own.
+          applied += db::apply_migrations(*database, "alpha", alpha_migrations());
+          applied +=
+              db::apply_migrations(*database, "beta", {{1, "beta things", "CREATE TABLE beta_things (id TEXT);"}});
+        } catch (const std::exception& e) {
+          errors[static_cast<std::size_t>(i)] = e.what();
+          ++failed;
+        }
+      });
+    }
+    for (auto& process : processes) process.join();
+    for (const auto& error : errors) CHECK(error.empty());
+    CHECK(failed == 0);
+    CHECK(applied == 3);  // alpha 1 and 2, beta 1: once each
+    const std::string drop =
+        "psql -q '" + admin + "' -c 'DROP DATABASE IF EXISTS " + name + " WITH (FORCE)' >/dev/null 2>&1";
+    (void)std::system(drop.c_str());
+  }
 }

@@ -77,6 +77,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
 
   std::vector<std::string> modules_raw;
   long grace = s.shutdown_grace.count(), read_timeout = s.read_timeout.count(), idle = s.idle_timeout.count();
+  long database_wait = s.database_wait.count();
   std::string level = s.log_level;
   auto& calls = s.remote_calls;
   long remote_timeout = calls.timeout.count(), retry_base = calls.retry.base.count(),
@@ -258,6 +259,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
       ->envname("DELIVERYHUB_IDLE_TIMEOUT")
       ->capture_default_str()
       ->check(CLI::Range(1L, 3600L));
+  app.add_option("--database-wait", database_wait,
+                 "Seconds start-up keeps trying to connect to the database before exiting 1 (0: one try)")
+      ->envname("DELIVERYHUB_DATABASE_WAIT")
+      ->capture_default_str()
+      ->check(CLI::Range(0L, 3600L));
   app.add_option("--shutdown-grace", grace, "Seconds in-flight requests get to finish after SIGTERM")
       ->envname("DELIVERYHUB_SHUTDOWN_GRACE")
       ->capture_default_str()
@@ -419,6 +425,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, std::ostream&
   }
   s.log_level = level;
   s.shutdown_grace = std::chrono::seconds(grace);
+  s.database_wait = std::chrono::seconds(database_wait);
   s.read_timeout = std::chrono::seconds(read_timeout);
   s.idle_timeout = std::chrono::seconds(idle);
   s.header_timeout = std::chrono::seconds(header_timeout);

@@ -81,6 +81,10 @@ struct Settings {
   std::chrono::seconds read_timeout{15};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds shutdown_grace{10};
+  /// How long start-up waits for the database (PostgreSQL not accepting connections yet, as on
+  /// a first install) before giving up with exit 1; 0: one try. The wait for another process's
+  /// migrations is separate (db::kSchemaLockWait).
+  std::chrono::seconds database_wait{60};
 };
 
 /// The outcome of reading the command line: settings to run with, or an exit code (0 after

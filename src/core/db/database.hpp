@@ -133,7 +133,14 @@ class Database {
   /// nobody concurrency and saves commits and WAL pages. PostgreSQL: no — a longer transaction
   /// holds its locks longer and a serialization failure would undo all of the joined writes.
   virtual bool prefers_joined_writes() const { return false; }
-  /// A cheap liveness check of the store, for /readyz.
+  /// Runs `work` as a change of the schema (migrations): alone among every process on this
+  /// database — it first waits, up to kSchemaLockWait, until no other process changes the schema
+  /// and holds them off until it commits — and reading what those committed before it.
+  /// PostgreSQL: a READ COMMITTED transaction that starts with a transaction-scoped advisory lock.
+  /// SQLite: a write transaction (writers take turns anyway).
+  virtual void schema_change(const std::function<void(Transaction&)>& work) { write_transaction(work); }
+  /// Whether the store answers now, for the health monitor behind /readyz. Never waits for a
+  /// pooled connection (PostgreSQL: a connection of its own, 2-s connect and statement timeouts).
   virtual bool ping() = 0;
 
   /// For UnitOfWork: starts, commits (after running `last` in it) or abandons this thread's
@@ -211,6 +218,10 @@ class UnitOfWork {
   Database& db_;
   bool done_ = false;
 };
+
+/// How long schema_change waits for another process's schema change (migrations of a release
+/// started by several pods and a Job at once) before failing.
+inline constexpr int kSchemaLockWaitSeconds = 300;
 
 struct DatabaseOptions {
   std::size_t read_connections = 4;  // SQLite

@@ -16,7 +16,9 @@ struct Migration {
 };
 
 /// Applies the migrations of `module` not yet recorded in schema_migrations, each in its own
-/// transaction, in version order. Returns how many it applied. Throws DatabaseError when a
+/// transaction, in version order. Returns how many it applied. Safe when several processes run
+/// it at once on one database: each change runs under Database::schema_change (one at a time),
+/// and a migration another process applied meanwhile is skipped. Throws DatabaseError when a
 /// recorded migration's name differs from the code's (someone edited history).
 int apply_migrations(Database& db, std::string_view module, const std::vector<Migration>& migrations);
 

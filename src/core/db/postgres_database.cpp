@@ -189,6 +189,19 @@ class PostgresTransaction final : public Transaction {
 
 using WriteTx = pqxx::transaction<pqxx::serializable, pqxx::read_write>;
 using ReadTx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+// Schema changes read what other processes committed while they waited for the lock: each
+// statement of a READ COMMITTED transaction sees every commit before it (a SERIALIZABLE one would
+// keep the snapshot its first statement, the lock itself, took before the wait).
+using SchemaTx = pqxx::transaction<pqxx::read_committed, pqxx::read_write>;
+// The advisory lock every deliveryhub process takes to change the schema (any constant, shared).
+constexpr std::string_view kSchemaLockKey = "7291456208711560641";
+
+// `url` for ping()'s connection, which must not hang on a host that stopped answering: libpq's
+// connect timeout, and TCP keepalives and a user timeout that break a connection whose peer is gone.
+std::string ping_url(const std::string& url) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "connect_timeout=2&keepalives_idle=2&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=3000";
+}
 
 // This thread's unit of work, if one is open.
 struct PgUnitOfWork {
@@ -393,11 +406,41 @@ void PostgresDatabase::enter_module_schema(Transaction& tx, std::string_view mod
   pg.exec_plain("SET LOCAL search_path TO " + std::string(module) + ", public");
 }
 
-bool PostgresDatabase::ping() {
+void PostgresDatabase::schema_change(const std::function<void(Transaction&)>& work) {
+  auto lease = acquire();
   try {
-    single_statement_read([](Transaction& tx) { tx.query("SELECT 1"); });
+    SchemaTx raw(lease->raw());
+    PostgresTransaction tx(*lease, raw, counted_.statements);
+    // The connection's lock_timeout (5 s) is for the statements; the wait for another process's
+    // migrations gets kSchemaLockWaitSeconds, then the migration's own DDL the usual 5 s.
+    tx.exec_plain("SET LOCAL lock_timeout = '" + std::to_string(kSchemaLockWaitSeconds) + "s'");
+    tx.exec_plain("SELECT pg_advisory_xact_lock(" + std::string(kSchemaLockKey) + ")");
+    tx.exec_plain("SET LOCAL lock_timeout = '5s'");
+    work(tx);
+    tx.count_commit();
+    raw.commit();
+    count(counted_.commits);
+    tx.run_after_commit();
+  } catch (const pqxx::failure&) {
+    rethrow_as_database_error();
+  }
+}
+
+bool PostgresDatabase::ping() {
+  std::lock_guard lock(ping_mutex_);
+  try {
+    if (!ping_connection_ || !ping_connection_->is_open()) {
+      ping_connection_.reset();
+      auto connection = std::make_unique<PostgresConnection>(ping_url(url_), search_path_);
+      pqxx::nontransaction setup(connection->raw());
+      setup.exec("SET statement_timeout = '2s'");
+      ping_connection_ = std::move(connection);
+    }
+    pqxx::nontransaction check(ping_connection_->raw());
+    check.exec("SELECT 1");
     return true;
   } catch (const std::exception&) {
+    ping_connection_.reset();
     return false;
   }
 }

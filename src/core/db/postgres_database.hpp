@@ -30,6 +30,7 @@ class PostgresDatabase final : public Database {
   void read_transaction(const std::function<void(Transaction&)>& work) override;
   void execute_script(Transaction& tx, std::string_view sql) override;
   void enter_module_schema(Transaction& tx, std::string_view module) override;
+  void schema_change(const std::function<void(Transaction&)>& work) override;
   std::string_view backend() const override { return "postgresql"; }
   bool ping() override;
   void begin_unit_of_work() override;
@@ -51,6 +52,8 @@ class PostgresDatabase final : public Database {
   std::size_t pool_size_;
   sync::CountedMutex pool_mutex_{"postgres.pool"};
   std::condition_variable_any returned_;
+  std::mutex ping_mutex_;  // ping()'s own connection, outside the pool
+  std::unique_ptr<PostgresConnection> ping_connection_;
 };
 
 /// SQLite DDL → PostgreSQL DDL: `INTEGER PRIMARY KEY AUTOINCREMENT` becomes an identity column.
