@@ -9,15 +9,28 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from renders import ROOT, render, variants  # noqa: E402
+from renders import ROOT, render, render_cluster, variants  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools/k8s"))
+import cluster_settings  # noqa: E402
 import generate  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def renders() -> dict[tuple[str, ...], list[dict]]:
     return {variant: render(variant) for variant in variants()}
+
+
+@pytest.fixture(scope="session")
+def cluster_render() -> list[dict]:
+    """k8s/cluster: the Namespace and the backup claim, applied once beside every overlay."""
+    return render_cluster()
+
+
+@pytest.fixture(scope="session")
+def settings() -> dict[str, str]:
+    """The cluster's settings as committed (k8s/cluster/settings/settings.env)."""
+    return cluster_settings.read()
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,13 @@ broken object to show that it can fail.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools/k8s"))
+import cluster_settings  # noqa: E402  (the checks of k8s/cluster/settings/settings.env)
 
 NAME = "app.kubernetes.io/name"
 COMPONENT = "app.kubernetes.io/component"
@@ -91,6 +95,13 @@ def container_violations(objects: list[dict]) -> list[str]:
                     out.append(f"{at}: readiness is not /readyz")
                 if "preStop" not in c.get("lifecycle", {}):
                     out.append(f"{at}: no preStop")
+                # The operations port (--metrics-listen) answers probes on threads of its own,
+                # from before the database is reached; the API port's workers may all be busy
+                # (ADR 0041).
+                for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                    port = c.get(probe, {}).get("httpGet", {}).get("port")
+                    if probe in c and port != "metrics":
+                        out.append(f"{at}: {probe} asks port {port!r}, not the operations port `metrics`")
             if is_deliveryhub(c) and sc.get("readOnlyRootFilesystem") is not True:
                 out.append(f"{at}: root filesystem not read-only")
             if effective("runAsNonRoot") is not True:
@@ -127,13 +138,32 @@ def container_hardening_violations(c: dict, pod_sc: dict, at: str) -> list[str]:
 
 # --- workloads ------------------------------------------------------------------------------
 
-def pdb_violations(objects: list[dict]) -> list[str]:
-    """Every Deployment has a PodDisruptionBudget that selects its pods."""
+def pdb_violations(objects: list[dict], namespace: str = "deliveryhub") -> list[str]:
+    """Every Deployment, and every StatefulSet of `namespace` (the stores), has a
+    PodDisruptionBudget that selects its pods. Every budget lets a pod that is not ready be evicted
+    (unhealthyPodEvictionPolicy: AlwaysAllow): a crashing pod must never block a drain. A
+    StatefulSet of one replica gets maxUnavailable 0 (ADR 0040): a drain, a node upgrade or the
+    autoscaler must not stop the only server unannounced; moving it is done by hand."""
     out = []
-    for d in of_kind(objects, "Deployment"):
-        labels = d["spec"]["template"]["metadata"]["labels"]
-        if not any(matches(p["spec"]["selector"], labels) for p in of_kind(objects, "PodDisruptionBudget")):
-            out.append(f"Deployment {d['metadata']['name']}: no PodDisruptionBudget selects its pods")
+    budgets = of_kind(objects, "PodDisruptionBudget")
+    for w in [o for o in objects if o.get("kind") == "Deployment" or (
+            o.get("kind") == "StatefulSet" and o["metadata"].get("namespace", namespace) == namespace)]:
+        labels = w["spec"]["template"]["metadata"]["labels"]
+        selecting = [p for p in budgets if matches(p["spec"]["selector"], labels)]
+        if not selecting:
+            out.append(f"{w['kind']} {w['metadata']['name']}: no PodDisruptionBudget selects its pods")
+        if w["kind"] == "StatefulSet" and w["spec"].get("replicas", 1) == 1:
+            for p in selecting:
+                if p["spec"].get("maxUnavailable") != 0:
+                    out.append(f"PodDisruptionBudget {p['metadata']['name']}: the one pod of StatefulSet "
+                               f"{w['metadata']['name']} may be evicted (maxUnavailable "
+                               f"{p['spec'].get('maxUnavailable')}, minAvailable {p['spec'].get('minAvailable')}), "
+                               "not 0")
+    for p in budgets:
+        if p["spec"].get("unhealthyPodEvictionPolicy") != "AlwaysAllow":
+            out.append(f"PodDisruptionBudget {p['metadata']['name']}: unhealthyPodEvictionPolicy is "
+                       f"{p['spec'].get('unhealthyPodEvictionPolicy')!r}, not AlwaysAllow: a pod that is not "
+                       "ready could block a drain")
     return out
 
 
@@ -163,9 +193,11 @@ def grace_violations(objects: list[dict], margin: int = 5) -> list[str]:
     return out
 
 
-def hpa_violations(objects: list[dict], expected: dict[str, dict]) -> list[str]:
+def hpa_violations(objects: list[dict], expected: dict[str, dict], container: str = "deliveryhub") -> list[str]:
     """Every HPA scales a Deployment of the render, that Deployment leaves `replicas` to it, and
-    `expected` (module -> settings from k8s/modules.yaml) has exactly the HPAs it says."""
+    `expected` (module -> settings from k8s/modules.yaml) has exactly the HPAs it says. Each metric
+    is the ContainerResource of the app `container` (ADR 0040): a Resource metric averages the
+    whole pod, Istio's sidecar included."""
     out = []
     hpas = {h["metadata"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler")}
     for name, h in hpas.items():
@@ -182,7 +214,14 @@ def hpa_violations(objects: list[dict], expected: dict[str, dict]) -> list[str]:
         if want is None:
             out.append(f"HPA {name}: not asked for by k8s/modules.yaml")
             continue
-        got = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in h["spec"]["metrics"]}
+        got = {}
+        for m in h["spec"]["metrics"]:
+            source = m.get("containerResource", {})
+            if m.get("type") != "ContainerResource" or source.get("container") != container:
+                out.append(f"HPA {name}: a {m.get('type')} metric of {source.get('container', 'the whole pod')}, "
+                           f"not the ContainerResource of container {container}: a sidecar would count")
+                continue
+            got[source["name"]] = source["target"]["averageUtilization"]
         if (h["spec"]["minReplicas"], h["spec"]["maxReplicas"], got) != (
                 want["min"], want["max"], {"cpu": want["cpu"], "memory": want["memory"]}):
             out.append(f"HPA {name}: {h['spec']['minReplicas']}..{h['spec']['maxReplicas']} {got} is not {want}")
@@ -503,9 +542,9 @@ def thread_counts(objects: list[dict], container: dict) -> tuple[int, int]:
 
 
 def postgres_connection_violations(objects: list[dict]) -> list[str]:
-    """PostgreSQL's max_connections covers every deliveryhub process at its most (HPA maxima,
-    one surge pod per Deployment during a rollout, the migrations Job), each with its pool of
-    worker + io threads + 4 connections (--database-pool-size 0)."""
+    """PostgreSQL's max_connections, less the superuser's reserved ones, covers every deliveryhub
+    process at its most (HPA maxima, one surge pod per Deployment during a rollout, the migrations
+    Job), each with its pool of worker + io threads + 4 connections (--database-pool-size 0)."""
     postgres = named(objects, "StatefulSet", "postgres")
     if postgres is None:
         return ["no StatefulSet postgres"]
@@ -525,7 +564,10 @@ def postgres_connection_violations(objects: list[dict]) -> list[str]:
                 surge = w["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
                 pods = hpa_max.get(w["metadata"]["name"], w["spec"].get("replicas", 1)) + int(surge)
             need += pods * pool
-    return [] if need <= limit else [f"PostgreSQL max_connections {limit} < {need} that the processes may open"]
+    # The superuser keeps superuser_reserved_connections (3) of them; the modules' role cannot use those.
+    reserved = int(postgres_settings(pod_spec(postgres)["containers"][0]).get("superuser_reserved_connections", 3))
+    return [] if need + reserved <= limit else [
+        f"PostgreSQL max_connections {limit} < {need} that the processes may open + {reserved} for the superuser"]
 
 
 def namespace_violations(objects: list[dict], namespace: str = "deliveryhub",
@@ -579,9 +621,11 @@ def service_account_violations(objects: list[dict]) -> list[str]:
     return out
 
 
-def istio_edge_violations(objects: list[dict], spec: dict) -> list[str]:
+def istio_edge_violations(objects: list[dict], spec: dict, ingress_principal: str | None = None) -> list[str]:
     """Istio AuthorizationPolicies let a module's pods be called by the service accounts of its
-    callers in k8s/modules.yaml only, and by the ingress controller on its public routes only."""
+    callers in k8s/modules.yaml only, and by the ingress controller (`ingress_principal`, by
+    default the one of the render's cluster settings) on its public routes only."""
+    ingress_principal = ingress_principal or ingress_identity(rendered_settings(objects))["principal"]
     got, routes = set(), {}
     for ap in of_kind(objects, "AuthorizationPolicy"):
         callee = ap["spec"].get("selector", {}).get("matchLabels", {}).get(COMPONENT)
@@ -596,7 +640,7 @@ def istio_edge_violations(objects: list[dict], spec: dict) -> list[str]:
                 caller = re.match(r".*/sa/deliveryhub-(\w+)$", principal)
                 if caller:
                     got.add((caller.group(1), callee))
-                elif principal.endswith("/sa/ingress-nginx"):
+                elif principal == ingress_principal:
                     routes.setdefault(callee, set()).update(paths)
                 else:
                     got.add((principal, callee))
@@ -1069,4 +1113,516 @@ def restore_job_violations(job: dict, objects: list[dict]) -> list[str]:
     for word in ("restore", "--type=time", "--target=", f"--stanza={stanza}"):
         if word not in script:
             out.append(f"{at}: its pgbackrest command lacks {word}")
+    return out
+
+
+# --- day one on a cluster (issue 19, ADR 0040) -----------------------------------------------
+
+SETTINGS_CONFIG_MAP = "deliveryhub-settings"
+PLACEHOLDER = "cluster-settings-"
+ISTIO_SIDECAR_SOURCE = "127.0.0.6"
+# Namespaces a NetworkPolicy here may name that are not the ingress controller's.
+OTHER_PEER_NAMESPACES = {"kube-system", "monitoring", "istio-system", "logging"}
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
+# A PostgreSQL backend's own memory besides work_mem: catalog and plan caches (every connection
+# prepares its statements, ADR 0012), taken as 6 MiB (ADR 0040).
+BACKEND_MIB = 6
+# RabbitMQ may briefly use more than its watermark while it collects garbage: at most this share
+# of the container's limit.
+RABBITMQ_WATERMARK_SHARE = 0.6
+RABBITMQ_OLDEST_SUPPORTED = (4, 3)
+
+
+def rendered_settings(objects: list[dict]) -> dict[str, str]:
+    """The cluster's settings as rendered: the data of ConfigMap deliveryhub-settings."""
+    cm = named(objects, "ConfigMap", SETTINGS_CONFIG_MAP)
+    return dict(cm.get("data", {})) if cm else {}
+
+
+def ingress_identity(settings: dict[str, str]) -> dict[str, str]:
+    ns, account = settings.get("ingress-namespace", "?"), settings.get("ingress-service-account", "?")
+    return {"namespace": ns, "pod-name": settings.get("ingress-pod-name", "?"),
+            "class": settings.get("ingress-class", "?"), "principal": f"cluster.local/ns/{ns}/sa/{account}"}
+
+
+def strings(node, path: str = ""):
+    """(path, string) of every string in a parsed YAML tree, keys included."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield f"{path}.{k}", str(k)
+            yield from strings(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from strings(v, f"{path}[{i}]")
+    elif isinstance(node, str):
+        yield path, node
+
+
+def placeholder_violations(objects: list[dict]) -> list[str]:
+    """No `cluster-settings-…` placeholder is left in a render: each is replaced from
+    k8s/cluster/settings/settings.env by a kustomize replacement. A placeholder left means a
+    replacement that missed its target (a renamed object or field)."""
+    return [f"{o['kind']} {o['metadata']['name']}: {path[1:]} is still {value!r}"
+            for o in objects for path, value in strings(o) if PLACEHOLDER in value]
+
+
+def trusted_proxy_violations(objects: list[dict]) -> list[str]:
+    """The modules trust X-Forwarded-For from the cluster's ingress controller: the ConfigMap's
+    DELIVERYHUB_TRUSTED_PROXIES, less the Istio sidecar's 127.0.0.6, is a set of addresses or
+    CIDRs the binary reads, neither empty (every client would look like the controller: one
+    address for the login throttle and the connection cap) nor everything, loopback or a
+    distribution's default pod network (tools/k8s/cluster_settings.py says which)."""
+    cm = named(objects, "ConfigMap", "deliveryhub-config")
+    if cm is None or "DELIVERYHUB_TRUSTED_PROXIES" not in cm.get("data", {}):
+        return ["ConfigMap deliveryhub-config: no DELIVERYHUB_TRUSTED_PROXIES"]
+    value = cm["data"]["DELIVERYHUB_TRUSTED_PROXIES"]
+    proxies = ",".join(p for p in value.split(",") if p and p != ISTIO_SIDECAR_SOURCE)
+    if " " in value:  # the binary reads the list as it is: a space is part of an item
+        proxies = value
+    return [f"ConfigMap deliveryhub-config: DELIVERYHUB_TRUSTED_PROXIES {value!r}: {p}"
+            for p in cluster_settings.trusted_proxies_problems(proxies)]
+
+
+def ingress_identity_violations(objects: list[dict], settings: dict[str, str], namespace: str = "deliveryhub") -> list[str]:
+    """Every object that names the ingress controller names the one of the cluster's settings
+    (ADR 0040): the NetworkPolicies' peers in another namespace (its namespace and pods' label
+    app.kubernetes.io/name), the Istio principals from another namespace, the Ingresses' class;
+    and the render's ConfigMap deliveryhub-settings holds those settings."""
+    want = ingress_identity(settings)
+    out = []
+    rendered = rendered_settings(objects)
+    for key in ("ingress-namespace", "ingress-service-account", "ingress-pod-name", "ingress-class"):
+        if rendered.get(key) != settings.get(key):
+            out.append(f"ConfigMap {SETTINGS_CONFIG_MAP}: {key} is {rendered.get(key)!r}, the settings say "
+                       f"{settings.get(key)!r}")
+    for np in of_kind(objects, "NetworkPolicy"):
+        if np["metadata"].get("namespace", namespace) != namespace:
+            continue
+        for rule in np["spec"].get("ingress", []):
+            for peer in rule.get("from", []):
+                peer_ns = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                if peer_ns is None or peer_ns in OTHER_PEER_NAMESPACES | {namespace}:
+                    continue
+                if peer_ns != want["namespace"]:
+                    out.append(f"NetworkPolicy {np['metadata']['name']}: a peer in namespace {peer_ns}, not the "
+                               f"ingress controller's {want['namespace']}")
+                pod = peer.get("podSelector", {}).get("matchLabels", {}).get(NAME)
+                if pod != want["pod-name"]:
+                    out.append(f"NetworkPolicy {np['metadata']['name']}: the controller's pods are {NAME}={pod}, "
+                               f"not {want['pod-name']}")
+    if of_kind(objects, "Ingress") and named(objects, "NetworkPolicy", "allow-ingress-controller") is None:
+        out.append("NetworkPolicy allow-ingress-controller: missing, the default deny drops the controller")
+    for ap in of_kind(objects, "AuthorizationPolicy"):
+        for rule in ap["spec"].get("rules", []):
+            for source in rule.get("from", []):
+                for principal in source.get("source", {}).get("principals", []):
+                    if not principal.startswith(f"cluster.local/ns/{namespace}/") and principal != want["principal"]:
+                        out.append(f"AuthorizationPolicy {ap['metadata']['name']}: principal {principal}, not the "
+                                   f"ingress controller's {want['principal']}")
+    for ing in of_kind(objects, "Ingress"):
+        if ing["spec"].get("ingressClassName") != want["class"]:
+            out.append(f"Ingress {ing['metadata']['name']}: class {ing['spec'].get('ingressClassName')}, not "
+                       f"{want['class']}")
+    return out
+
+
+def acme_solver_violations(objects: list[dict], settings: dict[str, str]) -> list[str]:
+    """Under a default deny, cert-manager's HTTP-01 solver pods (its label, port 8089) can be
+    reached by the ingress controller (ADR 0040): otherwise a Certificate is never issued."""
+    denies = [np for np in of_kind(objects, "NetworkPolicy")
+              if np["spec"].get("podSelector") == {} and "Ingress" in np["spec"].get("policyTypes", [])
+              and not np["spec"].get("ingress")]
+    if not denies:
+        return []
+    want = ingress_identity(settings)
+    for np in of_kind(objects, "NetworkPolicy"):
+        if np in denies or not matches(np["spec"].get("podSelector", {}), ACME_SOLVER_LABELS):
+            continue
+        for rule in np["spec"].get("ingress", []):
+            ports = [p.get("port") for p in rule.get("ports", [])]
+            if ports and ACME_SOLVER_PORT not in ports:
+                continue
+            for peer in rule.get("from", []):
+                if peer.get("namespaceSelector", {}).get("matchLabels", {}).get(
+                        "kubernetes.io/metadata.name") == want["namespace"] and matches(
+                        peer.get("podSelector", {}), {NAME: want["pod-name"]}):
+                    return []
+    return [f"NetworkPolicy: the default deny keeps the ingress controller off cert-manager's HTTP-01 solver "
+            f"pods ({ACME_SOLVER_LABELS}, port {ACME_SOLVER_PORT})"]
+
+
+def storage_class_violations(objects: list[dict], storage_class: str) -> list[str]:
+    """Every claim names the cluster's StorageClass (EKS >= 1.30 marks none as the default: a
+    claim without a class stays Pending): PersistentVolumeClaims and claim templates."""
+    out = []
+    for pvc in of_kind(objects, "PersistentVolumeClaim"):
+        if pvc["spec"].get("storageClassName") != storage_class:
+            out.append(f"PersistentVolumeClaim {pvc['metadata']['name']}: storageClassName "
+                       f"{pvc['spec'].get('storageClassName')!r}, not {storage_class!r}")
+    for sts in of_kind(objects, "StatefulSet"):
+        for t in sts["spec"].get("volumeClaimTemplates", []):
+            if t["spec"].get("storageClassName") != storage_class:
+                out.append(f"StatefulSet {sts['metadata']['name']}: claim template {t['metadata']['name']} has "
+                           f"storageClassName {t['spec'].get('storageClassName')!r}, not {storage_class!r}")
+    return out
+
+
+def delete_safety_violations(objects: list[dict], namespace: str = "deliveryhub") -> list[str]:
+    """`kubectl delete -k` of an overlay deletes what the overlay renders (ADR 0040): never the
+    namespace (its Secrets and claims go with it) nor a standalone claim (the backups). Both are
+    k8s/cluster's, applied once. Claim templates are safe: a deleted StatefulSet keeps its claims."""
+    out = [f"Namespace {o['metadata']['name']}: rendered by the overlay, so `kubectl delete -k` deletes it with "
+           "its Secrets and claims" for o in of_kind(objects, "Namespace") if o["metadata"]["name"] == namespace]
+    out += [f"PersistentVolumeClaim {o['metadata']['name']}: rendered by the overlay, so `kubectl delete -k` deletes "
+            "it" for o in of_kind(objects, "PersistentVolumeClaim")
+            if o["metadata"].get("namespace", namespace) == namespace]
+    return out
+
+
+def job_violations(objects: list[dict]) -> list[str]:
+    """A Job's failed attempt keeps its pod and so its log (restartPolicy Never: OnFailure
+    restarts the container in place and keeps only the previous log), within a bounded number of
+    retries and a deadline."""
+    out = []
+    for job in of_kind(objects, "Job"):
+        name = f"Job {job['metadata']['name']}"
+        if pod_spec(job).get("restartPolicy") != "Never":
+            out.append(f"{name}: restartPolicy {pod_spec(job).get('restartPolicy')}, not Never: a failed attempt's "
+                       "log is lost at the next restart")
+        if not isinstance(job["spec"].get("backoffLimit"), int) or job["spec"]["backoffLimit"] < 0:
+            out.append(f"{name}: no backoffLimit")
+        if "activeDeadlineSeconds" not in job["spec"]:
+            out.append(f"{name}: no activeDeadlineSeconds")
+    return out
+
+
+def sidecar_start_violations(objects: list[dict]) -> list[str]:
+    """In the mesh every deliveryhub Deployment's pod asks for a sidecar itself (label
+    sidecar.istio.io/inject: "true": the Namespace, applied once from k8s/cluster, carries no
+    Istio label) and starts its app only once the sidecar is ready (holdApplicationUntilProxyStarts):
+    the app's first calls (customers' JWKS, the database) go through it."""
+    out = []
+    for d in of_kind(objects, "Deployment"):
+        meta_ = d["spec"]["template"]["metadata"]
+        name = f"Deployment {d['metadata']['name']}"
+        if meta_.get("labels", {}).get("sidecar.istio.io/inject") != "true":
+            out.append(f"{name}: its pods are not labelled sidecar.istio.io/inject: \"true\": no sidecar")
+        try:
+            config = yaml.safe_load(meta_.get("annotations", {}).get("proxy.istio.io/config", "")) or {}
+        except yaml.YAMLError:
+            config = {}
+        if not isinstance(config, dict) or config.get("holdApplicationUntilProxyStarts") is not True:
+            out.append(f"{name}: proxy.istio.io/config does not set holdApplicationUntilProxyStarts: true")
+    return out
+
+
+def duration_seconds(value: str | int | None) -> float | None:
+    """A number of seconds, or a Go duration ("60s")."""
+    if value is None:
+        return None
+    text = str(value)
+    return float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else go_duration_seconds(text)
+
+
+def idle_timeout_violations(objects: list[dict], controller_keepalive_s: float, default_s: int = 60) -> list[str]:
+    """Each module keeps an idle connection open longer than every proxy in front of it keeps
+    its idle upstream connections (ADR 0040): the ingress controller's keep-alive
+    (`controller_keepalive_s`) and, in the mesh, the sidecars' (every DestinationRule's
+    connectionPool.http.idleTimeout, which Istio applies to the callee's inbound pool too; without
+    one, Istio's 1 h). Otherwise a proxy sends a request on a connection the module is closing
+    at that moment, and the client gets a 502 or 503."""
+    out = []
+    proxies = [(f"the ingress controller's keep-alive {controller_keepalive_s:g} s", controller_keepalive_s)]
+    for dr in of_kind(objects, "DestinationRule"):
+        raw = dr["spec"].get("trafficPolicy", {}).get("connectionPool", {}).get("http", {}).get("idleTimeout")
+        seconds = duration_seconds(raw)
+        if seconds is None:
+            out.append(f"DestinationRule {dr['metadata']['name']}: no connectionPool.http.idleTimeout: Istio keeps "
+                       "idle connections 1 h")
+            continue
+        proxies.append((f"DestinationRule {dr['metadata']['name']}'s idleTimeout {seconds:g} s", seconds))
+    for d in of_kind(objects, "Deployment"):
+        for c in [c for c in containers(d) if is_deliveryhub(c)]:
+            args = c.get("args", [])
+            value = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--idle-timeout"), None) or \
+                config_value(objects, c, "DELIVERYHUB_IDLE_TIMEOUT") or default_s
+            idle = int(value)
+            for what, seconds in proxies:
+                if idle <= seconds:
+                    out.append(f"{where(d, c)}: its idle timeout {idle} s is not longer than {what}")
+    return list(dict.fromkeys(out))
+
+
+def quantity_bytes(text: str | int) -> int:
+    """A Kubernetes quantity (128Mi, 1Gi, 512M, 2) in bytes."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?", str(text))
+    if not m:
+        raise ValueError(f"not a quantity: {text}")
+    scale = {None: 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9,
+             "T": 10**12}[m.group(2)]
+    return int(float(m.group(1)) * scale)
+
+
+def postgres_size_bytes(text: str, unit: int) -> int:
+    """A PostgreSQL memory setting (512MB, 4MB, 64kB, or a bare number of `unit` bytes)."""
+    m = re.fullmatch(r"(\d+)\s*(kB|MB|GB|TB)?", text.strip())
+    if not m:
+        raise ValueError(f"not a PostgreSQL size: {text}")
+    return int(m.group(1)) * ({None: unit, "kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}[m.group(2)])
+
+
+def postgres_memory_violations(objects: list[dict], backend_mib: int = BACKEND_MIB) -> list[str]:
+    """PostgreSQL's memory at its most fits its container's limit (ADR 0040): shared_buffers, the
+    WAL buffers (-1: 1/32 of shared_buffers, at most 16 MB), autovacuum's workers each with
+    maintenance_work_mem (autovacuum_work_mem), and max_connections backends each with work_mem
+    and `backend_mib` of its own; PostgreSQL's defaults where a setting is not given. The request
+    is the limit, so that the node has that memory for it."""
+    sts, server = postgres_server(objects)
+    if sts is None:
+        return ["no StatefulSet postgres"]
+    s = postgres_settings(server)
+    mib = 2**20
+    shared = postgres_size_bytes(s.get("shared_buffers", "128MB"), 8192)
+    wal = postgres_size_bytes(s["wal_buffers"], 8192) if s.get("wal_buffers", "-1") != "-1" else \
+        min(shared // 32, 16 * mib)
+    work = postgres_size_bytes(s.get("work_mem", "4MB"), 1024)
+    maintenance = postgres_size_bytes(s.get("autovacuum_work_mem", "-1"), 1024) \
+        if s.get("autovacuum_work_mem", "-1") != "-1" else postgres_size_bytes(s.get("maintenance_work_mem", "64MB"), 1024)
+    workers = int(s.get("autovacuum_max_workers", "3"))
+    connections = int(s.get("max_connections", "100"))
+    need = shared + wal + workers * maintenance + connections * (work + backend_mib * mib)
+    resources = server.get("resources", {})
+    limit = quantity_bytes(resources.get("limits", {}).get("memory", "0"))
+    at = where(sts, server)
+    out = []
+    if need > limit:
+        out.append(f"{at}: up to {need // mib} MiB (shared_buffers {shared // mib} + WAL {wal // mib} + {workers} "
+                   f"autovacuum x {maintenance // mib} + {connections} connections x ({work // mib} + {backend_mib})) "
+                   f"over its limit of {limit // mib} MiB")
+    if quantity_bytes(resources.get("requests", {}).get("memory", "0")) < limit:
+        out.append(f"{at}: requests less memory than its limit: the node may not have what the budget counts on")
+    return out
+
+
+def rabbitmq_conf(objects: list[dict], workload: dict, container: dict) -> dict[str, str]:
+    """The settings of every rabbitmq.conf file a ConfigMap puts under /etc/rabbitmq/."""
+    settings = {}
+    for mount in container.get("volumeMounts", []):
+        if not mount["mountPath"].startswith("/etc/rabbitmq"):
+            continue
+        kind, name = volume_source(workload, mount["name"])
+        cm = named(objects, "ConfigMap", name) if kind == "configMap" else None
+        for key, text in (cm or {}).get("data", {}).items():
+            if mount.get("subPath") not in (None, key) or not key.endswith(".conf"):
+                continue
+            for line in text.splitlines():
+                if "=" in line and not line.lstrip().startswith("#"):
+                    k, _, v = line.partition("=")
+                    settings[k.strip()] = v.strip()
+    return settings
+
+
+def information_bytes(text: str) -> int | None:
+    """A RabbitMQ information unit (536870912, 512MiB, 1GB) in bytes; None when it is not one."""
+    m = re.fullmatch(r"(\d+)\s*(kB|KiB|MB|MiB|GB|GiB|TB|TiB|k|K|M|G|T)?", text.strip())
+    if not m:
+        return None
+    return int(m.group(1)) * {None: 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KiB": 2**10,
+                              "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "k": 2**10, "K": 2**10, "M": 2**20,
+                              "G": 2**30, "T": 2**40}[m.group(2)]
+
+
+def rabbitmq_violations(objects: list[dict]) -> list[str]:
+    """The broker (ADR 0040): a supported RabbitMQ (RABBITMQ_OLDEST_SUPPORTED or later; 3.11 is
+    out of support); its memory watermark absolute, in bytes RabbitMQ cannot misread, within
+    RABBITMQ_WATERMARK_SHARE of the container's limit (a fraction would be of the memory it
+    detects, not necessarily the container's); probes that do not exec anything (each
+    `rabbitmq-diagnostics` started a second Erlang VM inside the same limit)."""
+    sts = named(objects, "StatefulSet", "rabbitmq")
+    if sts is None:
+        return []
+    out = []
+    for c in pod_spec(sts)["containers"]:
+        at = where(sts, c)
+        version = re.search(r":(\d+)\.(\d+)", c["image"].split("@")[0].rsplit("/", 1)[-1])
+        if not version or (int(version.group(1)), int(version.group(2))) < RABBITMQ_OLDEST_SUPPORTED:
+            out.append(f"{at}: image {c['image']} is not RabbitMQ "
+                       f"{'.'.join(map(str, RABBITMQ_OLDEST_SUPPORTED))} or later")
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if "exec" in c.get(probe, {}):
+                out.append(f"{at}: {probe} runs {' '.join(c[probe]['exec'].get('command', []))} inside the "
+                           "broker's memory limit")
+        conf = rabbitmq_conf(objects, sts, c)
+        if "vm_memory_high_watermark.relative" in conf or "vm_memory_high_watermark" in conf:
+            out.append(f"{at}: a relative memory watermark, a share of what RabbitMQ detects, not of the container's "
+                       "limit")
+        absolute = conf.get("vm_memory_high_watermark.absolute")
+        watermark = information_bytes(absolute) if absolute else None
+        limit = quantity_bytes(c.get("resources", {}).get("limits", {}).get("memory", "0"))
+        if watermark is None:
+            out.append(f"{at}: no vm_memory_high_watermark.absolute (bytes) in its configuration")
+        elif watermark > RABBITMQ_WATERMARK_SHARE * limit:
+            out.append(f"{at}: memory watermark {watermark // 2**20} MiB is over {RABBITMQ_WATERMARK_SHARE:.0%} of "
+                       f"its {limit // 2**20} MiB limit")
+    return out
+
+
+def image_digest_violations(objects: list[dict], awaiting: dict[str, str] | None = None,
+                            ours: tuple[str, ...] = ("ghcr.io/deliveryhub/",)) -> list[str]:
+    """Every image not built here (`ours`, tag-pinned by the workflow) is pinned by digest,
+    NAME[:TAG]@sha256:<64 hex>: a tag can be moved to other bytes. `awaiting` names images (by
+    name, without tag) whose digest could not be read yet, with the reason (ADR 0040)."""
+    out = []
+    for w in [o for o in objects if o.get("kind") in WORKLOADS + ("DaemonSet",)]:
+        for c in containers(w):
+            image = c["image"]
+            if image.startswith(ours):
+                continue
+            name = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.split("@")[0].rsplit("/", 1)[-1] \
+                else image.split("@")[0]
+            if re.fullmatch(r"[^@\s]+@sha256:[0-9a-f]{64}", image):
+                continue
+            if awaiting and name in awaiting:
+                continue
+            out.append(f"{where(w, c)}: image {image} is not pinned by digest")
+    return out
+
+
+def workload_selects(objects: list[dict], labels_selector: dict) -> list[dict]:
+    """Pod templates' labels of the workloads whose pods a label selector matches."""
+    return [w["spec"]["template"] for w in objects if w.get("kind") in WORKLOADS + ("DaemonSet",)
+            and matches({"matchLabels": labels_selector}, w["spec"]["template"]["metadata"].get("labels", {}))]
+
+
+def container_port(template: dict, port) -> int | None:
+    for c in template["spec"]["containers"]:
+        for p in c.get("ports", []):
+            if port in (p.get("name"), p.get("containerPort")):
+                return p["containerPort"]
+    return None
+
+
+def peer_authentication_mode(objects: list[dict], labels: dict, port: int) -> str | None:
+    """The mTLS mode Istio applies to a pod's port: a PeerAuthentication selecting the pod (its
+    port-level mode first), else the namespace's (no selector); None without any."""
+    workload = [pa for pa in of_kind(objects, "PeerAuthentication")
+                if pa["spec"].get("selector") and matches(pa["spec"]["selector"], labels)]
+    namespace_wide = [pa for pa in of_kind(objects, "PeerAuthentication") if not pa["spec"].get("selector")]
+    for pa in workload:
+        level = pa["spec"].get("portLevelMtls", {}).get(str(port)) or pa["spec"].get("portLevelMtls", {}).get(port)
+        if level:
+            return level.get("mode")
+    for pa in workload + namespace_wide:
+        if pa["spec"].get("mtls", {}).get("mode") not in (None, "UNSET"):
+            return pa["spec"]["mtls"]["mode"]
+    return "PERMISSIVE" if workload or namespace_wide else None
+
+
+def allows_anonymous(ap: dict, port: int, path: str) -> bool:
+    """An ALLOW policy with a rule that a plain-text GET `path` on `port` matches: no source
+    identity asked (principals and namespaces need mTLS) and an operation that covers it."""
+    for rule in ap["spec"].get("rules", []):
+        if any(key in s.get("source", {}) for s in rule.get("from", [])
+               for key in ("principals", "namespaces", "requestPrincipals")):
+            continue
+        for to in rule.get("to", [{}]) or [{}]:
+            op = to.get("operation", {})
+            if op.get("ports") and str(port) not in [str(p) for p in op["ports"]]:
+                continue
+            if op.get("methods") and "GET" not in op["methods"]:
+                continue
+            if op.get("paths") and not any(p == path or (p.endswith("*") and path.startswith(p[:-1]))
+                                           for p in op["paths"]):
+                continue
+            return True
+    return False
+
+
+def scrape_violations(objects: list[dict]) -> list[str]:
+    """Every port a ServiceMonitor scrapes in plain HTTP can be scraped (ADR 0040): in the mesh
+    the pods' sidecars must accept plain text there (PERMISSIVE or DISABLE, not STRICT: every
+    target would be down, DeliveryhubModuleDown firing for good), and where ALLOW policies select
+    the pods one must let an anonymous GET of the path in (a plain-text request has no identity)."""
+    out = []
+    for sm in of_kind(objects, "ServiceMonitor"):
+        services = [s for s in of_kind(objects, "Service")
+                    if matches(sm["spec"].get("selector", {}), s["metadata"].get("labels", {}))]
+        for ep in sm["spec"].get("endpoints", []):
+            if ep.get("scheme", "http") != "http" or ep.get("tlsConfig"):
+                continue
+            for svc in services:
+                port = next((p for p in svc["spec"]["ports"] if p.get("name") == ep.get("port")), None)
+                if port is None:
+                    continue
+                for template in workload_selects(objects, svc["spec"]["selector"]):
+                    labels = template["metadata"].get("labels", {})
+                    number = container_port(template, port.get("targetPort", port["port"]))
+                    if number is None:
+                        continue
+                    at = f"ServiceMonitor {sm['metadata']['name']} -> Service {svc['metadata']['name']} port {number}"
+                    mode = peer_authentication_mode(objects, labels, number)
+                    if mode == "STRICT":
+                        out.append(f"{at}: scraped in plain HTTP, but the sidecar accepts mutual TLS only (STRICT)")
+                    allows = [ap for ap in of_kind(objects, "AuthorizationPolicy")
+                              if ap["spec"].get("action", "ALLOW") == "ALLOW"
+                              and matches(ap["spec"].get("selector", {}), labels)]
+                    if allows and not any(allows_anonymous(ap, number, ep.get("path", "/metrics")) for ap in allows):
+                        out.append(f"{at}: no ALLOW policy lets an anonymous GET {ep.get('path', '/metrics')} in")
+    return list(dict.fromkeys(out))
+
+
+# --- the deploy job (issue 19, ADR 0040) -----------------------------------------------------
+
+def steps(workflow: dict, job: str) -> list[dict]:
+    return workflow.get("jobs", {}).get(job, {}).get("steps", [])
+
+
+def deploy_settings_violations(workflow: dict, variable: str = "DELIVERYHUB_TRUSTED_PROXIES") -> list[str]:
+    """The deploy job sets trusted-proxies from its environment's `variable` with
+    tools/k8s/cluster_settings.py (which fails on an unset or wrong value) before it renders
+    the overlay it applies."""
+    deploy = steps(workflow, "deploy")
+    setting = next((i for i, s in enumerate(deploy)
+                    if re.search(r"tools/k8s/cluster_settings\.py\s+set\b.*\btrusted-proxies=", s.get("run", ""))), None)
+    render = next((i for i, s in enumerate(deploy) if re.search(r"kustomize build", s.get("run", ""))), None)
+    out = []
+    if setting is None:
+        return ["deploy: no step sets trusted-proxies with tools/k8s/cluster_settings.py set"]
+    run, env = deploy[setting]["run"], deploy[setting].get("env", {})
+    used = set(re.findall(r"\$\{?(\w+)\}?", run.split("trusted-proxies=", 1)[1].split()[0]))
+    if not any(re.fullmatch(r"\$\{\{\s*vars\." + variable + r"\s*\}\}", str(env.get(u, ""))) for u in used):
+        out.append(f"deploy: the trusted-proxies step does not take vars.{variable}")
+    if render is None or render < setting:
+        out.append("deploy: the overlay is rendered before trusted-proxies is set")
+    return out
+
+
+def image_pin_violations(workflow: dict, overlays: dict[str, dict], sentinel: str = "unpinned") -> list[str]:
+    """The image the workflow pushes is the one the overlays name, tagged with the commit; the
+    committed tag is `sentinel`, which no build pushes (a manual apply that skipped
+    `kustomize edit set image` fails to pull instead of rolling back to an old release), and the
+    deploy job sets the pushed image before it renders."""
+    out = []
+    names = {}
+    for path, k in overlays.items():
+        entry = next((i for i in k.get("images", []) if i.get("name") == "deliveryhub"), None)
+        if entry is None:
+            continue
+        names[path] = entry.get("newName")
+        if entry.get("newTag") != sentinel or entry.get("digest"):
+            out.append(f"{path}: pins deliveryhub to tag {entry.get('newTag')!r}, not {sentinel!r}: no build pushes "
+                       "a committed tag")
+    if len(set(names.values())) > 1:
+        out.append(f"overlays name different deliveryhub images: {names}")
+    naming = next((s.get("run", "") for s in steps(workflow, "image") if re.search(r"\bimage=", s.get("run", ""))), "")
+    tag = re.search(r"\bimage=\S*?:(\$\{?GITHUB_SHA\}?)[\"'\s]", naming)
+    if "k8s/overlays/split/kustomization.yaml" not in naming or not tag:
+        out.append("image: the pushed image is not the split overlay's newName tagged with the commit")
+    deploy = steps(workflow, "deploy")
+    set_image = next((i for i, s in enumerate(deploy)
+                      if "kustomize edit set image" in s.get("run", "") and "deliveryhub=" in s.get("run", "")), None)
+    render = next((i for i, s in enumerate(deploy) if "kustomize build" in s.get("run", "")), None)
+    if set_image is None or render is None or set_image > render:
+        out.append("deploy: the overlay is not pinned to the pushed image before it is rendered")
     return out

