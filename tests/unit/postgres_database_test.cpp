@@ -227,3 +227,28 @@ TEST_CASE("processes starting at once on an empty database apply each migration 
     (void)std::system(drop.c_str());
   }
 }
+
+TEST_CASE("a lock held past lock_timeout is a LockTimeout (503), tried once, not ten times", "[postgresql]") {
+  auto database = postgres_database();
+  const auto admin = deliveryhub::testing::test_postgres_url();
+  const std::string url = admin.substr(0, admin.rfind('/') + 1) + database->read([](db::Transaction& tx) {
+    return tx.query_one("SELECT current_database()")->text(0);
+  });
+  // Another session holds the table, as a long migration or an operator's session would.
+  std::thread holder([&] {
+    const std::string command = "psql -q '" + url +
+                                "' -c 'BEGIN; LOCK TABLE alpha.alpha_counter IN ACCESS EXCLUSIVE MODE; "
+                                "SELECT pg_sleep(9); COMMIT;' >/dev/null 2>&1";
+    (void)std::system(command.c_str());
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto started = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(
+      database->write([](db::Transaction& tx) { tx.execute("UPDATE alpha_counter SET value = value + 1"); }),
+      db::LockTimeout);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  CHECK(waited >= std::chrono::milliseconds(4500));
+  CHECK(waited < std::chrono::seconds(8));  // one lock_timeout, not one per retry
+  holder.join();
+  CHECK(counter(*database) == 0);
+}

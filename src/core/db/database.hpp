@@ -58,6 +58,14 @@ class TransientError : public DatabaseError {
   using DatabaseError::DatabaseError;
 };
 
+/// A statement waited longer than the connection's lock_timeout (5 s) for a lock that a long
+/// transaction holds (a migration, a report, an operator's session). 503 like any transient
+/// failure, but not run again in place: another 5-s wait would most likely end the same way.
+class LockTimeout : public TransientError {
+ public:
+  using TransientError::TransientError;
+};
+
 /// Sleeps before retry number `attempt` + 1 of work that lost a conflict: a random time (full
 /// jitter) under a ceiling that doubles with each attempt, 4 ms at the first, 200 ms at most — so
 /// the transactions that collided do not collide again at once.

@@ -59,6 +59,11 @@ Value to_value(const pqxx::field& field, pqxx::oid type) {
     throw DatabaseError(std::string("commit in doubt: ") + e.what());
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() == "40001" || e.sqlstate() == "40P01") throw TransientError(e.what());
+    if (e.sqlstate() == "55P03") throw LockTimeout(std::string("lock wait timed out: ") + e.what());
+    // The server is shutting down or starting (a restart, a failover): try again later.
+    if (e.sqlstate() == "57P01" || e.sqlstate() == "57P02" || e.sqlstate() == "57P03") {
+      throw TransientError(std::string("server unavailable: ") + e.what());
+    }
     throw DatabaseError(e.what());
   } catch (const pqxx::failure& e) {
     throw DatabaseError(e.what());
@@ -224,9 +229,13 @@ void begin_unit_transaction(PgUnitOfWork& unit, PostgresDatabase::Lease lease, s
   unit.tx = std::make_unique<PostgresTransaction>(**unit.lease, *unit.raw, statements);
 }
 
+// Whether a lone write that failed so is run again: conflicts and lost connections, not a lock
+// wait that already took lock_timeout.
 bool is_transient(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
+  } catch (const LockTimeout&) {
+    return false;
   } catch (const TransientError&) {
     return true;
   } catch (...) {
