@@ -34,7 +34,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests/integration"))
@@ -86,50 +85,24 @@ def wait_until(predicate, deadline_s: float, what: str, logs=lambda: "", alive=l
 
 
 # --- The single overlay's pod, read from its render --------------------------------------------
-
-def rendered_single() -> list[dict]:
-    out = subprocess.run(["bash", str(REPO / "tests/k8s/render.sh"), "single"], check=True,
-                         capture_output=True, text=True, timeout=300).stdout
-    return [doc for doc in yaml.safe_load_all(out) if doc]
-
-
-def find(objects: list[dict], kind: str, name: str) -> dict:
-    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
-    assert len(matches) == 1, f"{kind}/{name}: {len(matches)} in the single overlay's render"
-    return matches[0]
-
-
-def expand(value: str, env: dict[str, str]) -> str:
-    """The kubelet's $(VAR) expansion, for variables defined earlier."""
-    for name, val in env.items():
-        value = value.replace(f"$({name})", val)
-    return value
+# The render, the kubelet's $(VAR) expansion and the container's environment are the ones
+# tests/k8s_runtime plays the pod with.
+sys.path.insert(0, str(REPO / "tests/k8s_runtime"))
+import test_pod_lifecycle as lifecycle  # noqa: E402
 
 
 class PodSpec:
     """What podman needs from the Deployment `deliveryhub` of the single overlay."""
 
     def __init__(self, objects: list[dict], secret_values: dict[str, str]):
-        deployment = find(objects, "Deployment", "deliveryhub")
+        deployment = lifecycle.find(objects, "Deployment", "deliveryhub")
         pod = deployment["spec"]["template"]["spec"]
         self.container = next(c for c in pod["containers"] if c["name"] == "deliveryhub")
         self.pod_security = pod.get("securityContext", {})
         self.grace_s = pod.get("terminationGracePeriodSeconds", 30)
         self.args = self.container.get("args", [])
         assert "command" not in self.container, "the image's entrypoint is what the test runs"
-        self.env: dict[str, str] = {}
-        for source in self.container.get("envFrom", []):
-            config = find(objects, "ConfigMap", source["configMapRef"]["name"])
-            self.env.update(config["data"])
-        for var in self.container.get("env", []):
-            if "value" in var:
-                self.env[var["name"]] = expand(var["value"], self.env)
-            elif "secretKeyRef" in var["valueFrom"]:
-                key = var["valueFrom"]["secretKeyRef"]["key"]
-                if key in secret_values:
-                    self.env[var["name"]] = secret_values[key]
-                else:
-                    assert var["valueFrom"]["secretKeyRef"].get("optional"), f"no value for {key}"
+        self.env = lifecycle.container_environment(self.container, objects, secret_values)
         self.volumes = {v["name"]: v for v in pod.get("volumes", [])}
 
     def security_args(self) -> list[str]:
@@ -231,7 +204,7 @@ def single_overlay(postgres):
         "bootstrap-operator-email": test_readme.WALKTHROUGH_OPERATOR["DELIVERYHUB_BOOTSTRAP_OPERATOR_EMAIL"],
         "bootstrap-operator-password": test_readme.WALKTHROUGH_OPERATOR["DELIVERYHUB_BOOTSTRAP_OPERATOR_PASSWORD"],
     }
-    spec = PodSpec(rendered_single(), secret_values)
+    spec = PodSpec(lifecycle.objects(), secret_values)
     env = dict(spec.env)
     overlay_url = env["DELIVERYHUB_DATABASE"]
     assert overlay_url.startswith("postgresql://") and "@postgres:5432/" in overlay_url, overlay_url
