@@ -1391,15 +1391,24 @@ def postgres_memory_violations(objects: list[dict], backend_mib: int = BACKEND_M
         if s.get("autovacuum_work_mem", "-1") != "-1" else postgres_size_bytes(s.get("maintenance_work_mem", "64MB"), 1024)
     workers = int(s.get("autovacuum_max_workers", "3"))
     connections = int(s.get("max_connections", "100"))
-    need = shared + wal + workers * maintenance + connections * (work + backend_mib * mib)
+    # /dev/shm: a memory-backed emptyDir, charged to the container's memory (parallel queries'
+    # dynamic shared memory); without one the container's 64 MiB default makes them fail.
+    shm_mount = next((m for m in server.get("volumeMounts", []) if m["mountPath"] == "/dev/shm"), None)
+    shm_volume = next((v for v in pod_spec(sts).get("volumes", []) if shm_mount and v["name"] == shm_mount["name"]), {})
+    shm_dir = shm_volume.get("emptyDir", {})
+    shm = quantity_bytes(shm_dir.get("sizeLimit", "0")) if shm_dir.get("medium") == "Memory" else 0
+    need = shared + wal + workers * maintenance + connections * (work + backend_mib * mib) + shm
     resources = server.get("resources", {})
     limit = quantity_bytes(resources.get("limits", {}).get("memory", "0"))
     at = where(sts, server)
     out = []
+    if not shm:
+        out.append(f"{at}: no memory-backed /dev/shm with a sizeLimit: parallel queries fail past the container's "
+                   "64 MiB")
     if need > limit:
         out.append(f"{at}: up to {need // mib} MiB (shared_buffers {shared // mib} + WAL {wal // mib} + {workers} "
-                   f"autovacuum x {maintenance // mib} + {connections} connections x ({work // mib} + {backend_mib})) "
-                   f"over its limit of {limit // mib} MiB")
+                   f"autovacuum x {maintenance // mib} + {connections} connections x ({work // mib} + {backend_mib}) "
+                   f"+ /dev/shm {shm // mib}) over its limit of {limit // mib} MiB")
     if quantity_bytes(resources.get("requests", {}).get("memory", "0")) < limit:
         out.append(f"{at}: requests less memory than its limit: the node may not have what the budget counts on")
     return out

@@ -919,11 +919,22 @@ def postgres_server(objects):
     (lambda c: set_setting_in(c, "max_connections", "500"), "500 connections x (4 + 6)"),
     (lambda c: set_setting_in(c, "shared_buffers", "2GB"), "shared_buffers 2048"),
     (lambda c: set_setting_in(c, "work_mem", "16MB"), "x (16 + 6)"),
+    (lambda c: c.update(volumeMounts=[m for m in c["volumeMounts"] if m["mountPath"] != "/dev/shm"]),
+     "no memory-backed /dev/shm"),
 ])
 def test_postgres_memory_check_catches(split, breakage, expected):
     breakage(postgres_server(split))
     violations = policies.postgres_memory_violations(split)
     assert any(expected in v for v in violations), violations
+
+
+def test_postgres_memory_check_counts_dev_shm(split):
+    """A /dev/shm larger than what the limit leaves makes the sum go over it."""
+    sts = policies.named(split, "StatefulSet", "postgres")
+    shm = next(v for v in policies.pod_spec(sts)["volumes"] if v["name"] == "shm")
+    shm["emptyDir"]["sizeLimit"] = "1Gi"
+    violations = policies.postgres_memory_violations(split)
+    assert any("/dev/shm 1024" in v and "over its limit" in v for v in violations), violations
 
 
 def set_setting_in(c, name, value):

@@ -353,7 +353,7 @@ def selects(terms: list[tuple[str, str, set[str]]], labels: dict) -> bool:
 
 # --- kubectl --------------------------------------------------------------------------------
 
-VALUE_FLAGS = {"-n", "--namespace", "-l", "--selector", "-c", "--container", "-k", "--kustomize",
+VALUE_FLAGS = {"-n", "--namespace", "--cascade", "-l", "--selector", "-c", "--container", "-k", "--kustomize",
                "-f", "--filename", "-o", "--output", "--type", "-p", "--patch", "--for", "--timeout",
                "--replicas", "--tail", "--max-log-requests", "--to-revision", "--revision", "--cert",
                "--key", "--from-literal", "--from-file", "--from-env-file", "--sort-by",
