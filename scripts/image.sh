@@ -31,8 +31,10 @@
 #   5. With --test: tests/image/test_container.py against it (the single overlay's container
 #      with podman: its user, read-only root, probes, the README walkthroughs, SIGTERM; and the
 #      default command on SQLite), then the SBOM: sbom/deliveryhub-VERSION.cdx.json made by
-#      cdxgen from the image's dpkg database and checked (no package for building only, each
-#      package needed by a runtime package or in the base), and tests/image/last-verified.json,
+#      cdxgen from the image's dpkg database, with the binary and the packages whose headers the
+#      build stage compiled into it (ninja's deps log, the build stage's dpkg database), checked
+#      (no package for building only installed, each package needed by a runtime package or in
+#      the base), and tests/image/last-verified.json,
 #      the record that ctest deploy.dockerfile compares the tree with. Commit both. ≈ 1 minute
 #      more (the first time also `npm install` of tools/sbom, ≈ 10 s).
 #
@@ -103,7 +105,7 @@ die() { printf 'image.sh: %s\n' "$*" >&2; exit 1; }
 
 # --- Tools ----------------------------------------------------------------------------------------
 tools=(buildah podman runc debootstrap debuerreotype wget)  # runc: podman run here (see above)
-[[ -z $run_tests ]] || tools+=(postgresql python3-pytest python3-yaml binutils openssl)
+[[ -z $run_tests ]] || tools+=(postgresql python3-pytest python3-yaml binutils openssl ninja-build)
 # Node.js for cdxgen; a machine with node and npm outside dpkg keeps them (as install-deps.sh).
 [[ -z $run_tests ]] || { command -v node > /dev/null && command -v npm > /dev/null; } || tools+=(nodejs npm)
 missing=()
@@ -289,13 +291,21 @@ if [[ -z $tests_summary ]] || grep -qE '(failed|error|skipped)' <<< "$tests_summ
 fi
 final_base=$(awk 'toupper($1) == "FROM" { i = 2; while ($i ~ /^--/) i++; image = $i } END { print image }' Dockerfile)
 final_base="${final_base#docker.io/}"; final_base="docker.io/library/${final_base#library/}"
+# The build stage, for what the binary was compiled from: the same build with --target stops
+# there, every step taken from the layer cache of the build above (seconds).
+build_stage=$(awk 'toupper($1) == "FROM" { for (i = 2; i < NF; i++) if (tolower($i) == "as") { print $(i + 1); exit } }' Dockerfile)
+build_tag="${tag%%:*}-$build_stage:${tag##*:}"
+buildah bud --isolation "$BUILDAH_ISOLATION" --pull=never --layers --quiet --target "$build_stage" \
+  --build-arg VERSION="$version" --build-arg REVISION="$revision" --build-arg CREATED="$created" \
+  --build-arg SOURCE="$source" -f Dockerfile -t "$build_tag" . > /dev/null
 image_root=$(podman image mount "$tag"); mounted+=("$tag")
+build_root=$(podman image mount "$build_tag"); mounted+=("$build_tag")
 base_root=$(podman image mount "$final_base"); mounted+=("$final_base")
 dpkg-query --admindir="$base_root/var/lib/dpkg" -W -f '${Package}\n' | sort > "$work/base-packages"
 sbom="sbom/deliveryhub-$version.cdx.json"
 mkdir -p sbom
 log "SBOM of $tag with cdxgen (tools/sbom)"
-"$python" scripts/sbom.py generate "$image_root" "$work/sbom.json" --version "$version"
+"$python" scripts/sbom.py generate "$image_root" "$work/sbom.json" --version "$version" --build-root "$build_root"
 "$python" scripts/sbom.py check "$work/sbom.json" --base-packages "$work/base-packages" \
   || die "the SBOM's check failed (above): the image holds what it should not"
 cp "$work/sbom.json" "$sbom"

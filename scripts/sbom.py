@@ -4,9 +4,12 @@
 scripts/image.sh --test calls the first three; ctest `deploy.dockerfile` runs the checks of
 tests/deploy/test_image_record.py, which import this file.
 
-  sbom.py generate ROOTFS OUT --version V   the SBOM of a mounted image: cdxgen (OWASP CycloneDX
+  sbom.py generate ROOTFS OUT --version V [--build-root B]
+                                           the SBOM of a mounted image: cdxgen (OWASP CycloneDX
                                            generator, pinned in tools/sbom; its trivy plugin reads
-                                           the image's dpkg database), CycloneDX 1.6 JSON
+                                           the image's dpkg database), CycloneDX 1.6 JSON; with the
+                                           mounted build stage B, also the binary and the packages
+                                           whose headers were compiled into it
   sbom.py check SBOM --base-packages FILE  the SBOM's policy (check_sbom below); exit 1 on problems
   sbom.py record OUT --sbom S --binary B --base-packages FILE --size-podman N [--size-docker N]
                  --tests SUMMARY           writes tests/image/last-verified.json: what the image
@@ -113,6 +116,11 @@ def check_sbom(sbom: dict, dockerfile_text: str, install_deps_text: str, base_pa
     subject = sbom.get("metadata", {}).get("component", {})
     if (subject.get("name"), subject.get("version")) != ("deliveryhub", version):
         problems.append(f"describes {subject.get('name')} {subject.get('version')}, not deliveryhub {version}")
+    compiled = compiled_in_packages(sbom)
+    if not compiled:
+        problems.append("lists no packages compiled into the binary (the build stage's headers)")
+    elif not any(name.startswith("libboost") for name in compiled) or "nlohmann-json3-dev" not in compiled:
+        problems.append("the binary's compiled-in packages miss Boost or nlohmann-json, which every build uses")
     installed = installed_packages(sbom)
     if not installed:
         return problems + ["lists no installed Debian package (was the image's dpkg database read?)"]
@@ -169,7 +177,9 @@ def check_record(record: dict, digests: dict[str, str], needed: list[str] | None
 
 # --- Commands --------------------------------------------------------------------------------
 
-def generate(rootfs: str, out: str, version: str) -> None:
+def generate(rootfs: str, out: str, version: str, build_root: str | None = None) -> None:
+    """The SBOM of the mounted image `rootfs`; with `build_root` (the mounted build stage), the
+    binary and the packages compiled into it as well (compiled_in_component)."""
     cdxgen = CDXGEN_DIR / "node_modules/.bin/cdxgen"
     if not cdxgen.exists():
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CDXGEN_DIR, check=True)
@@ -179,6 +189,66 @@ def generate(rootfs: str, out: str, version: str) -> None:
                     "--component-type", "library", "--spec-version", "1.6", "--json-pretty",
                     "--project-name", "deliveryhub", "--project-version", version],
                    check=True, stdout=subprocess.DEVNULL)
+    if build_root:
+        sbom = json.loads(pathlib.Path(out).read_text())
+        sbom["components"].append(compiled_in_component(pathlib.Path(build_root), version))
+        pathlib.Path(out).write_text(json.dumps(sbom, indent=2) + "\n")
+        validate(out)
+
+
+# --- What the binary was compiled from ---------------------------------------------------------
+
+BINARY_REF = "deliveryhub-binary"
+COMPILED_IN = "deliveryhub:compiled-in-headers"
+
+
+def compiled_in_component(build_root: pathlib.Path, version: str, build_dir: str = "src/build/release") -> dict:
+    """The binary as a component of the SBOM, with the Debian packages whose headers (templates,
+    inline code, header-only libraries: Boost, nlohmann-json, CLI11, …) the build stage compiled
+    into it: the headers each object file read (ninja's deps log) mapped to the packages of the
+    build stage's own dpkg database, with their versions. Those packages are not installed in the
+    image; a vulnerability in one of them is one in the binary."""
+    deps = subprocess.run(["ninja", "-C", str(build_root / build_dir), "-t", "deps"], check=True,
+                          capture_output=True, text=True).stdout
+    headers = sorted({line.strip() for line in deps.splitlines()
+                      if line.startswith("    /usr/") and not line.strip().startswith("/usr/local/")})
+    admindir = str(build_root / "var/lib/dpkg")
+    owners: dict[str, int] = {}
+    for i in range(0, len(headers), 500):
+        found = subprocess.run(["dpkg-query", f"--admindir={admindir}", "-S", *headers[i:i + 500]],
+                               capture_output=True, text=True).stdout
+        for line in found.splitlines():
+            package = line.split(":", 1)[0]
+            if "," not in package:  # a path two packages share (diversions) says nothing
+                owners[package] = owners.get(package, 0) + 1
+    fields = subprocess.run(["dpkg-query", f"--admindir={admindir}", "-W", "-f",
+                             "${Package}\t${Version}\t${Architecture}\n", *sorted(owners)],
+                            check=True, capture_output=True, text=True).stdout
+    components = []
+    for line in fields.splitlines():
+        name, package_version, arch = line.split("\t")
+        purl = f"pkg:deb/debian/{name}@{package_version}?arch={arch}&distro=debian-12"
+        components.append({"bom-ref": f"{BINARY_REF}/{name}", "type": "library", "name": name,
+                           "version": package_version, "purl": purl, "scope": "required",
+                           "properties": [{"name": COMPILED_IN, "value": str(owners[name])}]})
+    return {"bom-ref": BINARY_REF, "type": "application", "name": "deliveryhub", "version": version,
+            "properties": [{"name": "deliveryhub:path", "value": "/usr/local/bin/deliveryhub"},
+                           {"name": "deliveryhub:built-by", "value": f"the Dockerfile's build stage, {build_dir}"}],
+            "components": components}
+
+
+def compiled_in_packages(sbom: dict) -> dict[str, dict]:
+    binary = next((c for c in sbom.get("components", []) if c.get("bom-ref") == BINARY_REF), {})
+    return {c["name"]: c for c in binary.get("components", [])}
+
+
+def validate(sbom_file: str) -> None:
+    """Against CycloneDX 1.6's JSON schema, with cdxgen's cdx-validate (tools/sbom): exit 2 on a
+    violation (--strict). Its compliance scorecards only inform (--fail-severity critical)."""
+    result = subprocess.run([str(CDXGEN_DIR / "node_modules/.bin/cdx-validate"), "-i", sbom_file, "--strict",
+                             "--no-deep", "--fail-severity", "critical"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{sbom_file} is not a valid CycloneDX document:\n{result.stdout[-3000:]}")
 
 
 def main(argv=None) -> int:
@@ -188,6 +258,7 @@ def main(argv=None) -> int:
     g.add_argument("rootfs")
     g.add_argument("out")
     g.add_argument("--version", default=project_version())
+    g.add_argument("--build-root", help="the mounted build stage: add the binary and what it was compiled from")
     c = sub.add_parser("check")
     c.add_argument("sbom")
     c.add_argument("--base-packages", required=True)
@@ -202,7 +273,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "generate":
-        generate(args.rootfs, args.out, args.version)
+        generate(args.rootfs, args.out, args.version, args.build_root)
         return 0
     if args.command == "check":
         problems = check_sbom(json.loads(pathlib.Path(args.sbom).read_text()), (REPO / "Dockerfile").read_text(),

@@ -145,6 +145,26 @@ def test_the_policy_refuses_another_subject_or_an_empty_list():
     assert any("no installed Debian package" in p for p in policy(empty))
 
 
+def test_the_sbom_lists_what_the_binary_was_compiled_from():
+    compiled = sbom_tool.compiled_in_packages(committed_sbom())
+    assert "nlohmann-json3-dev" in compiled and any(n.startswith("libboost") for n in compiled), sorted(compiled)
+    for name, component in compiled.items():  # each with its version and how many of its headers
+        assert component["version"] and component["purl"].startswith(f"pkg:deb/debian/{name}@")
+        assert int(sbom_tool._property(component, sbom_tool.COMPILED_IN)) > 0
+    # Compiled in, not installed: the image's packages are judged apart from them.
+    assert not set(compiled) & set(sbom_tool.installed_packages(committed_sbom())) - {"libc6-dev"}
+
+
+def test_the_policy_refuses_an_sbom_without_the_binarys_sources():
+    sbom = copy.deepcopy(committed_sbom())
+    sbom["components"] = [c for c in sbom["components"] if c.get("bom-ref") != sbom_tool.BINARY_REF]
+    assert any("compiled into the binary" in p for p in policy(sbom))
+    sbom = copy.deepcopy(committed_sbom())
+    binary = next(c for c in sbom["components"] if c.get("bom-ref") == sbom_tool.BINARY_REF)
+    binary["components"] = [c for c in binary["components"] if not c["name"].startswith("libboost")]
+    assert any("miss Boost" in p for p in policy(sbom))
+
+
 def test_the_policy_needs_the_base_to_account_for_the_rest():
     """Without the base's list every base package is unexplained: the reachability rule works."""
     problems = policy(committed_sbom(), base=[])
