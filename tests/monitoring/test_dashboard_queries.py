@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from plain_http import http
+from plain_http import http, set_up_shop
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DASHBOARD = os.path.join(ROOT, "k8s", "components", "monitoring", "dashboard.json")
@@ -74,36 +74,12 @@ def shape():
 def traffic(shape):
     """Orders that confirm, one declined, a courier's delivery, some 4xx: every panel's series."""
     api = shape["gateway"]
-    status, tokens = http("POST", api + "/oauth/token", {"grant_type": "password", "username": OPERATOR,
-                                                          "password": shape["password"]}, form=True)
-    assert status == 200, tokens
-    operator = tokens["access_token"]
-    prefix = "4" + str(uuid.uuid4().int % 10_000).zfill(4)
-    status, zone = http("POST", api + "/api/v1/zones", {"name": "Monitoring", "postal_prefixes": [prefix]}, operator)
-    assert status == 201, zone
-    sku = "MON-" + uuid.uuid4().hex[:6].upper()
-    status, _ = http("POST", api + "/api/v1/catalog/products",
-                     {"sku": sku, "name": "Lamp", "price": 1000, "currency": "EUR"}, operator)
-    assert status == 201
-    courier_email = f"courier-{uuid.uuid4().hex[:8]}@example.com"
-    status, _ = http("POST", api + "/api/v1/couriers", {"name": "Carla", "email": courier_email,
-                                                       "password": "courier password", "zone_id": zone["id"],
-                                                       "capacity": 50}, operator)
-    assert status == 201
-    email, password = f"cus-{uuid.uuid4().hex[:8]}@example.com", "customer password 1"
-    status, customer = http("POST", api + "/api/v1/customers", {"email": email, "password": password, "name": "Ana"})
-    assert status == 201, customer
-    status, tokens = http("POST", api + "/oauth/token", {"grant_type": "password", "username": email,
-                                                          "password": password}, form=True)
-    token = tokens["access_token"]
-    status, address = http("POST", api + f"/api/v1/customers/{customer['id']}/addresses",
-                           {"label": "Home", "line1": "Calle 1", "city": "Madrid", "postal_code": prefix + "1",
-                            "country": "ES"}, token)
-    assert status == 201, address
+    shop = set_up_shop(api, OPERATOR, shape["password"], "Monitoring", "4", courier_capacity=50)
+    token = shop.token
     orders = []
     for method in ["tok_visa"] * 4 + ["tok_declined"]:
-        status, order = http("POST", api + "/api/v1/orders", {"items": [{"sku": sku, "quantity": 1}],
-                                                             "address_id": address["id"], "payment_method": method},
+        status, order = http("POST", api + "/api/v1/orders", {"items": [{"sku": shop.sku, "quantity": 1}],
+                                                             "address_id": shop.address_id, "payment_method": method},
                              token, headers={"Idempotency-Key": str(uuid.uuid4())})
         assert status == 201, order
         orders.append(order["id"])

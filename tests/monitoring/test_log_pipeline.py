@@ -125,35 +125,11 @@ def _up(port: int) -> bool:
 def place_order(api: str, password: str, trace_id: str) -> str:
     """Zone, product, courier, customer and address set up; then one order placed under
     `trace_id` (the traceparent header), waited for until its saga has settled."""
-    status, tokens = http("POST", api + "/oauth/token", {"grant_type": "password", "username": OPERATOR,
-                                                          "password": password}, form=True)
-    assert status == 200, tokens
-    operator = tokens["access_token"]
-    prefix = "5" + str(uuid.uuid4().int % 10_000).zfill(4)
-    status, zone = http("POST", api + "/api/v1/zones", {"name": "Logs", "postal_prefixes": [prefix]}, operator)
-    assert status == 201, zone
-    sku = "LOG-" + uuid.uuid4().hex[:6].upper()
-    status, product = http("POST", api + "/api/v1/catalog/products",
-                           {"sku": sku, "name": "Lamp", "price": 1000, "currency": "EUR"}, operator)
-    assert status == 201, product
-    status, courier = http("POST", api + "/api/v1/couriers",
-                           {"name": "Carla", "email": f"courier-{uuid.uuid4().hex[:8]}@example.com",
-                            "password": "courier password", "zone_id": zone["id"], "capacity": 5}, operator)
-    assert status == 201, courier
-    email, customer_password = f"cus-{uuid.uuid4().hex[:8]}@example.com", "customer password 1"
-    status, customer = http("POST", api + "/api/v1/customers",
-                            {"email": email, "password": customer_password, "name": "Ana"})
-    assert status == 201, customer
-    status, tokens = http("POST", api + "/oauth/token", {"grant_type": "password", "username": email,
-                                                          "password": customer_password}, form=True)
-    assert status == 200, tokens
-    token = tokens["access_token"]
-    status, address = http("POST", api + f"/api/v1/customers/{customer['id']}/addresses",
-                           {"label": "Home", "line1": "Calle 1", "city": "Madrid", "postal_code": prefix + "1",
-                            "country": "ES"}, token)
-    assert status == 201, address
-    status, order = http("POST", api + "/api/v1/orders", {"items": [{"sku": sku, "quantity": 1}],
-                                                         "address_id": address["id"], "payment_method": "tok_visa"},
+    shop = plain_http.set_up_shop(api, OPERATOR, password, "Logs", "5", courier_capacity=5,
+                                 timeout=min(10, left()))
+    token = shop.token
+    status, order = http("POST", api + "/api/v1/orders", {"items": [{"sku": shop.sku, "quantity": 1}],
+                                                         "address_id": shop.address_id, "payment_method": "tok_visa"},
                          token, headers={"Idempotency-Key": str(uuid.uuid4()),
                                          "traceparent": f"00-{trace_id}-{'2' * 16}-01"})
     assert status == 201, order
