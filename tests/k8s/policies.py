@@ -1007,6 +1007,25 @@ def retention_violations(objects: list[dict]) -> list[str]:
     return []
 
 
+def pgbackrest_paths(conf: dict, stanza: str, with_socket: bool) -> dict[str, str]:
+    """What pgBackRest reads where the server keeps it: the data directory, the server's socket
+    folder (`with_socket`), and the repository unless it is an object store."""
+    paths = {"data directory": pgbackrest_option(conf, stanza, "pg1-path") or DEFAULT_PGDATA}
+    if with_socket:
+        paths["server's socket"] = pgbackrest_option(conf, stanza, "pg1-socket-path") or "/var/run/postgresql"
+    if (pgbackrest_option(conf, stanza, "repo1-type") or "posix") not in OBJECT_STORES:
+        paths["repository"] = pgbackrest_option(conf, stanza, "repo1-path") or "/var/lib/pgbackrest"
+    return paths
+
+
+def sees_as_the_server(sts: dict, server: dict, workload: dict, container: dict, path: str) -> bool:
+    """Whether `container` of `workload` has `path` at the same mount path, on the same volume,
+    as PostgreSQL's `server` container of `sts`."""
+    theirs, ours = mount_of(server, path), mount_of(container, path)
+    return ours is not None and theirs is not None and ours["mountPath"] == theirs["mountPath"] and \
+        volume_source(workload, ours["name"]) == volume_source(sts, theirs["name"])
+
+
 def backup_schedule_violations(objects: list[dict]) -> list[str]:
     """A container beside the server takes the base backups on a schedule: it runs a script of
     pgBackRest's ConfigMap that calls `pgbackrest … backup`, with BACKUP_AT (HH:MM, UTC) and
@@ -1040,15 +1059,9 @@ def backup_schedule_violations(objects: list[dict]) -> list[str]:
             out.append(f"{at}: FULL_BACKUP_WEEKDAY {env_value(c, 'FULL_BACKUP_WEEKDAY')!r} is not 1-7")
         if pgbackrest_conf(objects, sts, c) != conf:
             out.append(f"{at}: does not mount the server's pgBackRest configuration")
-        paths = {"the data directory": pgbackrest_option(conf, stanza, "pg1-path") or DEFAULT_PGDATA,
-                 "the server's socket": pgbackrest_option(conf, stanza, "pg1-socket-path") or "/var/run/postgresql"}
-        if (pgbackrest_option(conf, stanza, "repo1-type") or "posix") not in OBJECT_STORES:
-            paths["the repository"] = pgbackrest_option(conf, stanza, "repo1-path") or "/var/lib/pgbackrest"
-        for what, path in paths.items():
-            theirs, ours = mount_of(server, path), mount_of(c, path)
-            if ours is None or theirs is None or ours["mountPath"] != theirs["mountPath"] or \
-                    volume_source(sts, ours["name"]) != volume_source(sts, theirs["name"]):
-                out.append(f"{at}: does not see {what} ({path}) as the server does")
+        for what, path in pgbackrest_paths(conf, stanza, with_socket=True).items():
+            if not sees_as_the_server(sts, server, sts, c, path):
+                out.append(f"{at}: does not see the {what} ({path}) as the server does")
     return out
 
 
@@ -1100,13 +1113,9 @@ def restore_job_violations(job: dict, objects: list[dict]) -> list[str]:
     if pgbackrest_conf(objects, job, restore) != conf:
         out.append(f"{at}: does not mount the server's pgBackRest configuration")
     stanza = archive_stanza(server) or "global"
-    paths = {"data": pgbackrest_option(conf, stanza, "pg1-path") or DEFAULT_PGDATA}
-    if (pgbackrest_option(conf, stanza, "repo1-type") or "posix") not in OBJECT_STORES:
-        paths["repository"] = pgbackrest_option(conf, stanza, "repo1-path") or "/var/lib/pgbackrest"
-    for what, path in paths.items():
-        theirs, ours = mount_of(server, path), mount_of(restore, path)
-        if ours is None or theirs is None or ours["mountPath"] != theirs["mountPath"] or \
-                volume_source(job, ours["name"]) != volume_source(sts, theirs["name"]):
+    for what, path in pgbackrest_paths(conf, stanza, with_socket=False).items():
+        if not sees_as_the_server(sts, server, job, restore, path):
+            theirs = mount_of(server, path)
             want = volume_source(sts, theirs["name"])[1] if theirs else "?"
             out.append(f"{at}: the {what} ({path}) is not the server's claim {want}")
     script = " ".join(restore.get("command", []) + restore.get("args", []))

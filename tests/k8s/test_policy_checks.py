@@ -617,7 +617,7 @@ def restore_container(job):
 @pytest.mark.parametrize("breakage, expected", [
     (lambda j: restore_container(j).update(image="postgres:15-bookworm"), "is not the server's"),
     (lambda j: policies.pod_spec(j)["volumes"][0]["persistentVolumeClaim"].update(claimName="data-postgres-1"),
-     "the data (/var/lib/postgresql/data/pgdata) is not the server's claim data-postgres-0"),
+     "the data directory (/var/lib/postgresql/data/pgdata) is not the server's claim data-postgres-0"),
     (lambda j: policies.pod_spec(j)["volumes"][2]["persistentVolumeClaim"].update(claimName="data-postgres-0"),
      "the repository (/var/lib/pgbackrest) is not the server's claim postgres-backup"),
     (lambda j: unmount(j, restore_container(j), "pgbackrest-config"), "does not mount the server's pgBackRest"),
