@@ -29,6 +29,7 @@
 #include "core/sync/lock_metrics.hpp"
 #include "core/util/build_info.hpp"
 #include "module_registry.hpp"
+#include "stop_signals.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -112,10 +113,7 @@ std::unique_ptr<core::db::Database> open_store(const core::config::Settings& set
 // A signal that arrived while start-up waited (SIGTERM and SIGINT are blocked, main.cpp), or 0
 // once `pause` has passed without one.
 int wait_for_signal_or(std::chrono::milliseconds pause) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
+  const sigset_t signals = stop_signals();
   timespec timeout{static_cast<time_t>(pause.count() / 1000), static_cast<long>(pause.count() % 1000) * 1000000L};
   const int received = sigtimedwait(&signals, nullptr, &timeout);
   return received > 0 ? received : 0;
@@ -322,10 +320,7 @@ void build_modules(const Registry& registry, const std::vector<std::string>& sel
 // Step 8: the end. Not ready at once, stop accepting, let in-flight requests finish within the
 // grace, then stop the background work and the modules, last built first.
 int wait_for_signal() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
+  const sigset_t signals = stop_signals();
   int received = 0;
   sigwait(&signals, &received);
   return received;

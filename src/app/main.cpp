@@ -1,14 +1,12 @@
 #include "composition_root.hpp"
+#include "stop_signals.hpp"
 
 #include <csignal>
 #include <iostream>
 
 int main(int argc, char** argv) {
   // SIGTERM/SIGINT are taken by sigwait in run(); block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
+  const sigset_t signals = deliveryhub::app::stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 

@@ -25,7 +25,6 @@ import os
 import pathlib
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,12 +47,6 @@ DATA_DIR = "/var/lib/deliveryhub/data"
 pytestmark = pytest.mark.skipif(
     not IMAGE or not shutil.which("podman") or not shutil.which("runc") or os.geteuid() != 0,
     reason="needs DELIVERYHUB_IMAGE, podman and runc, as root (scripts/image.sh --test)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -210,7 +203,7 @@ def single_overlay(postgres):
     assert overlay_url.startswith("postgresql://") and "@postgres:5432/" in overlay_url, overlay_url
     local = postgres.split("@", 1)[1].split("/", 1)[0]  # 127.0.0.1:PORT
     env["DELIVERYHUB_DATABASE"] = overlay_url.replace("@postgres:5432/deliveryhub", f"@{local}/{database}")
-    port, metrics_port = free_port(), free_port()
+    port, metrics_port = lifecycle.free_port(), lifecycle.free_port()
     env["DELIVERYHUB_LISTEN"] = f"127.0.0.1:{port}"
     env["DELIVERYHUB_METRICS_LISTEN"] = f"127.0.0.1:{metrics_port}"
     env_args = [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
@@ -283,7 +276,7 @@ def test_sigterm_drains_and_exits_0(single_overlay):
 def test_default_command_serves_on_sqlite_and_stops_on_sigterm():
     """`podman run IMAGE` as the README's laptop shape: SQLite in the data directory (a tmpfs
     here, as the read-only root leaves nothing else), the port published on loopback."""
-    port = free_port()
+    port = lifecycle.free_port()
     container = run_container(["-p", f"127.0.0.1:{port}:8080", "--read-only", "--read-only-tmpfs=false",
                                "--tmpfs", "/tmp:rw,U", "--tmpfs", f"{DATA_DIR}:rw,U", IMAGE],
                               "deliveryhub-default", "127.0.0.1", port)

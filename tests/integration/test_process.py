@@ -3,7 +3,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -12,6 +11,7 @@ import time
 import pytest
 
 from conftest import binary_path, single_process
+from split_shape import free_port
 
 pytestmark = single_process
 
@@ -21,12 +21,6 @@ def run(args, env_extra=None, cwd=None, timeout=30):
     env.update(env_extra or {})
     return subprocess.run([binary_path(), *args], capture_output=True, text=True, timeout=timeout,
                           env=env, cwd=cwd or tempfile.gettempdir(), stdin=subprocess.DEVNULL)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_with_only_customers_starts(make_server):
